@@ -1,0 +1,416 @@
+"""Rule tree -> one SQLAlchemy boolean expression over contacts, for SQLite and PostgreSQL.
+
+The compiler knows no tables: it is given the columns (`SqlColumns`). Every value is a bound
+parameter. Each condition compiles to an expression that is never NULL, so that `NOT` means
+what it means in Python (SQL's three-valued logic would make "not (country = 'SE')" drop the
+contacts without a country). Dialect differences (JSON access, lower-casing, array items) are
+confined to the small constructs at the top, each compiled per dialect.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, assert_never
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Float,
+    String,
+    and_,
+    exists,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+)
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
+
+from leadstreams.rules.ast import (
+    AllOf,
+    AnyOf,
+    EventCondition,
+    FieldCondition,
+    FieldType,
+    Not,
+    Op,
+    PropertyCondition,
+    Rule,
+    Value,
+    positive,
+)
+
+SQLITE_LOWER = "ls_lower"
+
+
+def register_sqlite_functions(dbapi_connection: Any) -> None:
+    """SQLite's own lower() folds ASCII only; rules fold as Python's str.lower() does."""
+    dbapi_connection.create_function(SQLITE_LOWER, 1, _py_lower, deterministic=True)
+
+
+def _py_lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
+
+
+# --- dialect-specific constructs ---------------------------------------------------------
+
+
+class folded(FunctionElement[str]):
+    """The string lower-cased the way Python's str.lower() does it."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(folded, "sqlite")
+def _folded_sqlite(element: folded, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"{SQLITE_LOWER}({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(folded)
+def _folded_default(element: folded, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"lower({compiler.process(element.clauses, **kw)})"
+
+
+class _JsonAccess(FunctionElement[Any]):
+    """Base of the JSON-property constructs: arguments are (json column, key)."""
+
+    inherit_cache = True
+
+    def parts(self, compiler: SQLCompiler, kw: Any) -> tuple[str, str]:
+        column, key = self.clauses
+        return compiler.process(column, **kw), compiler.process(key, **kw)
+
+
+def _sqlite_path(key: str) -> str:
+    return f"""('$."' || {key} || '"')"""
+
+
+def _pg_key(key: str) -> str:
+    return f"CAST({key} AS TEXT)"
+
+
+class json_string(_JsonAccess):
+    """The property's value when it is a JSON string, else NULL."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(json_string, "sqlite")
+def _json_string_sqlite(element: json_string, compiler: SQLCompiler, **kw: Any) -> str:
+    col, key = element.parts(compiler, kw)
+    path = _sqlite_path(key)
+    return f"CASE WHEN json_type({col}, {path}) = 'text' THEN json_extract({col}, {path}) END"
+
+
+@compiles(json_string, "postgresql")
+def _json_string_pg(element: json_string, compiler: SQLCompiler, **kw: Any) -> str:
+    col, key = element.parts(compiler, kw)
+    k = _pg_key(key)
+    return f"CASE WHEN jsonb_typeof({col} -> {k}) = 'string' THEN {col} ->> {k} END"
+
+
+class json_number(_JsonAccess):
+    """The property's value when it is a JSON number, else NULL."""
+
+    type = Float()
+    inherit_cache = True
+
+
+@compiles(json_number, "sqlite")
+def _json_number_sqlite(element: json_number, compiler: SQLCompiler, **kw: Any) -> str:
+    col, key = element.parts(compiler, kw)
+    path = _sqlite_path(key)
+    return (
+        f"CASE WHEN json_type({col}, {path}) IN ('integer', 'real') "
+        f"THEN json_extract({col}, {path}) END"
+    )
+
+
+@compiles(json_number, "postgresql")
+def _json_number_pg(element: json_number, compiler: SQLCompiler, **kw: Any) -> str:
+    col, key = element.parts(compiler, kw)
+    k = _pg_key(key)
+    return (
+        f"CASE WHEN jsonb_typeof({col} -> {k}) = 'number' "
+        f"THEN CAST({col} ->> {k} AS DOUBLE PRECISION) END"
+    )
+
+
+class json_boolean(_JsonAccess):
+    """The property's value when it is a JSON boolean, else NULL."""
+
+    type = Boolean()
+    inherit_cache = True
+
+
+@compiles(json_boolean, "sqlite")
+def _json_boolean_sqlite(element: json_boolean, compiler: SQLCompiler, **kw: Any) -> str:
+    col, key = element.parts(compiler, kw)
+    path = _sqlite_path(key)
+    return f"CASE json_type({col}, {path}) WHEN 'true' THEN 1 WHEN 'false' THEN 0 END"
+
+
+@compiles(json_boolean, "postgresql")
+def _json_boolean_pg(element: json_boolean, compiler: SQLCompiler, **kw: Any) -> str:
+    col, key = element.parts(compiler, kw)
+    k = _pg_key(key)
+    return (
+        f"CASE WHEN jsonb_typeof({col} -> {k}) = 'boolean' THEN CAST({col} ->> {k} AS BOOLEAN) END"
+    )
+
+
+class json_is_set(_JsonAccess):
+    """Whether the property is present, not null and not an empty string. Never NULL."""
+
+    type = Boolean()
+    inherit_cache = True
+
+
+@compiles(json_is_set, "sqlite")
+def _json_is_set_sqlite(element: json_is_set, compiler: SQLCompiler, **kw: Any) -> str:
+    col, key = element.parts(compiler, kw)
+    path = _sqlite_path(key)
+    kind = f"json_type({col}, {path})"
+    return (
+        f"COALESCE({kind} <> 'null' AND ({kind} <> 'text' OR json_extract({col}, {path}) <> ''), 0)"
+    )
+
+
+@compiles(json_is_set, "postgresql")
+def _json_is_set_pg(element: json_is_set, compiler: SQLCompiler, **kw: Any) -> str:
+    col, key = element.parts(compiler, kw)
+    k = _pg_key(key)
+    kind = f"jsonb_typeof({col} -> {k})"
+    return f"COALESCE({kind} <> 'null' AND ({kind} <> 'string' OR {col} ->> {k} <> ''), false)"
+
+
+class json_member(_JsonAccess):
+    """The property's raw JSON value (custom tags fields keep their array here)."""
+
+    inherit_cache = True
+
+
+@compiles(json_member, "sqlite")
+def _json_member_sqlite(element: json_member, compiler: SQLCompiler, **kw: Any) -> str:
+    col, key = element.parts(compiler, kw)
+    return f"json_extract({col}, {_sqlite_path(key)})"
+
+
+@compiles(json_member, "postgresql")
+def _json_member_pg(element: json_member, compiler: SQLCompiler, **kw: Any) -> str:
+    col, key = element.parts(compiler, kw)
+    return f"({col} -> {_pg_key(key)})"
+
+
+class json_array_items(FunctionElement[Any]):
+    """The items of a JSON array of strings, as a table with one column `value`."""
+
+    inherit_cache = True
+
+
+@compiles(json_array_items, "sqlite")
+def _items_sqlite(element: json_array_items, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"json_each({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(json_array_items, "postgresql")
+def _items_pg(element: json_array_items, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"jsonb_array_elements_text({compiler.process(element.clauses, **kw)})"
+
+
+class json_array_length(FunctionElement[int]):
+    inherit_cache = True
+
+
+@compiles(json_array_length, "sqlite")
+def _length_sqlite(element: json_array_length, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"json_array_length({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(json_array_length, "postgresql")
+def _length_pg(element: json_array_length, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"jsonb_array_length({compiler.process(element.clauses, **kw)})"
+
+
+# --- the compiler --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EventColumns:
+    contact_id: ColumnElement[Any]
+    type: ColumnElement[str]
+    occurred_at: ColumnElement[datetime]
+    properties: ColumnElement[Any]  # JSON on SQLite, JSONB on PostgreSQL
+
+
+@dataclass(frozen=True)
+class SqlColumns:
+    """Where the compiler finds things: the contact id, each field's expression, the events.
+
+    A tags field maps to a JSON array column; every other field to an expression of its type.
+    """
+
+    contact_id: ColumnElement[Any]
+    fields: Mapping[str, ColumnElement[Any]]
+    events: EventColumns
+
+
+Builder = Callable[[ColumnElement[Any], Any], ColumnElement[bool]]
+
+
+def _present(x: ColumnElement[Any], test: ColumnElement[bool]) -> ColumnElement[bool]:
+    return and_(x.is_not(None), test)
+
+
+def _number(value: float) -> ColumnElement[Any]:
+    """A number bound with its own type: bound as the column's type, 49.5 became 50 in PG."""
+    return literal(value, Float() if isinstance(value, float) else BigInteger())
+
+
+def _tags_any(tags: ColumnElement[Any], values: tuple[str, ...]) -> ColumnElement[bool]:
+    items = json_array_items(tags).table_valued("value")
+    return exists().where(folded(items.c.value).in_(values))
+
+
+def _fold_all(value: Value) -> Any:
+    if isinstance(value, tuple):
+        return tuple(v.lower() if isinstance(v, str) else v for v in value)
+    return value.lower() if isinstance(value, str) else value
+
+
+# Builders of the positive operators, each never NULL. `c` is the condition's value, with
+# strings already lower-cased for string and tags fields.
+_STRING: Mapping[Op, Builder] = {
+    Op.EQ: lambda x, c: _present(x, folded(x) == c),
+    Op.CONTAINS: lambda x, c: _present(x, folded(x).contains(c, autoescape=True)),
+    Op.STARTS_WITH: lambda x, c: _present(x, folded(x).startswith(c, autoescape=True)),
+    Op.ENDS_WITH: lambda x, c: _present(x, folded(x).endswith(c, autoescape=True)),
+    Op.IN: lambda x, c: _present(x, folded(x).in_(c)),
+    Op.IS_SET: lambda x, c: _present(x, x != ""),
+}
+_NUMBER: Mapping[Op, Builder] = {
+    Op.EQ: lambda x, c: _present(x, x == _number(c)),
+    Op.GT: lambda x, c: _present(x, x > _number(c)),
+    Op.GTE: lambda x, c: _present(x, x >= _number(c)),
+    Op.LT: lambda x, c: _present(x, x < _number(c)),
+    Op.LTE: lambda x, c: _present(x, x <= _number(c)),
+    Op.BETWEEN: lambda x, c: _present(x, x.between(_number(c[0]), _number(c[1]))),
+    Op.IN: lambda x, c: _present(x, x.in_([_number(v) for v in c])),
+    Op.IS_SET: lambda x, c: x.is_not(None),
+}
+_BOOLEAN: Mapping[Op, Builder] = {
+    Op.EQ: lambda x, c: _present(x, x == c),
+    Op.IS_SET: lambda x, c: x.is_not(None),
+}
+# Day-based operators get `c` as (now, cutoff) datetimes, computed in Python and bound.
+_DATETIME: Mapping[Op, Builder] = {
+    Op.BEFORE: lambda x, c: _present(x, x < c),
+    Op.AFTER: lambda x, c: _present(x, x > c),
+    Op.BETWEEN: lambda x, c: _present(x, x.between(c[0], c[1])),
+    Op.WITHIN_LAST_DAYS: lambda x, c: _present(x, and_(x >= c[1], x <= c[0])),
+    Op.MORE_THAN_DAYS_AGO: lambda x, c: _present(x, x < c[1]),
+    Op.IS_SET: lambda x, c: x.is_not(None),
+}
+_ENUM: Mapping[Op, Builder] = {
+    Op.EQ: lambda x, c: _present(x, x == c),
+    Op.IN: lambda x, c: _present(x, x.in_(c)),
+    Op.IS_SET: lambda x, c: _present(x, x != ""),
+}
+_TAGS: Mapping[Op, Builder] = {
+    Op.CONTAINS: lambda x, c: _tags_any(x, (c,)),
+    Op.CONTAINS_ANY: lambda x, c: _tags_any(x, c),
+    Op.CONTAINS_ALL: lambda x, c: and_(*(_tags_any(x, (v,)) for v in c)),
+    Op.IS_SET: lambda x, c: func.coalesce(json_array_length(x), 0) > 0,
+}
+
+FIELD_BUILDERS: Mapping[FieldType, Mapping[Op, Builder]] = {
+    FieldType.STRING: _STRING,
+    FieldType.NUMBER: _NUMBER,
+    FieldType.BOOLEAN: _BOOLEAN,
+    FieldType.DATETIME: _DATETIME,
+    FieldType.ENUM: _ENUM,
+    FieldType.TAGS: _TAGS,
+}
+
+# How a property of each kind is read out of the event's JSON.
+_PROPERTY_READERS: Mapping[FieldType, Callable[[ColumnElement[Any], str], ColumnElement[Any]]] = {
+    FieldType.STRING: json_string,
+    FieldType.NUMBER: json_number,
+    FieldType.BOOLEAN: json_boolean,
+}
+
+
+def to_sql(rule: Rule, columns: SqlColumns, *, now: datetime) -> ColumnElement[bool]:
+    """A boolean expression, true exactly for the contacts the rule matches at `now`."""
+    match rule:
+        case AllOf(rules):
+            return and_(*(to_sql(r, columns, now=now) for r in rules))
+        case AnyOf(rules):
+            return or_(*(to_sql(r, columns, now=now) for r in rules))
+        case Not(inner):
+            return not_(to_sql(inner, columns, now=now))
+        case FieldCondition():
+            return _field(rule, columns.fields[rule.field], now)
+        case EventCondition():
+            return columns.contact_id.in_(event_contacts(rule, columns.events, now=now))
+        case _:
+            assert_never(rule)
+
+
+def _field(cond: FieldCondition, x: ColumnElement[Any], now: datetime) -> ColumnElement[bool]:
+    base, negated = positive(cond.op)
+    value: Any = (
+        _fold_all(cond.value) if cond.type in (FieldType.STRING, FieldType.TAGS) else cond.value
+    )
+    if base in (Op.WITHIN_LAST_DAYS, Op.MORE_THAN_DAYS_AGO):
+        value = (now, now - timedelta(days=int(cond.value)))  # type: ignore[arg-type]
+    test = FIELD_BUILDERS[cond.type][base](x, value)
+    return not_(test) if negated else test
+
+
+def _property(cond: PropertyCondition, properties: ColumnElement[Any]) -> ColumnElement[bool]:
+    base, negated = positive(cond.op)
+    if cond.type is None:  # is_set / is_not_set, whatever the kind
+        test: ColumnElement[bool] = json_is_set(properties, cond.property)
+    else:
+        x = _PROPERTY_READERS[cond.type](properties, cond.property)
+        test = FIELD_BUILDERS[cond.type][base](x, _fold_all(cond.value))
+    return not_(test) if negated else test
+
+
+def event_filter(cond: EventCondition, events: EventColumns) -> list[ColumnElement[bool]]:
+    """The type and `where` tests of an event condition (no count, no window)."""
+    return [events.type == cond.event, *(_property(p, events.properties) for p in cond.where)]
+
+
+def event_contacts(cond: EventCondition, events: EventColumns, *, now: datetime) -> Any:
+    """SELECT of the ids of the contacts with enough events satisfying `cond`.
+
+    Set-based (`IN (SELECT ... GROUP BY ... HAVING)`) rather than a correlated count: it
+    measured faster on both databases at millions of events (see docs/performance.md).
+    """
+    query = select(events.contact_id).where(*event_filter(cond, events))
+    if cond.within_days is not None:
+        query = query.where(events.occurred_at >= now - timedelta(days=cond.within_days))
+    if cond.min_count > 1:
+        query = query.group_by(events.contact_id).having(func.count() >= cond.min_count)
+    return query
+
+
+__all__ = [
+    "FIELD_BUILDERS",
+    "EventColumns",
+    "SqlColumns",
+    "event_contacts",
+    "event_filter",
+    "register_sqlite_functions",
+    "to_sql",
+]
