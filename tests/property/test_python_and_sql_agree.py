@@ -32,12 +32,31 @@ STRINGS = [
     "É",
     "é",
     "x",
+    "ΟΔΟΣ",
+    "οδος",
+    "İstanbul",
+    "istanbul",
 ]
-RULE_STRINGS = ["se", "SE", "nordic", "göteborg", "Göteborg", "50%", "a_b", "é", "b", "x"]
+RULE_STRINGS = [
+    "se",
+    "SE",
+    "nordic",
+    "göteborg",
+    "Göteborg",
+    "50%",
+    "a_b",
+    "é",
+    "b",
+    "x",
+    "οδος",
+    "ΟΔΟΣ",
+    "İ",
+    "i",
+]
 NUMBERS = [-1, 0, 49, 49.5, 50, 50.0, 51, 100]
 DAYS = [0, 1, 3, 30]
 DATETIMES = [NOW - timedelta(days=d, microseconds=m) for d in DAYS for m in (-1, 0, 1)]
-TAGS = ["vip", "VIP", "b2b", "Göteborg", "x"]
+TAGS = ["vip", "VIP", "b2b", "Göteborg", "x", "İ", "i"]
 EVENT_TYPES = ["form_submitted", "email_opened", "webinar_attended"]
 PROPERTY_VALUES: list[Any] = [*STRINGS, *NUMBERS, True, False, None, "5"]
 PROPERTIES = ["form", "amount", "flag"]

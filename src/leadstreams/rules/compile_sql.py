@@ -45,24 +45,25 @@ from leadstreams.rules.ast import (
     Value,
     positive,
 )
+from leadstreams.rules.fold import fold
 
 SQLITE_LOWER = "ls_lower"
 
 
 def register_sqlite_functions(dbapi_connection: Any) -> None:
-    """SQLite's own lower() folds ASCII only; rules fold as Python's str.lower() does."""
+    """SQLite's own lower() folds ASCII only; rules fold with `rules.fold` everywhere."""
     dbapi_connection.create_function(SQLITE_LOWER, 1, _py_lower, deterministic=True)
 
 
 def _py_lower(value: object) -> object:
-    return value.lower() if isinstance(value, str) else value
+    return fold(value) if isinstance(value, str) else value
 
 
 # --- dialect-specific constructs ---------------------------------------------------------
 
 
 class folded(FunctionElement[str]):
-    """The string lower-cased the way Python's str.lower() does it."""
+    """The string lower-cased the way `rules.fold` does it."""
 
     type = String()
     inherit_cache = True
@@ -282,8 +283,8 @@ def _tags_any(tags: ColumnElement[Any], values: tuple[str, ...]) -> ColumnElemen
 
 def _fold_all(value: Value) -> Any:
     if isinstance(value, tuple):
-        return tuple(v.lower() if isinstance(v, str) else v for v in value)
-    return value.lower() if isinstance(value, str) else value
+        return tuple(fold(v) if isinstance(v, str) else v for v in value)
+    return fold(value) if isinstance(value, str) else value
 
 
 # Builders of the positive operators, each never NULL. `c` is the condition's value, with

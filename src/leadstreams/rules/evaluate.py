@@ -2,8 +2,9 @@
 
 A closure per node costs a call per node per contact; generating one function per rule lets
 CPython run the whole rule as straight-line code, close to what a person would write by hand.
-Only identifiers we make up go into the source: every name and value of the rule is bound as a
-constant in the function's namespace, so a rule's text can never become code.
+Strings are folded as `rules.fold` does (and SQL). Only identifiers we make up go into the
+source: every name and value of the rule is bound as a constant in the function's namespace,
+so a rule's text can never become code.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from leadstreams.rules.ast import (
     Value,
     positive,
 )
+from leadstreams.rules.fold import LOWER_TABLE, fold
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,11 +47,11 @@ EventCounter = Callable[[Sequence[EventRecord], datetime, int], int]
 # Templates of the positive operators; `{v}` is the value, `{c}` (or `{c0}`, `{c1}`) the
 # prepared constant, `now` the evaluation time. Each is false on a missing value.
 FIELD_TEMPLATES: Mapping[tuple[FieldType, Op], str] = {
-    (FieldType.STRING, Op.EQ): "{v} is not None and {v}.lower() == {c}",
-    (FieldType.STRING, Op.CONTAINS): "{v} is not None and {c} in {v}.lower()",
-    (FieldType.STRING, Op.STARTS_WITH): "{v} is not None and {v}.lower().startswith({c})",
-    (FieldType.STRING, Op.ENDS_WITH): "{v} is not None and {v}.lower().endswith({c})",
-    (FieldType.STRING, Op.IN): "{v} is not None and {v}.lower() in {c}",
+    (FieldType.STRING, Op.EQ): "{v} is not None and {f} == {c}",
+    (FieldType.STRING, Op.CONTAINS): "{v} is not None and {c} in {f}",
+    (FieldType.STRING, Op.STARTS_WITH): "{v} is not None and {f}.startswith({c})",
+    (FieldType.STRING, Op.ENDS_WITH): "{v} is not None and {f}.endswith({c})",
+    (FieldType.STRING, Op.IN): "{v} is not None and {f} in {c}",
     (FieldType.STRING, Op.IS_SET): "{v} is not None and {v} != ''",
     (FieldType.NUMBER, Op.EQ): "{v} is not None and {v} == {c}",
     (FieldType.NUMBER, Op.GT): "{v} is not None and {v} > {c}",
@@ -78,11 +80,11 @@ FIELD_TEMPLATES: Mapping[tuple[FieldType, Op], str] = {
 
 _NUM = "(type({v}) is int or type({v}) is float)"
 PROPERTY_TEMPLATES: Mapping[tuple[FieldType | None, Op], str] = {
-    (FieldType.STRING, Op.EQ): "type({v}) is str and {v}.lower() == {c}",
-    (FieldType.STRING, Op.CONTAINS): "type({v}) is str and {c} in {v}.lower()",
-    (FieldType.STRING, Op.STARTS_WITH): "type({v}) is str and {v}.lower().startswith({c})",
-    (FieldType.STRING, Op.ENDS_WITH): "type({v}) is str and {v}.lower().endswith({c})",
-    (FieldType.STRING, Op.IN): "type({v}) is str and {v}.lower() in {c}",
+    (FieldType.STRING, Op.EQ): "type({v}) is str and {f} == {c}",
+    (FieldType.STRING, Op.CONTAINS): "type({v}) is str and {c} in {f}",
+    (FieldType.STRING, Op.STARTS_WITH): "type({v}) is str and {f}.startswith({c})",
+    (FieldType.STRING, Op.ENDS_WITH): "type({v}) is str and {f}.endswith({c})",
+    (FieldType.STRING, Op.IN): "type({v}) is str and {f} in {c}",
     (FieldType.NUMBER, Op.EQ): _NUM + " and {v} == {c}",
     (FieldType.NUMBER, Op.GT): _NUM + " and {v} > {c}",
     (FieldType.NUMBER, Op.GTE): _NUM + " and {v} >= {c}",
@@ -96,7 +98,7 @@ PROPERTY_TEMPLATES: Mapping[tuple[FieldType | None, Op], str] = {
 
 
 def _lowered(tags: Iterable[str] | None) -> frozenset[str]:
-    return frozenset(tag.lower() for tag in tags) if tags else frozenset()
+    return frozenset(fold(tag) for tag in tags) if tags else frozenset()
 
 
 def _prepare(type_: FieldType | None, op: Op, value: Value) -> dict[str, Any]:
@@ -107,11 +109,11 @@ def _prepare(type_: FieldType | None, op: Op, value: Value) -> dict[str, Any]:
     if op is Op.BETWEEN:
         assert isinstance(value, tuple)
         return {"c0": value[0], "c1": value[1]}
-    fold = type_ in (FieldType.STRING, FieldType.TAGS)
+    folds = type_ in (FieldType.STRING, FieldType.TAGS)
     if isinstance(value, tuple):
-        return {"c": frozenset(v.lower() if fold and isinstance(v, str) else v for v in value)}
-    if fold and isinstance(value, str):
-        return {"c": value.lower()}
+        return {"c": frozenset(fold(v) if folds and isinstance(v, str) else v for v in value)}
+    if folds and isinstance(value, str):
+        return {"c": fold(value)}
     return {"c": value}
 
 
@@ -120,6 +122,7 @@ class _Source:
 
     def __init__(self) -> None:
         self.namespace: dict[str, Any] = {
+            "_LOWER": LOWER_TABLE,
             "_lowered": _lowered,
             "__builtins__": {"type": type, "int": int, "float": float, "str": str, "bool": bool},
         }
@@ -138,7 +141,8 @@ class _Source:
 
     def fill(self, template: str, var: str, constants: dict[str, Any]) -> str:
         names = {key: self.const(value) for key, value in constants.items()}
-        return "(" + template.format(v=var, **names) + ")"
+        folded = f"({var}.lower() if {var}.isascii() else {var}.translate(_LOWER))"
+        return "(" + template.format(v=var, f=folded, **names) + ")"
 
     def condition(self, var: str, cond: FieldCondition | PropertyCondition) -> str:
         base, negated = positive(cond.op)
