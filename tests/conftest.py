@@ -6,10 +6,11 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import HealthCheck, settings
 from sqlalchemy import Engine
-from sqlalchemy.pool import StaticPool
 
+from leadstreams.services.context import Context
 from leadstreams.store.engine import make_engine
-from leadstreams.store.tables import metadata
+from leadstreams.store.migrate import upgrade
+from tests.support.service import make_context, reset
 
 # Bounded example counts: "dev" for a quick local run, "ci" for the thorough run CI does.
 settings.register_profile(
@@ -24,9 +25,10 @@ POSTGRES_URL = os.environ.get("LEADSTREAMS_TEST_POSTGRES_URL")
 
 
 @pytest.fixture(scope="session")
-def sqlite_engine() -> Iterator[Engine]:
-    engine = make_engine("sqlite://", poolclass=StaticPool)
-    metadata.create_all(engine)
+def sqlite_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    path = tmp_path_factory.mktemp("db") / "leadstreams.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
     yield engine
     engine.dispose()
 
@@ -36,10 +38,10 @@ def postgres_engine() -> Iterator[Engine]:
     if not POSTGRES_URL:
         pytest.skip("LEADSTREAMS_TEST_POSTGRES_URL is not set")
     engine = make_engine(POSTGRES_URL)
-    metadata.drop_all(engine)
-    metadata.create_all(engine)
+    with engine.begin() as connection:  # a clean schema, built by the migrations
+        connection.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+    upgrade(engine)
     yield engine
-    metadata.drop_all(engine)
     engine.dispose()
 
 
@@ -47,3 +49,10 @@ def postgres_engine() -> Iterator[Engine]:
 def engine(request: pytest.FixtureRequest) -> Engine:
     """The same test on every database backend."""
     return request.getfixturevalue(f"{request.param}_engine")  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def ctx(engine: Engine) -> Context:
+    """A service context on an emptied database, with a clock that stands still."""
+    reset(engine)
+    return make_context(engine, engine.url.render_as_string(hide_password=False))

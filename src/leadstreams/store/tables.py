@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     ForeignKey,
     Index,
@@ -11,6 +12,8 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
+    text,
 )
 
 from leadstreams.store.types import Json, UTCDateTime
@@ -61,5 +64,214 @@ events = Table(
     Column("properties", Json, nullable=False, default=dict),
     # Event conditions select by type and time window, then group by contact: index-only.
     Index("ix_events_type_occurred_contact", "type", "occurred_at", "contact_id"),
-    Index("ix_events_contact_occurred", "contact_id", "occurred_at"),
+    # Live evaluation reads one contact's events of the types a stream reads.
+    Index("ix_events_contact_type_occurred", "contact_id", "type", "occurred_at"),
+)
+
+
+def _partial(name: str, table_columns: list[str], where: str, *, unique: bool = True) -> Index:
+    """A partial index, the same on both databases (both support WHERE on indexes)."""
+    return Index(
+        name,
+        *table_columns,
+        unique=unique,
+        sqlite_where=text(where),
+        postgresql_where=text(where),
+    )
+
+
+app_state = Table(
+    "app_state",
+    metadata,
+    Column("key", String(100), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+field_definitions = Table(
+    "field_definitions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("name", String(63), nullable=False, unique=True),
+    Column("label", String(200), nullable=False),
+    Column("type", String(20), nullable=False),
+    Column("values", Json, nullable=False, default=list),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+event_types = Table(
+    "event_types",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("first_seen_at", UTCDateTime, nullable=False),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("email", String(320), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("password_hash", String(200), nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+teams = Table(
+    "teams",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False),
+    Column("name_key", String(200), nullable=False, unique=True),  # lower-cased name
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+team_members = Table(
+    "team_members",
+    metadata,
+    Column("team_id", Id, ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Index("ix_team_members_user", "user_id"),
+)
+
+streams = Table(
+    "streams",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False),
+    Column("name_key", String(200), nullable=False),  # lower-cased: names are unique that way
+    Column("description", Text, nullable=False, default=""),
+    Column("rules", Json, nullable=False),
+    Column("requalify_after_days", Integer),
+    Column("active", Boolean, nullable=False, default=False),
+    Column("activated_at", UTCDateTime),
+    Column("history_fetched_at", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("deleted_at", UTCDateTime),  # archived; leads stay on the board
+    Column("version", Integer, nullable=False, default=1),
+    _partial("uq_streams_name_key_live", ["name_key"], "deleted_at IS NULL"),
+)
+
+stream_teams = Table(
+    "stream_teams",
+    metadata,
+    Column("stream_id", Id, ForeignKey("streams.id", ondelete="CASCADE"), primary_key=True),
+    Column("team_id", Id, ForeignKey("teams.id"), primary_key=True),
+    Index("ix_stream_teams_team", "team_id"),
+)
+
+stream_history = Table(
+    "stream_history",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("stream_id", Id, ForeignKey("streams.id", ondelete="CASCADE"), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("user_id", Id, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("action", String(40), nullable=False),
+    Column("changes", Json, nullable=False, default=dict),
+    Index("ix_stream_history_stream", "stream_id", "id"),
+)
+
+leads = Table(
+    "leads",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("contact_id", Id, ForeignKey("contacts.id", ondelete="CASCADE"), nullable=False),
+    Column("stage", String(20), nullable=False),
+    Column("assignee_id", Id, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("hidden", Boolean, nullable=False, default=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("closed_at", UTCDateTime),  # won or lost
+    Column("cleared_at", UTCDateTime),  # no uncleared match left: off the board, archived
+    # One open lead per contact (product spec, rule 4), whoever races to make it.
+    _partial("uq_leads_open_contact", ["contact_id"], "closed_at IS NULL AND cleared_at IS NULL"),
+    Index("ix_leads_contact", "contact_id"),
+    Index("ix_leads_created", "created_at", "id"),
+)
+
+matches = Table(
+    "matches",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("lead_id", Id, ForeignKey("leads.id", ondelete="CASCADE"), nullable=False),
+    Column("stream_id", Id, ForeignKey("streams.id", ondelete="CASCADE"), nullable=False),
+    Column("contact_id", Id, ForeignKey("contacts.id", ondelete="CASCADE"), nullable=False),
+    Column("matched_at", UTCDateTime, nullable=False),
+    Column("origin", String(10), nullable=False),  # live | history
+    Column("trigger", Json, nullable=False, default=dict),
+    Column("explanation", Json),
+    Column("cleared_at", UTCDateTime),
+    Column("superseded_at", UTCDateTime),  # replaced by a requalified match (rule 3)
+    # At most one current match per stream and contact (rule 3), whoever races to make it.
+    _partial(
+        "uq_matches_current",
+        ["stream_id", "contact_id"],
+        "cleared_at IS NULL AND superseded_at IS NULL",
+    ),
+    Index("ix_matches_lead", "lead_id"),
+    Index("ix_matches_contact", "contact_id"),
+)
+
+lead_stage_changes = Table(
+    "lead_stage_changes",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("lead_id", Id, ForeignKey("leads.id", ondelete="CASCADE"), nullable=False),
+    Column("from_stage", String(20)),
+    Column("to_stage", String(20), nullable=False),
+    Column("user_id", Id, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("at", UTCDateTime, nullable=False),
+    Index("ix_lead_stage_changes_lead", "lead_id", "id"),
+)
+
+lead_notes = Table(
+    "lead_notes",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("lead_id", Id, ForeignKey("leads.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", Id, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("text", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_lead_notes_lead", "lead_id", "id"),
+)
+
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("kind", String(40), nullable=False),
+    Column("stream_id", Id, ForeignKey("streams.id", ondelete="CASCADE")),
+    Column("status", String(20), nullable=False),  # queued running done failed cancelled
+    Column("params", Json, nullable=False, default=dict),
+    Column("cursor", BigInteger, nullable=False, default=0),  # last contact id done
+    Column("scanned", BigInteger, nullable=False, default=0),
+    Column("total", BigInteger, nullable=False, default=0),
+    Column("matches_created", BigInteger, nullable=False, default=0),
+    Column("error", Text),
+    Column("worker", String(200)),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("started_at", UTCDateTime),
+    Column("heartbeat_at", UTCDateTime),
+    Column("finished_at", UTCDateTime),
+    Index("ix_jobs_status", "status", "id"),
+    # At most one fetch-history job runs per stream at a time (rule 6).
+    _partial(
+        "uq_jobs_one_live_per_stream",
+        ["kind", "stream_id"],
+        "status IN ('queued', 'running')",
+    ),
+)
+
+# Side effects leave through here after commit: live board updates now, webhooks later.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("topic", String(60), nullable=False),  # lead.created, lead.matched, ...
+    Column("lead_id", Id),
+    Column("payload", Json, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
 )

@@ -44,6 +44,10 @@ def to_iso_text(value: datetime) -> str:
     return to_utc_naive(value).strftime(ISO_FORMAT)
 
 
+def from_iso_text(value: str) -> datetime:
+    return datetime.strptime(value, ISO_FORMAT).replace(tzinfo=UTC)
+
+
 class IsoText(TypeDecorator[datetime]):
     """A datetime kept as fixed-width ISO text (custom fields live in a JSON column)."""
 
@@ -56,4 +60,4 @@ class IsoText(TypeDecorator[datetime]):
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        return datetime.strptime(value, ISO_FORMAT).replace(tzinfo=UTC)
+        return from_iso_text(value)

@@ -1,0 +1,42 @@
+"""One validated settings object, read from the environment (and `.env`) at the edges."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///./leadstreams.db"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LEADSTREAMS_", env_file=".env", extra="ignore")
+
+    database_url: str = DEFAULT_DATABASE_URL
+    # Unset: `leadstreams init` stores a random key in the database, shared by all processes.
+    secret_key: SecretStr | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    webhook_allow_private: bool = False
+    token_ttl_seconds: int = Field(default=24 * 3600, ge=60)
+    max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
+    fetch_history_chunk: int = Field(default=20_000, ge=1)
+    worker_poll_seconds: float = Field(default=1.0, gt=0)
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, url: str) -> str:
+        if not url.startswith(("sqlite://", "postgresql+psycopg://", "postgresql://")):
+            raise ValueError("use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB")
+        return url.replace("postgresql://", "postgresql+psycopg://", 1)
+
+    @field_validator("secret_key")
+    @classmethod
+    def _strong_secret(cls, key: SecretStr | None) -> SecretStr | None:
+        if key is not None and len(key.get_secret_value()) < 32:
+            raise ValueError("the secret key needs at least 32 characters")
+        return key
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")

@@ -1,0 +1,1 @@
+"""Entities' invariants, pure: no database, no web."""

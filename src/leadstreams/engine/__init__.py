@@ -1,0 +1,1 @@
+"""Live matching: which active streams a change can affect, and their compiled rules."""

@@ -1,0 +1,1 @@
+"""Validated shapes of what comes in and goes out: shared by the API, the CLI and services."""

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field, StringConstraints, model_validator
+
+from leadstreams.schemas.common import Strict, UTCDatetime
+from leadstreams.schemas.contacts import Email
+
+EventType = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,62}$")]
+MAX_BATCH = 10_000
+
+
+class EventCreate(Strict):
+    event_id: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    email: Email | None = None
+    contact_id: int | None = Field(default=None, ge=1)
+    type: EventType
+    occurred_at: UTCDatetime | None = None
+    properties: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _contact_named(self) -> EventCreate:
+        if (self.email is None) == (self.contact_id is None):
+            raise ValueError("give exactly one of 'email' or 'contact_id'")
+        return self
+
+
+class MatchRef(BaseModel):
+    stream_id: int
+    lead_id: int
+
+
+class EventCreated(BaseModel):
+    id: int
+    event_id: str
+    contact_id: int
+    matches: list[MatchRef]
+
+
+class EventBatch(BaseModel):
+    # Items stay raw here: each is validated on its own, so one bad item loses nothing else.
+    events: list[Any] = Field(max_length=MAX_BATCH)

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field, StringConstraints
+
+from leadstreams.schemas.common import Name, Strict
+
+Description = Annotated[str, StringConstraints(max_length=2000)]
+
+
+class StreamCreate(Strict):
+    name: Name
+    description: Description = ""
+    rules: dict[str, Any]  # a rule tree: checked against the vocabulary by the service
+    team_ids: list[int] = Field(min_length=1, max_length=100)
+    requalify_after_days: int | None = Field(default=None, ge=1, le=3650)
+
+
+class StreamUpdate(Strict):
+    name: Name | None = None
+    description: Description | None = None
+    rules: dict[str, Any] | None = None
+    team_ids: list[int] | None = Field(default=None, min_length=1, max_length=100)
+    requalify_after_days: int | None = Field(default=None, ge=1, le=3650)
+
+
+class StreamRead(BaseModel):
+    id: int
+    name: str
+    description: str
+    rules: dict[str, Any]
+    rules_text: str
+    team_ids: list[int]
+    active: bool
+    requalify_after_days: int | None
+    activated_at: datetime | None
+    history_fetched_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    version: int
+    lead_count: int
+    last_matched_at: datetime | None

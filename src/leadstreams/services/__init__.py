@@ -1,0 +1,1 @@
+"""Use cases: they orchestrate the store, the engine and the domain; they do not compute."""

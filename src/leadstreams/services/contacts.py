@@ -1,0 +1,140 @@
+"""Contacts: upsert by email or external id; a change of a field a stream reads is evaluated."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import RowMapping
+from sqlalchemy.exc import IntegrityError
+
+from leadstreams.engine.index import StreamIndex
+from leadstreams.errors import Conflict, InvalidInput, NotFound
+from leadstreams.schemas.contacts import ContactCreate, ContactWrite
+from leadstreams.services.context import Context
+from leadstreams.services.custom_values import check_custom_values
+from leadstreams.services.matching import NewMatch, evaluate_contact
+from leadstreams.store import contacts as contacts_store
+from leadstreams.store.uow import UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class ContactChange:
+    contact_id: int
+    created: bool
+    changed: frozenset[str]
+    matches: list[NewMatch]
+
+
+def upsert_contact(ctx: Context, *, data: ContactCreate) -> tuple[dict[str, Any], ContactChange]:
+    with ctx.uow() as uow:
+        index = ctx.live.current(uow.connection)
+        existing = _find(uow, email=data.email, external_id=data.external_id)
+        change = write_contact(uow, index=index, existing=existing, data=data)
+        contact = contact_read(_get(uow, change.contact_id))
+        uow.commit()
+    _count(ctx, change.matches)
+    return contact, change
+
+
+def update_contact(ctx: Context, *, contact_id: int, data: ContactWrite) -> dict[str, Any]:
+    with ctx.uow() as uow:
+        index = ctx.live.current(uow.connection)
+        change = write_contact(uow, index=index, existing=_get(uow, contact_id), data=data)
+        contact = contact_read(_get(uow, change.contact_id))
+        uow.commit()
+    _count(ctx, change.matches)
+    return contact
+
+
+def _count(ctx: Context, matches: list[NewMatch]) -> None:
+    for match in matches:
+        ctx.metrics.matches_created.labels("live").inc()
+        if match.lead_created:
+            ctx.metrics.leads_created.inc()
+
+
+def _get(uow: UnitOfWork, contact_id: int) -> RowMapping:
+    row = contacts_store.get(uow.connection, contact_id)
+    if row is None:
+        raise NotFound(f"no contact with id {contact_id}")
+    return row
+
+
+def _find(uow: UnitOfWork, *, email: str | None, external_id: str | None) -> RowMapping | None:
+    by_email = contacts_store.find(uow.connection, email=email, external_id=None)
+    by_external = contacts_store.find(uow.connection, email=None, external_id=external_id)
+    if by_email and by_external and by_email["id"] != by_external["id"]:
+        raise Conflict("'email' and 'external_id' belong to two different contacts")
+    return by_email or by_external
+
+
+def write_contact(
+    uow: UnitOfWork, *, index: StreamIndex, existing: RowMapping | None, data: ContactWrite
+) -> ContactChange:
+    """Create or update, then evaluate the streams that read a changed field (rule 2)."""
+    custom, errors = check_custom_values(data.fields or {}, index.vocabulary)
+    if errors:
+        raise InvalidInput("invalid custom fields", errors)
+    values = data.model_dump(exclude_unset=True, exclude={"fields"})
+    now = uow.clock.now()
+    try:
+        if existing is None:
+            contact_id, changed = (
+                _create(uow, values, custom, now),
+                frozenset(index.vocabulary.fields),
+            )
+        else:
+            contact_id, changed = existing["id"], _update(uow, existing, values, custom, now)
+    except IntegrityError as error:
+        raise Conflict("another contact has this email or external_id") from error
+    trigger = {"kind": "contact_update", "fields": sorted(changed)}
+    candidates = index.for_fields(changed)
+    found = evaluate_contact(
+        uow, index=index, contact_id=contact_id, candidates=candidates, trigger=trigger
+    )
+    return ContactChange(contact_id, existing is None, changed, found)
+
+
+def _create(uow: UnitOfWork, values: dict[str, Any], custom: dict[str, Any], now: datetime) -> int:
+    row = {"category": "prospect", "lead_score": 0, "tags": [], **values}
+    row = {k: v for k, v in row.items() if v is not None}
+    kept = {k: v for k, v in custom.items() if v is not None}
+    row |= {"custom": contacts_store.custom_json(kept), "created_at": now, "updated_at": now}
+    return contacts_store.create(uow.connection, values=row)
+
+
+def _update(
+    uow: UnitOfWork,
+    existing: RowMapping,
+    values: dict[str, Any],
+    custom: dict[str, Any],
+    now: datetime,
+) -> frozenset[str]:
+    values = {k: v for k, v in values.items() if not (k in _REQUIRED and v is None)}
+    changed = {name for name, value in values.items() if existing[name] != value}
+    old_custom = dict(existing["custom"] or {})
+    new_custom = dict(old_custom)
+    for name, value in contacts_store.custom_json(custom).items():
+        if value is None:
+            new_custom.pop(name, None)
+        else:
+            new_custom[name] = value
+    changed |= {name for name in custom if old_custom.get(name) != new_custom.get(name)}
+    if not changed:
+        return frozenset()
+    update = {name: values[name] for name in changed if name in values}
+    update |= {"custom": new_custom, "updated_at": now}
+    contacts_store.update_values(uow.connection, contact_id=existing["id"], values=update)
+    return frozenset(changed | {"updated_at"})
+
+
+_REQUIRED = ("category", "lead_score", "tags")
+
+
+def contact_read(row: RowMapping) -> dict[str, Any]:
+    out = {name: row[name] for name in contacts_store.COLUMNS}
+    out |= {"id": row["id"], "fields": dict(row["custom"] or {})}
+    out |= {"created_at": row["created_at"], "updated_at": row["updated_at"]}
+    return out

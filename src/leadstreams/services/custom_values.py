@@ -1,0 +1,78 @@
+"""Custom field values checked against their definitions, every error named by its path."""
+
+from __future__ import annotations
+
+import difflib
+import math
+from datetime import UTC, datetime
+from typing import Any
+
+from leadstreams.domain.contacts import normalise_tags
+from leadstreams.errors import ErrorDetail
+from leadstreams.rules import FieldDef, FieldType, Vocabulary
+
+
+def check_custom_values(
+    values: dict[str, Any], vocabulary: Vocabulary
+) -> tuple[dict[str, Any], list[ErrorDetail]]:
+    """The values converted for storage (None removes a value), and the errors found."""
+    out: dict[str, Any] = {}
+    errors: list[ErrorDetail] = []
+    custom = {n: f for n, f in vocabulary.fields.items() if not f.builtin}
+    for name, value in values.items():
+        path = f"fields.{name}"
+        definition = custom.get(name)
+        if definition is None:
+            close = difflib.get_close_matches(name, list(custom), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            errors.append(ErrorDetail(path, f"unknown custom field {name!r}{hint}"))
+            continue
+        if value is None:
+            out[name] = None
+            continue
+        converted, problem = _convert(definition, value)
+        if problem:
+            errors.append(ErrorDetail(path, problem))
+        else:
+            out[name] = converted
+    return out, errors
+
+
+def _convert(definition: FieldDef, value: Any) -> tuple[Any, str | None]:
+    match definition.type:
+        case FieldType.STRING:
+            ok = isinstance(value, str) and len(value) <= 1000
+            return value, None if ok else "expected a string of at most 1000 characters"
+        case FieldType.NUMBER:
+            ok = isinstance(value, int | float) and not isinstance(value, bool)
+            ok = ok and math.isfinite(value) and abs(value) <= 10**15
+            return value, None if ok else "expected a finite number"
+        case FieldType.BOOLEAN:
+            return value, None if isinstance(value, bool) else "expected true or false"
+        case FieldType.DATETIME:
+            return _datetime(value)
+        case FieldType.ENUM:
+            allowed = {v.lower(): v for v in definition.values}
+            if isinstance(value, str) and value.lower() in allowed:
+                return allowed[value.lower()], None
+            return value, f"expected one of {', '.join(definition.values)}"
+        case FieldType.TAGS:
+            ok = isinstance(value, list) and all(isinstance(t, str) and t for t in value)
+            if not ok:
+                return value, "expected a list of non-empty strings"
+            return normalise_tags(value), None
+    raise AssertionError(definition.type)  # pragma: no cover
+
+
+def _datetime(value: Any) -> tuple[Any, str | None]:
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            if parsed.tzinfo is None:
+                parsed = parsed.replace(tzinfo=UTC)
+            if parsed.year >= 1000:
+                return parsed.astimezone(UTC), None
+    return value, "expected an ISO 8601 date or datetime"

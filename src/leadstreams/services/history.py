@@ -1,0 +1,237 @@
+"""Fetch history (rule 6) as a resumable job, and clearing a stream's leads (rule 7)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import RowMapping
+from sqlalchemy.exc import IntegrityError
+
+from leadstreams.errors import Conflict, NotFound
+from leadstreams.rules import Rule, explain, parse, reads
+from leadstreams.rules.compile_sql import to_sql
+from leadstreams.services.context import Context
+from leadstreams.store import contacts as contacts_store
+from leadstreams.store import events as events_store
+from leadstreams.store import fields as fields_store
+from leadstreams.store import history as history_store
+from leadstreams.store import jobs as jobs_store
+from leadstreams.store import leads as leads_store
+from leadstreams.store import streams as streams_store
+from leadstreams.store.rule_columns import sql_columns
+from leadstreams.store.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+FETCH_HISTORY = "fetch_history"
+
+
+def start_fetch_history(ctx: Context, *, stream_id: int, user_id: int | None) -> dict[str, Any]:
+    """Queue the job; 409 while the stream is inactive or while one runs for it."""
+    with ctx.uow() as uow:
+        stream = streams_store.get_for_update(uow.connection, stream_id)
+        if stream is None:
+            raise NotFound(f"no stream with id {stream_id}")
+        if not stream["active"]:
+            raise Conflict("fetch history needs the stream to be active")
+        if jobs_store.live_for_stream(uow.connection, kind=FETCH_HISTORY, stream_id=stream_id):
+            raise Conflict("a fetch-history job is already running for this stream")
+        now = uow.clock.now()
+        values = {
+            "kind": FETCH_HISTORY,
+            "stream_id": stream_id,
+            "status": "queued",
+            "params": {"now": now.isoformat(), "version": stream["version"], "user_id": user_id},
+            "total": jobs_store.count_contacts(uow.connection),
+            "created_at": now,
+        }
+        try:
+            job_id = jobs_store.create(uow.connection, values=values)
+        except IntegrityError as error:  # another request queued one a moment ago
+            raise Conflict("a fetch-history job is already running for this stream") from error
+        streams_store.record(
+            uow.connection,
+            stream_id=stream_id,
+            user_id=user_id,
+            action="fetch_history_started",
+            changes={"job_id": job_id},
+            at=now,
+        )
+        job = job_read(jobs_store.get(uow.connection, job_id))
+        uow.commit()
+    return job
+
+
+def get_job(ctx: Context, *, job_id: int) -> dict[str, Any]:
+    with ctx.uow(read_only=True) as uow:
+        return job_read(jobs_store.get(uow.connection, job_id))
+
+
+def job_read(row: RowMapping | None) -> dict[str, Any]:
+    if row is None:
+        raise NotFound("no such job")
+    names = ("id", "kind", "stream_id", "status", "scanned", "total", "matches_created", "error")
+    return {name: row[name] for name in names} | {
+        "created_at": row["created_at"],
+        "started_at": row["started_at"],
+        "finished_at": row["finished_at"],
+    }
+
+
+def run_fetch_history(ctx: Context, job: RowMapping) -> str:
+    """Work a claimed job chunk by chunk, one transaction each; returns its final status.
+
+    Progress (the cursor) commits with each chunk, so a job taken over after a crash resumes
+    where the last committed chunk ended, and makes nothing twice (the unique keys see to it).
+    """
+    started = time.monotonic()
+    cursor = job["cursor"]
+    status = "running"
+    while status == "running":
+        status, cursor = _chunk(ctx, job, cursor)
+    ctx.metrics.job_seconds.labels(FETCH_HISTORY).observe(time.monotonic() - started)
+    log.info("fetch history job %s for stream %s: %s", job["id"], job["stream_id"], status)
+    return status
+
+
+def _chunk(ctx: Context, job: RowMapping, cursor: int) -> tuple[str, int]:
+    with ctx.uow() as uow:
+        connection = uow.connection
+        current = jobs_store.get(connection, job["id"])
+        stream = streams_store.get(connection, job["stream_id"])
+        if current is None or current["status"] != "running":
+            return (current["status"] if current else "cancelled"), cursor
+        now = uow.clock.now()
+        if stream is None or not stream["active"]:
+            jobs_store.progress(
+                connection, job_id=job["id"], values={"status": "cancelled", "finished_at": now}
+            )
+            uow.commit()
+            return "cancelled", cursor
+        last_id = jobs_store.max_contact_id(connection)
+        if cursor >= last_id:
+            _finish(uow, job, stream, now)
+            uow.commit()
+            return "done", cursor
+        high = min(cursor + ctx.settings.fetch_history_chunk, last_id)
+        made = _match_chunk(uow, job, stream, low=cursor, high=high)
+        scanned = jobs_store.count_contacts(connection, up_to_id=high)
+        values = {
+            "cursor": high,
+            "scanned": scanned,
+            "matches_created": current["matches_created"] + made,
+            "heartbeat_at": now,
+        }
+        jobs_store.progress(connection, job_id=job["id"], values=values)
+        uow.commit()
+    ctx.metrics.matches_created.labels("history").inc(made)
+    return "running", high
+
+
+def _finish(uow: UnitOfWork, job: RowMapping, stream: RowMapping, now: datetime) -> None:
+    connection = uow.connection
+    total = jobs_store.count_contacts(connection)
+    values = {"status": "done", "finished_at": now, "scanned": total, "total": total}
+    jobs_store.progress(connection, job_id=job["id"], values=values)
+    streams_store.update_values(
+        connection, stream_id=stream["id"], values={"history_fetched_at": now}
+    )
+    streams_store.record(
+        connection,
+        stream_id=stream["id"],
+        user_id=job["params"].get("user_id"),
+        action="fetch_history_done",
+        changes={"job_id": job["id"], "matches_created": job["matches_created"]},
+        at=now,
+    )
+
+
+def _match_chunk(
+    uow: UnitOfWork, job: RowMapping, stream: RowMapping, *, low: int, high: int
+) -> int:
+    """Matches for contacts in (low, high], with rules 3 and 4 done in SQL."""
+    connection = uow.connection
+    as_of = datetime.fromisoformat(job["params"]["now"])  # windows measured from job start
+    vocabulary = fields_store.vocabulary(connection)
+    rule = parse(stream["rules"], vocabulary)
+    condition = to_sql(rule, sql_columns(vocabulary), now=as_of)
+    now = uow.clock.now()
+    if stream["requalify_after_days"]:
+        history_store.supersede_requalifying(
+            connection,
+            stream_id=stream["id"],
+            rule=condition,
+            low=low,
+            high=high,
+            requalify_after_days=stream["requalify_after_days"],
+            now=now,
+        )
+    eligible = history_store.candidates(stream_id=stream["id"], rule=condition, low=low, high=high)
+    created = history_store.create_leads(connection, eligible=eligible, now=now)
+    trigger = {"kind": "history", "job_id": job["id"]}
+    made = history_store.add_matches(
+        connection, stream_id=stream["id"], eligible=eligible, trigger=trigger, now=now
+    )
+    _explain(uow, rule, made, as_of)
+    new_leads = {lead_id for lead_id, _ in created}
+    history_store.add_outbox_rows(
+        connection,
+        rows=[
+            {
+                "topic": "lead.created" if lead_id in new_leads else "lead.matched",
+                "lead_id": lead_id,
+                "payload": {
+                    "lead_id": lead_id,
+                    "stream_id": stream["id"],
+                    "contact_id": contact_id,
+                    "origin": "history",
+                },
+                "created_at": now,
+            }
+            for _, contact_id, lead_id in made
+        ],
+    )
+    return len(made)
+
+
+def _explain(uow: UnitOfWork, rule: Rule, made: list[Any], as_of: datetime) -> None:
+    """Explanations for the matches made: work grows with matches, not with contacts."""
+    connection = uow.connection
+    vocabulary = fields_store.vocabulary(connection)
+    datetime_fields = {
+        n for n, f in vocabulary.fields.items() if f.type == "datetime" and not f.builtin
+    }
+    types = reads(rule).event_types
+    explanations = {}
+    for match_id, contact_id, _ in made:
+        row = contacts_store.get(connection, contact_id)
+        assert row is not None
+        stage = contacts_store.lead_stage(connection, contact_id)
+        fields = contacts_store.rule_fields(row, stage, datetime_fields)
+        events = events_store.for_rules(connection, contact_id=contact_id, types=types, since=None)
+        explanations[match_id] = explain(rule, fields, events, as_of, vocabulary)
+    history_store.set_explanations(connection, explanations=explanations)
+
+
+def clear_stream(ctx: Context, *, stream_id: int, user_id: int | None) -> int:
+    """Clear every match of an inactive stream; leads left with none leave the board (rule 7)."""
+    with ctx.uow() as uow:
+        stream = streams_store.get_for_update(uow.connection, stream_id)
+        if stream is None:
+            raise NotFound(f"no stream with id {stream_id}")
+        if stream["active"]:
+            raise Conflict("deactivate the stream before clearing its leads")
+        now = uow.clock.now()
+        cleared = leads_store.clear_stream(uow.connection, stream_id=stream_id, at=now)
+        streams_store.record(
+            uow.connection,
+            stream_id=stream_id,
+            user_id=user_id,
+            action="cleared",
+            changes={"matches_cleared": cleared},
+            at=now,
+        )
+        uow.commit()
+    return cleared

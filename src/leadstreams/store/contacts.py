@@ -1,0 +1,99 @@
+"""Contacts: rows in, dicts out (the fields the rules read, the API shape)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import RowMapping, func, insert, or_, select, update
+from sqlalchemy.engine import Connection
+
+from leadstreams.store.tables import contacts, leads
+from leadstreams.store.types import from_iso_text, to_iso_text
+
+COLUMNS = (
+    "email",
+    "external_id",
+    "first_name",
+    "last_name",
+    "company",
+    "title",
+    "phone",
+    "country",
+    "city",
+    "category",
+    "lead_score",
+    "tags",
+)
+
+
+def get(connection: Connection, contact_id: int) -> RowMapping | None:
+    return (
+        connection.execute(select(contacts).where(contacts.c.id == contact_id)).mappings().first()
+    )
+
+
+def find(
+    connection: Connection, *, email: str | None, external_id: str | None
+) -> RowMapping | None:
+    keys = []
+    if email:
+        keys.append(contacts.c.email == email)
+    if external_id:
+        keys.append(contacts.c.external_id == external_id)
+    if not keys:
+        return None
+    query = select(contacts).where(or_(*keys)).order_by(contacts.c.id).limit(1)
+    return connection.execute(query).mappings().first()
+
+
+def create(connection: Connection, *, values: dict[str, Any]) -> int:
+    contact_id: int = connection.execute(insert(contacts).values(**values)).inserted_primary_key[0]  # type: ignore[index]
+    return contact_id
+
+
+def update_values(connection: Connection, *, contact_id: int, values: dict[str, Any]) -> None:
+    connection.execute(update(contacts).where(contacts.c.id == contact_id).values(**values))
+
+
+def search(connection: Connection, *, q: str | None, limit: int, after_id: int) -> list[RowMapping]:
+    query = select(contacts).where(contacts.c.id > after_id).order_by(contacts.c.id).limit(limit)
+    if q:
+        pattern = f"%{q.lower()}%"
+        query = query.where(
+            or_(
+                func.lower(contacts.c.email).like(pattern),
+                func.lower(contacts.c.first_name).like(pattern),
+                func.lower(contacts.c.last_name).like(pattern),
+                func.lower(contacts.c.company).like(pattern),
+            )
+        )
+    return list(connection.execute(query).mappings())
+
+
+def lead_stage(connection: Connection, contact_id: int) -> str:
+    """The stage of the contact's most recent lead that is not cleared; 'none' without one."""
+    query = (
+        select(leads.c.stage)
+        .where(leads.c.contact_id == contact_id, leads.c.cleared_at.is_(None))
+        .order_by(leads.c.created_at.desc(), leads.c.id.desc())
+        .limit(1)
+    )
+    return connection.scalar(query) or "none"
+
+
+def rule_fields(row: RowMapping, stage: str, datetime_fields: Collection[str]) -> dict[str, Any]:
+    """The fields as the rule evaluator reads them: built-ins, custom fields, lead stage."""
+    fields: dict[str, Any] = {name: row[name] for name in COLUMNS}
+    fields["created_at"] = row["created_at"]
+    fields["updated_at"] = row["updated_at"]
+    fields["lead_stage"] = stage
+    for name, value in (row["custom"] or {}).items():
+        fields[name] = from_iso_text(value) if name in datetime_fields and value else value
+    return fields
+
+
+def custom_json(values: dict[str, Any]) -> dict[str, Any]:
+    """Custom values as stored in JSON: datetimes as fixed-width text that sorts as time."""
+    return {k: to_iso_text(v) if isinstance(v, datetime) else v for k, v in values.items()}

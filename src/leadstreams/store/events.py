@@ -1,0 +1,68 @@
+"""Events: idempotent insert by event_id, and one contact's events for rule evaluation."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import RowMapping, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
+
+from leadstreams.rules import EventRecord
+from leadstreams.store.tables import event_types, events
+
+
+def insert_ignoring_conflicts(connection: Connection, table: Any) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING, in the current database's dialect."""
+    maker = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    return maker(table).on_conflict_do_nothing()
+
+
+def add(connection: Connection, *, values: dict[str, Any]) -> int | None:
+    """The new event's id, or None when an event with this event_id exists already."""
+    query = insert_ignoring_conflicts(connection, events).values(**values).returning(events.c.id)
+    new_id: int | None = connection.scalar(query)
+    return new_id
+
+
+def by_event_id(connection: Connection, event_id: str) -> RowMapping | None:
+    return (
+        connection.execute(select(events).where(events.c.event_id == event_id)).mappings().first()
+    )
+
+
+def for_rules(
+    connection: Connection, *, contact_id: int, types: Collection[str], since: datetime | None
+) -> list[EventRecord]:
+    """The contact's events of these types (since `since`, when every condition has a window)."""
+    if not types:
+        return []
+    query = select(events.c.type, events.c.occurred_at, events.c.properties).where(
+        events.c.contact_id == contact_id, events.c.type.in_(sorted(types))
+    )
+    if since is not None:
+        query = query.where(events.c.occurred_at >= since)
+    return [EventRecord(t, at, props) for t, at, props in connection.execute(query)]
+
+
+def timeline(
+    connection: Connection, *, contact_id: int, limit: int, before_id: int | None
+) -> list[RowMapping]:
+    query = select(events).where(events.c.contact_id == contact_id)
+    if before_id is not None:
+        query = query.where(events.c.id < before_id)
+    query = query.order_by(events.c.id.desc()).limit(limit)  # newest first, by arrival
+    return list(connection.execute(query).mappings())
+
+
+def remember_type(connection: Connection, *, name: str, at: datetime) -> None:
+    connection.execute(
+        insert_ignoring_conflicts(connection, event_types).values(name=name, first_seen_at=at)
+    )
+
+
+def known_types(connection: Connection) -> list[str]:
+    return list(connection.scalars(select(event_types.c.name)))

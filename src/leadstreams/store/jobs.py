@@ -1,0 +1,84 @@
+"""Background jobs in a table: claimed one at a time, resumable from their cursor."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import RowMapping, func, insert, select, update
+from sqlalchemy.engine import Connection
+
+from leadstreams.store.tables import contacts, jobs
+
+LIVE = ("queued", "running")
+
+
+def create(connection: Connection, *, values: dict[str, Any]) -> int:
+    job_id: int = connection.execute(insert(jobs).values(**values)).inserted_primary_key[0]  # type: ignore[index]
+    return job_id
+
+
+def get(connection: Connection, job_id: int) -> RowMapping | None:
+    return connection.execute(select(jobs).where(jobs.c.id == job_id)).mappings().first()
+
+
+def live_for_stream(connection: Connection, *, kind: str, stream_id: int) -> RowMapping | None:
+    query = select(jobs).where(
+        jobs.c.kind == kind, jobs.c.stream_id == stream_id, jobs.c.status.in_(LIVE)
+    )
+    return connection.execute(query).mappings().first()
+
+
+def cancel_for_stream(connection: Connection, *, stream_id: int, at: datetime) -> None:
+    connection.execute(
+        update(jobs)
+        .where(jobs.c.stream_id == stream_id, jobs.c.status.in_(LIVE))
+        .values(status="cancelled", finished_at=at)
+    )
+
+
+def claim(
+    connection: Connection, *, worker: str, now: datetime, stale_after: timedelta
+) -> RowMapping | None:
+    """The next queued job, or a running one whose worker stopped beating (it died): ours now."""
+    stale = now - stale_after
+    candidate = (
+        select(jobs.c.id)
+        .where(
+            (jobs.c.status == "queued")
+            | ((jobs.c.status == "running") & (jobs.c.heartbeat_at < stale))
+        )
+        .order_by(jobs.c.id)
+        .limit(1)
+    )
+    if connection.dialect.name == "postgresql":
+        candidate = candidate.with_for_update(skip_locked=True)
+    job_id = connection.scalar(candidate)
+    if job_id is None:
+        return None
+    connection.execute(
+        update(jobs)
+        .where(jobs.c.id == job_id)
+        .values(
+            status="running",
+            worker=worker,
+            heartbeat_at=now,
+            started_at=func.coalesce(jobs.c.started_at, now),
+        )
+    )
+    return get(connection, job_id)
+
+
+def progress(connection: Connection, *, job_id: int, values: dict[str, Any]) -> None:
+    connection.execute(update(jobs).where(jobs.c.id == job_id).values(**values))
+
+
+def count_contacts(connection: Connection, *, up_to_id: int | None = None) -> int:
+    query = select(func.count()).select_from(contacts)
+    if up_to_id is not None:
+        query = query.where(contacts.c.id <= up_to_id)
+    return connection.scalar(query) or 0
+
+
+def max_contact_id(connection: Connection) -> int:
+    return connection.scalar(select(func.max(contacts.c.id))) or 0

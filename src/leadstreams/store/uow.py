@@ -1,0 +1,63 @@
+"""The unit of work: one transaction, owned here; callbacks run only after it commits."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+
+from sqlalchemy import Engine
+from sqlalchemy.engine import Connection
+
+from leadstreams.clock import Clock
+
+
+class UnitOfWork:
+    """`with uow: ...; uow.commit()`; leaving without commit rolls back."""
+
+    def __init__(self, engine: Engine, clock: Clock, *, read_only: bool = False) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.read_only = read_only
+        self._after_commit: list[Callable[[], None]] = []
+        self._connection: Connection | None = None
+
+    @property
+    def connection(self) -> Connection:
+        if self._connection is None:
+            raise RuntimeError("the unit of work is not open")
+        return self._connection
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def __enter__(self) -> UnitOfWork:
+        connection = self.engine.connect()
+        if self.read_only:
+            connection = connection.execution_options(sqlite_begin="DEFERRED")
+        connection.begin()
+        self._connection = connection
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        if connection.in_transaction():
+            connection.rollback()
+        connection.close()
+        self._after_commit.clear()
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        self._after_commit.append(callback)
+
+    def commit(self) -> None:
+        self.connection.commit()
+        callbacks, self._after_commit = self._after_commit, []
+        for callback in callbacks:
+            callback()
