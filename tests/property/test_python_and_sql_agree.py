@@ -74,7 +74,9 @@ _LIST_OPS = {Op.IN, Op.NOT_IN, Op.CONTAINS_ANY, Op.CONTAINS_ALL, Op.CONTAINS_NON
 @st.composite
 def _value(draw: st.DrawFn, type_: FieldType, op: Op, allowed: tuple[str, ...] = ()) -> Any:
     scalar = st.sampled_from(allowed) if type_ is FieldType.ENUM else _SCALARS[type_]
-    if op in (Op.WITHIN_LAST_DAYS, Op.MORE_THAN_DAYS_AGO):
+    if op is Op.WITHIN_LAST_DAYS:
+        return draw(st.sampled_from(DAYS[1:]))
+    if op is Op.MORE_THAN_DAYS_AGO:
         return draw(st.sampled_from(DAYS))
     if op is Op.BETWEEN:
         return sorted(draw(st.lists(scalar, min_size=2, max_size=2)))

@@ -41,14 +41,14 @@ PHRASES: Mapping[Op, str] = {
     Op.BEFORE: "is before {v}",
     Op.AFTER: "is after {v}",
     Op.WITHIN_LAST_DAYS: "is within the last {v}",
-    Op.MORE_THAN_DAYS_AGO: "is more than {v} ago",
+    Op.MORE_THAN_DAYS_AGO: "is more than {v} ago",  # {v}: "1 day", "30 days"
     Op.CONTAINS_ANY: "include any of {v}",
     Op.CONTAINS_ALL: "include all of {v}",
     Op.CONTAINS_NONE: "include none of {v}",
     Op.IS_SET: "is set",
     Op.IS_NOT_SET: "is not set",
 }
-# Tags are a plural: "tags include vip", "tags are empty".
+# Tags are a plural: 'tags include "vip"', "tags are empty".
 TAG_PHRASES: Mapping[Op, str] = {
     Op.CONTAINS: "include {v}",
     Op.NOT_CONTAINS: "do not include {v}",
@@ -62,16 +62,18 @@ _SIMPLE = re.compile(r"[\w.@+-]+")
 def describe(rule: Rule, vocabulary: Vocabulary | None = None) -> str:
     """One sentence, e.g. 'Lead score is at least 50, and country is one of SE, NO, DK'."""
     text = _rule(rule, vocabulary or Vocabulary.default(), nested=False)
-    return text[:1].upper() + text[1:]
+    start = len(text) - len(text.lstrip("("))
+    return text[:start] + text[start : start + 1].upper() + text[start + 1 :]
 
 
 def _rule(rule: Rule, vocabulary: Vocabulary, *, nested: bool) -> str:
     match rule:
-        case AllOf(rules) | AnyOf(rules):
-            if len(rules) == 1:
-                return _rule(rules[0], vocabulary, nested=nested)
+        case AllOf() | AnyOf():
+            members = _flattened(rule)
+            if len(members) == 1:
+                return _rule(members[0], vocabulary, nested=nested)
             joiner = ", and " if isinstance(rule, AllOf) else ", or "
-            text = joiner.join(_rule(member, vocabulary, nested=True) for member in rules)
+            text = joiner.join(_rule(member, vocabulary, nested=True) for member in members)
             return f"({text})" if nested else text
         case Not(inner):
             return _negation(inner, vocabulary)
@@ -81,6 +83,17 @@ def _rule(rule: Rule, vocabulary: Vocabulary, *, nested: bool) -> str:
             return event_phrase(rule, vocabulary)
         case _:
             assert_never(rule)
+
+
+def _flattened(group: AllOf | AnyOf) -> list[Rule]:
+    """'all' inside 'all' (or 'any' inside 'any') reads without brackets: same meaning."""
+    members: list[Rule] = []
+    for member in group.rules:
+        if type(member) is type(group):
+            members.extend(_flattened(member))  # type: ignore[arg-type]
+        else:
+            members.append(member)
+    return members
 
 
 def _negation(inner: Rule, vocabulary: Vocabulary) -> str:
@@ -107,8 +120,10 @@ def _phrase(type_: FieldType | None, op: Op, value: Value) -> str:
     template = PHRASES[op]
     if type_ is FieldType.TAGS:
         template = TAG_PHRASES.get(op, template)
-    if op in (Op.WITHIN_LAST_DAYS, Op.MORE_THAN_DAYS_AGO):
+    if op is Op.WITHIN_LAST_DAYS:
         return template.format(v=_days(value))
+    if op is Op.MORE_THAN_DAYS_AGO:
+        return template.format(v="1 day" if value == 1 else f"{value} days")
     if op is Op.BETWEEN and isinstance(value, tuple):
         return template.format(v0=_value(value[0], type_), v1=_value(value[1], type_))
     if isinstance(value, tuple):
@@ -142,7 +157,8 @@ def _list_item(value: Scalar, type_: FieldType | None) -> str:
 
 def event_phrase(cond: EventCondition, vocabulary: Vocabulary, *, negated: bool = False) -> str:
     kind = vocabulary.event_type(cond.event)
-    verb = f"did not {kind.verb_base}" if negated else kind.verb
+    fewer = negated and cond.min_count > 1  # "not at least 2 times" is "fewer than 2 times"
+    verb = f"did not {kind.verb_base}" if negated and not fewer else kind.verb
     where = list(cond.where)
     named = next(
         (
@@ -161,9 +177,9 @@ def event_phrase(cond: EventCondition, vocabulary: Vocabulary, *, negated: bool 
         obj = f'event "{cond.event}"'
     text = f"{verb} {obj}"
     if where:
-        text += " with " + " and ".join(property_phrase(p) for p in where)
+        text += " where " + " and ".join(property_phrase(p) for p in where)
     if cond.min_count > 1:
-        text += f" at least {cond.min_count} times"
+        text += f" {'fewer than' if fewer else 'at least'} {cond.min_count} times"
     if cond.within_days is not None:
         text += f" in the last {_days(cond.within_days)}"
     return text

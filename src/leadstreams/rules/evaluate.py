@@ -127,7 +127,7 @@ class _Source:
             "__builtins__": {"type": type, "int": int, "float": float, "str": str, "bool": bool},
         }
         self.helpers: list[str] = []
-        self.field_vars: dict[str, str] = {}
+        self._consts: dict[tuple[type, Any], str] = {}
         self._count = 0
 
     def name(self, prefix: str) -> str:
@@ -135,8 +135,14 @@ class _Source:
         return f"_{prefix}{self._count}"
 
     def const(self, value: Any) -> str:
+        """A name bound to `value`; equal values of one type share it."""
+        key = (type(value), value) if isinstance(value, str | int | float | bool) else None
+        if key is not None and key in self._consts:
+            return self._consts[key]
         name = self.name("c")
         self.namespace[name] = value
+        if key is not None:
+            self._consts[key] = name
         return name
 
     def fill(self, template: str, var: str, constants: dict[str, Any]) -> str:
@@ -161,9 +167,10 @@ class _Source:
             case Not(inner):
                 return f"(not {self.rule(inner)})"
             case FieldCondition():
-                if node.field not in self.field_vars:
-                    self.field_vars[node.field] = self.name("f")
-                return self.condition(self.field_vars[node.field], node)
+                # Read where first used (most contacts fail early, before other fields matter).
+                var = self.name("f")
+                code = self.condition(var, node)
+                return code.replace(var, f"({var} := fields.get({self.const(node.field)}))", 1)
             case EventCondition():
                 counter = self.event_counter(node)
                 limit = self.const(node.min_count)
@@ -213,11 +220,7 @@ def compile_predicate(rule: Rule) -> Predicate:
     """`predicate(fields, events, now)`: whether a contact with these fields and events matches."""
     source = _Source()
     expression = source.rule(rule)
-    prologue = "".join(
-        f"    {var} = fields.get({source.const(field)})\n"
-        for field, var in source.field_vars.items()
-    )
-    function = f"def predicate(fields, events, now):\n{prologue}    return {expression}\n"
+    function = f"def predicate(fields, events, now):\n    return {expression}\n"
     predicate: Predicate = source.compile(function, "predicate")
     return predicate
 

@@ -124,8 +124,8 @@ BUILTIN_FIELDS: tuple[FieldDef, ...] = (
     _builtin("category", FieldType.ENUM, "category", CATEGORIES),
     _builtin("lead_score", FieldType.NUMBER, "lead score"),
     _builtin("tags", FieldType.TAGS, "tags"),
-    _builtin("created_at", FieldType.DATETIME, "created"),
-    _builtin("updated_at", FieldType.DATETIME, "updated"),
+    _builtin("created_at", FieldType.DATETIME, "date created"),
+    _builtin("updated_at", FieldType.DATETIME, "date updated"),
     _builtin("lead_stage", FieldType.ENUM, "lead stage", LEAD_STAGES),
 )
 

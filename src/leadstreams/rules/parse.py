@@ -68,7 +68,7 @@ def validate(raw: Any, vocabulary: Vocabulary, *, path: str = "rules") -> list[R
 
 
 def _suggest(name: str, choices: Iterable[str]) -> str:
-    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
+    close = difflib.get_close_matches(name, [str(c) for c in choices], n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
@@ -185,7 +185,7 @@ class _Parser:
         value = raw["value"]
         match definition.type:
             case FieldType.DATETIME if op in _DAY_OPS:
-                return self.days(value, vpath, lowest=0)
+                return self.days(value, vpath, lowest=1 if op is Op.WITHIN_LAST_DAYS else 0)
             case FieldType.DATETIME:
                 return self.scalars(value, vpath, op, self.datetime)
             case FieldType.NUMBER:
@@ -230,7 +230,7 @@ class _Parser:
             self.issue(path, "expected a string")
             return False, None
         if value == "":
-            self.issue(path, "an empty string never matches (use 'is_not_set' for no value)")
+            self.issue(path, "an empty string counts as no value; use 'is_set' or 'is_not_set'")
             return False, None
         if len(value) > limits.MAX_STRING_LENGTH:
             self.issue(path, f"a value may have at most {limits.MAX_STRING_LENGTH} characters")
@@ -242,7 +242,8 @@ class _Parser:
             self.issue(path, "expected a number")
             return False, None
         if not math.isfinite(value) or abs(value) > limits.MAX_ABS_NUMBER:
-            self.issue(path, f"a number must be finite and at most {limits.MAX_ABS_NUMBER:.0e}")
+            bound = limits.MAX_ABS_NUMBER
+            self.issue(path, f"a number must be between -{bound} and {bound}")
             return False, None
         return True, value
 
@@ -296,8 +297,11 @@ class _Parser:
             suggestion = _suggest(name, self.vocabulary.event_types)
             self.issue(f"{path}.event", f"unknown event type {name!r}{suggestion}")
             ok = False
-        where = self.where(raw.get("where", []), f"{path}.where")
-        min_count_ok, min_count = self.count(raw.get("min_count", 1), f"{path}.min_count")
+        where = self.where(raw.get("where") or [], f"{path}.where")
+        min_count = raw.get("min_count")
+        min_count_ok, min_count = self.count(
+            1 if min_count is None else min_count, f"{path}.min_count"
+        )
         within_ok, within = (True, None)
         if raw.get("within_days") is not None:
             within_ok, within = self.days(raw["within_days"], f"{path}.within_days", lowest=1)
