@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from leadstreams.services.context import Context
 from leadstreams.store.engine import make_engine
 from leadstreams.store.migrate import upgrade
+from tests.support.api import Api, make_api
 from tests.support.service import make_context, reset
 
 # Bounded example counts: "dev" for a quick local run, "ci" for the thorough run CI does.
@@ -56,3 +57,9 @@ def ctx(engine: Engine) -> Context:
     """A service context on an emptied database, with a clock that stands still."""
     reset(engine)
     return make_context(engine, engine.url.render_as_string(hide_password=False))
+
+
+@pytest.fixture
+def api(ctx: Context) -> Api:
+    """The real app, with a client logged in per role (admin, marketing, two sales users)."""
+    return make_api(ctx)

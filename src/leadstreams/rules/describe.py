@@ -90,7 +90,7 @@ def _flattened(group: AllOf | AnyOf) -> list[Rule]:
     members: list[Rule] = []
     for member in group.rules:
         if type(member) is type(group):
-            members.extend(_flattened(member))  # type: ignore[arg-type]
+            members.extend(_flattened(member))
         else:
             members.append(member)
     return members

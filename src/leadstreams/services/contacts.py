@@ -9,13 +9,17 @@ from typing import Any
 from sqlalchemy import RowMapping
 from sqlalchemy.exc import IntegrityError
 
+from leadstreams.domain.roles import Action, may
 from leadstreams.engine.index import StreamIndex
-from leadstreams.errors import Conflict, InvalidInput, NotFound
+from leadstreams.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from leadstreams.schemas.contacts import ContactCreate, ContactWrite
+from leadstreams.services.auth import Principal
 from leadstreams.services.context import Context
 from leadstreams.services.custom_values import check_custom_values
 from leadstreams.services.matching import NewMatch, evaluate_contact
 from leadstreams.store import contacts as contacts_store
+from leadstreams.store import events as events_store
+from leadstreams.store import leads as leads_store
 from leadstreams.store.uow import UnitOfWork
 
 
@@ -138,3 +142,55 @@ def contact_read(row: RowMapping) -> dict[str, Any]:
     out |= {"id": row["id"], "fields": dict(row["custom"] or {})}
     out |= {"created_at": row["created_at"], "updated_at": row["updated_at"]}
     return out
+
+
+def _visible(uow: UnitOfWork, who: Principal, contact_id: int) -> RowMapping:
+    """Sales see a contact only through a lead on their teams' board; otherwise 404."""
+    row = contacts_store.get(uow.connection, contact_id)
+    if row is None or (
+        not may(who.role, Action.READ_CONTACTS)
+        and not leads_store.contact_visible(
+            uow.connection, contact_id=contact_id, team_ids=who.team_ids
+        )
+    ):
+        raise NotFound(f"no contact with id {contact_id}")
+    return row
+
+
+def get_contact(ctx: Context, *, who: Principal, contact_id: int) -> dict[str, Any]:
+    with ctx.uow(read_only=True) as uow:
+        return contact_read(_visible(uow, who, contact_id))
+
+
+def update_contact_as(
+    ctx: Context, *, who: Principal, contact_id: int, data: ContactWrite
+) -> dict[str, Any]:
+    if not may(who.role, Action.MANAGE_CONTACTS):
+        who.require(Action.WORK_LEADS)
+        if data.model_fields_set - {"category"}:
+            raise PermissionDenied("sales may change only the contact's category")
+        with ctx.uow(read_only=True) as uow:
+            _visible(uow, who, contact_id)
+    return update_contact(ctx, contact_id=contact_id, data=data)
+
+
+def search_contacts(
+    ctx: Context, *, q: str | None, limit: int, after_id: int
+) -> list[dict[str, Any]]:
+    with ctx.uow(read_only=True) as uow:
+        rows = contacts_store.search(uow.connection, q=q, limit=limit, after_id=after_id)
+        return [contact_read(row) for row in rows]
+
+
+def timeline(
+    ctx: Context, *, who: Principal, contact_id: int, limit: int, before_id: int | None
+) -> dict[str, Any]:
+    with ctx.uow(read_only=True) as uow:
+        _visible(uow, who, contact_id)
+        rows = events_store.timeline(
+            uow.connection, contact_id=contact_id, limit=limit + 1, before_id=before_id
+        )
+    names = ("id", "event_id", "type", "occurred_at", "received_at", "properties")
+    items = [{name: row[name] for name in names} for row in rows[:limit]]
+    next_cursor = items[-1]["id"] if len(rows) > limit else None
+    return {"items": items, "next_cursor": next_cursor}

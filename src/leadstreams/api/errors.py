@@ -1,0 +1,79 @@
+"""One error envelope everywhere: {"error": {"code", "message", "details": [{path, message}]}}."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from leadstreams.errors import (
+    Conflict,
+    InvalidInput,
+    LeadstreamsError,
+    NotFound,
+    PermissionDenied,
+    Unauthenticated,
+)
+
+STATUS: dict[type[LeadstreamsError], int] = {
+    InvalidInput: 422,
+    NotFound: 404,
+    Conflict: 409,
+    PermissionDenied: 403,
+    Unauthenticated: 401,
+}
+
+
+def envelope(status: int, code: str, message: str, details: Sequence[Any] = ()) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    body = {"error": {"code": code, "message": message, "details": list(details)}}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def pydantic_path(location: Sequence[Any]) -> str:
+    """('body', 'team_ids', 0) -> 'team_ids[0]'."""
+    parts = list(location)
+    if parts and parts[0] in ("body", "query", "path"):
+        parts = parts[1:]
+    path = ""
+    for part in parts:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path or "body"
+
+
+async def _service_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, LeadstreamsError)
+    # Found through the MRO: a subclass maps as its base does.
+    status = next((STATUS[c] for c in type(error).__mro__ if c in STATUS), 400)
+    details = [{"path": d.path, "message": d.message} for d in error.details]
+    return envelope(status, error.code, error.message, details)
+
+
+async def _validation_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    details = [
+        {"path": pydantic_path(item["loc"]), "message": item["msg"]} for item in error.errors()
+    ]
+    return envelope(422, "invalid_input", "the request is not valid", details)
+
+
+async def _http_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, HTTPException)
+    codes = {
+        401: "unauthenticated",
+        403: "forbidden",
+        404: "not_found",
+        405: "method_not_allowed",
+        413: "too_large",
+    }
+    return envelope(error.status_code, codes.get(error.status_code, "error"), str(error.detail))
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(LeadstreamsError, _service_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)

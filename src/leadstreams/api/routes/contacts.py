@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response
+
+from leadstreams.api.deps import Ctx, Who
+from leadstreams.domain.roles import Action
+from leadstreams.schemas.contacts import ContactCreate, ContactRead, ContactWrite
+from leadstreams.services import contacts
+
+router = APIRouter(tags=["contacts"])
+
+
+@router.post("/contacts", response_model=ContactRead, status_code=201)
+def upsert_contact(ctx: Ctx, who: Who, body: ContactCreate, response: Response) -> dict[str, Any]:
+    """Create, or update the contact with this email (or external_id): 201 new, 200 updated.
+    Fields absent from the body stay as they are."""
+    who.require(Action.MANAGE_CONTACTS)
+    contact, change = contacts.upsert_contact(ctx, data=body)
+    response.status_code = 201 if change.created else 200
+    return contact
+
+
+@router.get("/contacts", response_model=list[ContactRead])
+def search_contacts(
+    ctx: Ctx,
+    who: Who,
+    q: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    after_id: Annotated[int, Query(ge=0)] = 0,
+) -> list[dict[str, Any]]:
+    who.require(Action.READ_CONTACTS)
+    return contacts.search_contacts(ctx, q=q, limit=limit, after_id=after_id)
+
+
+@router.get("/contacts/{contact_id}", response_model=ContactRead)
+def get_contact(ctx: Ctx, who: Who, contact_id: int) -> dict[str, Any]:
+    return contacts.get_contact(ctx, who=who, contact_id=contact_id)
+
+
+@router.patch("/contacts/{contact_id}", response_model=ContactRead)
+def update_contact(ctx: Ctx, who: Who, contact_id: int, body: ContactWrite) -> dict[str, Any]:
+    """Marketing and admins change any field; sales only the category of their leads' contacts."""
+    return contacts.update_contact_as(ctx, who=who, contact_id=contact_id, data=body)
+
+
+@router.get("/contacts/{contact_id}/events")
+def timeline(
+    ctx: Ctx,
+    who: Who,
+    contact_id: int,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[int | None, Query(ge=1)] = None,
+) -> dict[str, Any]:
+    """The contact's activity, newest first; pass `next_cursor` back for older events."""
+    return contacts.timeline(ctx, who=who, contact_id=contact_id, limit=limit, before_id=cursor)

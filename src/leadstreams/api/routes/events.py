@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Response
+
+from leadstreams.api.deps import Ctx, Who
+from leadstreams.domain.roles import Action
+from leadstreams.schemas.events import EventBatch, EventCreate, EventCreated
+from leadstreams.services import ingest
+
+router = APIRouter(tags=["events"])
+
+
+@router.post("/events", status_code=201, response_model=EventCreated)
+def record_event(ctx: Ctx, who: Who, body: EventCreate, response: Response) -> dict[str, Any]:
+    """Store an event and evaluate the streams it can trigger, in one transaction.
+    The same `event_id` again answers 200 and changes nothing."""
+    who.require(Action.INGEST_EVENTS)
+    recorded = ingest.record_event(ctx, data=body)
+    response.status_code = 201 if recorded.created else 200
+    return recorded.as_dict()
+
+
+@router.post("/events/batch")
+def record_events(ctx: Ctx, who: Who, body: EventBatch) -> dict[str, Any]:
+    """Up to 10,000 events; a result per item (created, duplicate or error with details)."""
+    who.require(Action.INGEST_EVENTS)
+    return {"results": ingest.record_events(ctx, items=body.events)}

@@ -1,0 +1,80 @@
+"""The application factory: `create_app(settings)` builds the API (and later the web pages)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from leadstreams import __version__
+from leadstreams.api import errors
+from leadstreams.api.routes import auth, contacts, events, fields, leads, streams, system, users
+from leadstreams.bootstrap import bootstrap, secret_key
+from leadstreams.config import Settings
+from leadstreams.services.auth import Tokens
+from leadstreams.services.context import Context
+
+API = "/api/v1"
+
+
+def create_app(settings: Settings | None = None, *, ctx: Context | None = None) -> FastAPI:
+    settings = settings or (ctx.settings if ctx else Settings())
+    ctx = ctx or bootstrap(settings)
+    app = FastAPI(
+        title="Leadstreams",
+        version=__version__,
+        description="Turns marketing contacts into sales leads by rules, continuously.",
+    )
+    app.state.ctx = ctx
+    app.state.tokens = Tokens(secret_key(ctx), settings.token_ttl_seconds)
+    errors.install(app)
+    for module in (auth, users, contacts, events, fields, streams, leads):
+        app.include_router(module.router, prefix=API)
+    app.include_router(system.router)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    return app
+
+
+class BodyLimit:
+    """413 for a body over the limit, counted as it streams in (Content-Length can lie)."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await _too_large(send, self.max_bytes)
+            return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.max_bytes:
+                raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLarge:
+            await _too_large(send, self.max_bytes)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _too_large(send: Send, limit: int) -> None:
+    body = (
+        b'{"error": {"code": "too_large", "message": "the body is over the limit of '
+        + str(limit).encode()
+        + b' bytes", "details": []}}'
+    )
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": 413, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, StringConstraints
+
+from leadstreams.domain.stages import Stage
+from leadstreams.schemas.common import Strict
+
+
+class LeadUpdate(Strict):
+    stage: Stage | None = None
+    assignee_id: int | None = None  # null unassigns
+    hidden: bool | None = None
+
+
+class NoteCreate(Strict):
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
+
+
+class LeadContact(BaseModel):
+    id: int
+    email: str | None
+    first_name: str | None
+    last_name: str | None
+    company: str | None
+    category: str
+    lead_score: int
+
+
+class MatchRead(BaseModel):
+    stream_id: int
+    stream_name: str
+    matched_at: datetime
+    origin: str
+    trigger: dict[str, Any]
+    explanation: dict[str, Any] | None
+
+
+class LeadRead(BaseModel):
+    id: int
+    contact: LeadContact
+    stage: Stage
+    assignee_id: int | None
+    hidden: bool
+    created_at: datetime
+    closed_at: datetime | None
+    team_ids: list[int]
+    matches: list[MatchRead]
+
+
+class LeadPage(BaseModel):
+    items: list[LeadRead]
+    next_cursor: str | None
