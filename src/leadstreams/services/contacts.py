@@ -84,12 +84,15 @@ def write_contact(
     values = data.model_dump(exclude_unset=True, exclude={"fields"})
     now = uow.clock.now()
     try:
-        if existing is None:
-            contact_id, changed = (
-                _create(uow, values, custom, now),
-                frozenset(index.vocabulary.fields),
-            )
+        contact_id = _create(uow, values, custom, now) if existing is None else None
+        created = contact_id is not None
+        if contact_id is not None:
+            changed = frozenset(index.vocabulary.fields)  # a new contact: every field is new
         else:
+            # Another process may have created it between our look and our insert.
+            existing = existing or _find(uow, email=data.email, external_id=data.external_id)
+            if existing is None:
+                raise Conflict("the contact could not be created; try again")
             contact_id, changed = existing["id"], _update(uow, existing, values, custom, now)
     except IntegrityError as error:
         raise Conflict("another contact has this email or external_id") from error
@@ -98,10 +101,12 @@ def write_contact(
     found = evaluate_contact(
         uow, index=index, contact_id=contact_id, candidates=candidates, trigger=trigger
     )
-    return ContactChange(contact_id, existing is None, changed, found)
+    return ContactChange(contact_id, created, changed, found)
 
 
-def _create(uow: UnitOfWork, values: dict[str, Any], custom: dict[str, Any], now: datetime) -> int:
+def _create(
+    uow: UnitOfWork, values: dict[str, Any], custom: dict[str, Any], now: datetime
+) -> int | None:
     row = {"category": "prospect", "lead_score": 0, "tags": [], **values}
     row = {k: v for k, v in row.items() if v is not None}
     kept = {k: v for k, v in custom.items() if v is not None}

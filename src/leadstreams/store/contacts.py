@@ -6,9 +6,10 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, func, insert, or_, select, update
+from sqlalchemy import RowMapping, func, or_, select, update
 from sqlalchemy.engine import Connection
 
+from leadstreams.store.events import insert_ignoring_conflicts
 from leadstreams.store.tables import contacts, leads
 from leadstreams.store.types import from_iso_text, to_iso_text
 
@@ -48,8 +49,12 @@ def find(
     return connection.execute(query).mappings().first()
 
 
-def create(connection: Connection, *, values: dict[str, Any]) -> int:
-    contact_id: int = connection.execute(insert(contacts).values(**values)).inserted_primary_key[0]  # type: ignore[index]
+def create(connection: Connection, *, values: dict[str, Any]) -> int | None:
+    """The new contact's id; None when its email or external_id was taken a moment ago."""
+    query = (
+        insert_ignoring_conflicts(connection, contacts).values(**values).returning(contacts.c.id)
+    )
+    contact_id: int | None = connection.scalar(query)
     return contact_id
 
 
