@@ -116,7 +116,8 @@ def _record(uow: UnitOfWork, index: StreamIndex, data: EventCreate) -> Recorded:
         again = events_store.by_event_id(connection, event_id)
         assert again is not None
         return Recorded(again["id"], event_id, again["contact_id"], False, [])
-    events_store.remember_type(connection, name=data.type, at=now)
+    if data.type not in index.vocabulary.event_types:  # a new type joins the vocabulary
+        events_store.remember_type(connection, name=data.type, at=now)
     event = EventRecord(data.type, occurred_at, data.properties)
     candidates = {s.id: s for s in index.for_event(event)}
     trigger = {"kind": "event", "event_id": event_id, "type": data.type}

@@ -201,8 +201,8 @@ def list_streams(ctx: Context) -> list[dict[str, Any]]:
 
 
 def stream_read(uow: UnitOfWork, row: RowMapping, vocabulary: Vocabulary) -> dict[str, Any]:
-    counts = streams_store.lead_counts(uow.connection)
-    last = streams_store.last_matched(uow.connection)
+    counts = streams_store.lead_counts(uow.connection, row["id"])
+    last = streams_store.last_matched(uow.connection, row["id"])
     teams = streams_store.team_ids(uow.connection, row["id"])
     return _read(row, vocabulary, teams, counts, last)
 

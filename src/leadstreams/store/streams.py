@@ -85,21 +85,25 @@ def existing_team_ids(connection: Connection, team_ids: list[int]) -> set[int]:
     return set(connection.scalars(select(teams.c.id).where(teams.c.id.in_(team_ids))))
 
 
-def lead_counts(connection: Connection) -> dict[int, int]:
+def lead_counts(connection: Connection, stream_id: int | None = None) -> dict[int, int]:
     """Leads per stream: those with an uncleared match in it."""
     query = (
         select(matches.c.stream_id, func.count(matches.c.lead_id.distinct()))
         .where(matches.c.cleared_at.is_(None))
         .group_by(matches.c.stream_id)
     )
-    return {stream_id: n for stream_id, n in connection.execute(query)}
+    if stream_id is not None:
+        query = query.where(matches.c.stream_id == stream_id)
+    return {stream: n for stream, n in connection.execute(query)}
 
 
-def last_matched(connection: Connection) -> dict[int, datetime]:
+def last_matched(connection: Connection, stream_id: int | None = None) -> dict[int, datetime]:
     query = select(matches.c.stream_id, func.max(matches.c.matched_at)).group_by(
         matches.c.stream_id
     )
-    return {stream_id: at for stream_id, at in connection.execute(query)}
+    if stream_id is not None:
+        query = query.where(matches.c.stream_id == stream_id)
+    return {stream: at for stream, at in connection.execute(query)}
 
 
 def record(
