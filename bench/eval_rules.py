@@ -207,7 +207,7 @@ def shared(make: Callable[[Contact], Any]) -> Prepare:
     return prepare
 
 
-def _datalogic() -> list[Contestant]:
+def _datalogic(dicts: Prepare) -> list[Contestant]:
     engine = datalogic_py.Engine()
     rule = engine.compile(jsonlogic_rule({"val": [[1], "cutoff"]}, lambda xs: {"length": xs}))
     session = engine.session()
@@ -220,8 +220,16 @@ def _datalogic() -> list[Contestant]:
     def batch(items: list[Any]) -> list[int]:
         return [i for i, r in enumerate(session.evaluate_batch(rule, items)) if r == "true"]
 
+    def from_dicts(items: list[Any]) -> list[int]:
+        test, handle = session.evaluate_bool, datalogic_py.DataHandle
+        return [i for i, data in enumerate(items) if test(rule, handle(data))]
+
     note = "compiled Rule, a DataHandle per contact, Session.evaluate_"
     return [
+        # The same input as ours and the other ports (dicts): building the handle is timed.
+        Contestant(
+            "datalogic-py (dicts)", note + "bool; handle built in the loop", dicts, from_dicts
+        ),
         Contestant("datalogic-py (bool)", note + "bool per contact", prepare, one_by_one),
         Contestant("datalogic-py (batch)", note + "batch, same handles", prepare, batch),
     ]
@@ -254,7 +262,7 @@ def contestants() -> list[Contestant]:
     return [
         _python("handwritten", "plain Python for this one rule", handwritten),
         _python("compiled", "leadstreams compile_predicate", compiled),
-        *_datalogic(),
+        *_datalogic(dicts),
         _panzi(dicts),
         _rule_engine(dicts),
     ]
@@ -334,16 +342,19 @@ def write_results(rows: list[Row], n: int) -> None:
     """Merges our keys into results.json, keeping the keys of other benchmarks."""
     rate = {r.name: r.rate for r in rows}
     ours, hand, rules = rate["compiled"], rate["handwritten"], rate["rule-engine"]
-    datalogic = max(rate["datalogic-py (bool)"], rate["datalogic-py (batch)"])
-    panzi = rate["panzi-json-logic"]
+    prebuilt = max(rate["datalogic-py (bool)"], rate["datalogic-py (batch)"])
+    datalogic, panzi = rate["datalogic-py (dicts)"], rate["panzi-json-logic"]
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     results.update(
         eval_compiled_per_s=round(ours),
         eval_handwritten_per_s=round(hand),
         eval_vs_handwritten=round(hand / ours, 3),
         eval_datalogic_py_per_s=round(datalogic),
+        eval_datalogic_py_prebuilt_per_s=round(prebuilt),
         eval_panzi_json_logic_per_s=round(panzi),
+        # On the same input as ours (dicts); and against data handles built beforehand.
         eval_speedup_vs_jsonlogic=round(ours / max(datalogic, panzi), 3),
+        eval_speedup_vs_jsonlogic_prebuilt=round(ours / prebuilt, 3),
         eval_rule_engine_per_s=round(rules),
         eval_speedup_vs_rule_engine=round(ours / rules, 3),
         machine={"platform": platform.platform(), "python": platform.python_version(),
