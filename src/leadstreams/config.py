@@ -22,6 +22,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
     fetch_history_chunk: int = Field(default=20_000, ge=1)
     worker_poll_seconds: float = Field(default=1.0, gt=0)
+    feed_seconds: float = Field(default=300.0, gt=0)  # a live feed then ends; clients reconnect
 
     @field_validator("database_url")
     @classmethod

@@ -7,7 +7,17 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from leadstreams import __version__
 from leadstreams.api import errors
-from leadstreams.api.routes import auth, contacts, events, fields, leads, streams, system, users
+from leadstreams.api.routes import (
+    auth,
+    contacts,
+    events,
+    fields,
+    leads,
+    live,
+    streams,
+    system,
+    users,
+)
 from leadstreams.bootstrap import bootstrap, secret_key
 from leadstreams.config import Settings
 from leadstreams.services.auth import Tokens
@@ -27,7 +37,7 @@ def create_app(settings: Settings | None = None, *, ctx: Context | None = None) 
     app.state.ctx = ctx
     app.state.tokens = Tokens(secret_key(ctx), settings.token_ttl_seconds)
     errors.install(app)
-    for module in (auth, users, contacts, events, fields, streams, leads):
+    for module in (auth, users, contacts, live, events, fields, streams, leads):
         app.include_router(module.router, prefix=API)
     app.include_router(system.router)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)

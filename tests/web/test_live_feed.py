@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from leadstreams.services.context import Context
+from tests.support import builders
+from tests.support.api import Api
+
+
+def _read(client: TestClient, last_event_id: str | None = None) -> list[dict[str, Any]]:
+    """Every event of one (short) stream: the app ends it after `feed_seconds`."""
+    headers = {"Last-Event-ID": last_event_id} if last_event_id is not None else {}
+    with client.stream("GET", "/api/v1/events/stream", headers=headers) as answer:
+        assert answer.status_code == 200
+        assert answer.headers["content-type"].startswith("text/event-stream")
+        body = "".join(answer.iter_text())
+    events = []
+    for block in body.split("\n\n"):
+        fields = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line)
+        if "event" in fields:
+            events.append(
+                {"id": fields["id"], "event": fields["event"], **json.loads(fields["data"])}
+            )
+    return events
+
+
+def _two_leads(ctx: Context, api: Api) -> None:
+    rules = {"field": "lead_score", "op": "gte", "value": 50}
+    builders.stream(ctx, rules, team_ids=[api.team_id], name="Nordics hot")
+    builders.stream(ctx, {"field": "city", "op": "eq", "value": "Berlin"},
+                    team_ids=[api.other_team_id], name="Berlin")  # fmt: skip
+    builders.contact(ctx, "nordic@example.com", lead_score=70)
+    builders.contact(ctx, "berlin@example.com", city="Berlin")
+
+
+def test_the_feed_carries_only_the_lead_changes_the_user_may_see(ctx: Context, api: Api) -> None:
+    ctx.settings.feed_seconds = 0.6
+    _two_leads(ctx, api)
+    mine = _read(api.sales, last_event_id="0")
+    assert [(e["event"], e["team_ids"]) for e in mine] == [("lead.created", [api.team_id])]
+    theirs = _read(api.other_sales, last_event_id="0")
+    assert [(e["event"], e["team_ids"]) for e in theirs] == [("lead.created", [api.other_team_id])]
+    assert len(_read(api.admin, last_event_id="0")) == 2
+
+
+def test_the_feed_resumes_after_the_last_event_id(ctx: Context, api: Api) -> None:
+    ctx.settings.feed_seconds = 0.6
+    _two_leads(ctx, api)
+    first, second = _read(api.admin, last_event_id="0")
+    assert _read(api.admin, last_event_id=first["id"]) == [second]
+    assert _read(api.admin) == []  # a new reader starts with what happens from now on
+
+
+def test_the_feed_needs_a_token(api: Api) -> None:
+    assert api.anonymous.get("/api/v1/events/stream").status_code == 401
