@@ -55,10 +55,15 @@ async def _service_error(request: Request, error: Exception) -> JSONResponse:
 
 async def _validation_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
-    details = [
-        {"path": pydantic_path(item["loc"]), "message": item["msg"]} for item in error.errors()
-    ]
+    details = [_detail(item) for item in error.errors()]
     return envelope(422, "invalid_input", "the request is not valid", details)
+
+
+def _detail(item: Any) -> dict[str, str]:
+    if item["type"] == "json_invalid":  # its location is a character position, not a field
+        where, why = item["loc"][-1], item.get("ctx", {}).get("error", "")
+        return {"path": "body", "message": f"not valid JSON at character {where}: {why}"}
+    return {"path": pydantic_path(item["loc"]), "message": item["msg"]}
 
 
 async def _http_error(request: Request, error: Exception) -> JSONResponse:

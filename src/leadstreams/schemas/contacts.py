@@ -3,12 +3,34 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from leadstreams.domain.contacts import COUNTRY, normalise_email, normalise_tags
 from leadstreams.schemas.common import ShortText, Strict
 
-Email = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=320)]
+
+def _email(value: str) -> str:
+    value = normalise_email(value)
+    local, _, domain = value.rpartition("@")
+    if not local or "." not in domain or " " in value:
+        raise ValueError("not an e-mail address")
+    return value
+
+
+# Checked and normalised as a type: users, events and contacts all take the same e-mail.
+Email = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=3, max_length=320),
+    AfterValidator(_email),
+]
+Category = Literal["prospect", "customer", "other"]
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 
 
@@ -24,21 +46,10 @@ class ContactWrite(Strict):
     phone: Annotated[str, StringConstraints(max_length=50)] | None = None
     country: str | None = None
     city: ShortText | None = None
-    category: Literal["prospect", "customer", "other"] | None = None
+    category: Category | None = None
     lead_score: int | None = Field(default=None, ge=-1_000_000_000, le=1_000_000_000)
     tags: list[Tag] | None = Field(default=None, max_length=500)
     fields: dict[str, Any] | None = None  # custom fields, checked against their definitions
-
-    @field_validator("email")
-    @classmethod
-    def _email(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        value = normalise_email(value)
-        local, _, domain = value.rpartition("@")
-        if not local or "." not in domain or " " in value:
-            raise ValueError("not an e-mail address")
-        return value
 
     @field_validator("country")
     @classmethod

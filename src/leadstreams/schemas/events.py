@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
-from leadstreams.schemas.common import Strict, UTCDatetime
+from leadstreams.schemas.common import Id, Strict, UTCDatetime
 from leadstreams.schemas.contacts import Email
 
 EventType = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,62}$")]
@@ -14,7 +14,7 @@ MAX_BATCH = 10_000
 class EventCreate(Strict):
     event_id: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
     email: Email | None = None
-    contact_id: int | None = Field(default=None, ge=1)
+    contact_id: Id | None = None
     type: EventType
     occurred_at: UTCDatetime | None = None
     properties: dict[str, Any] = Field(default_factory=dict)
@@ -38,6 +38,6 @@ class EventCreated(BaseModel):
     matches: list[MatchRef]
 
 
-class EventBatch(BaseModel):
+class EventBatch(Strict):
     # Items stay raw here: each is validated on its own, so one bad item loses nothing else.
     events: list[Any] = Field(max_length=MAX_BATCH)

@@ -6,12 +6,12 @@ from typing import Annotated, Any
 from pydantic import BaseModel, StringConstraints
 
 from leadstreams.domain.stages import Stage
-from leadstreams.schemas.common import Strict
+from leadstreams.schemas.common import Id, Strict
 
 
 class LeadUpdate(Strict):
     stage: Stage | None = None
-    assignee_id: int | None = None  # null unassigns
+    assignee_id: Id | None = None  # null unassigns
     hidden: bool | None = None
 
 

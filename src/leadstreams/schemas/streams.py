@@ -5,7 +5,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from leadstreams.schemas.common import Name, Strict
+from leadstreams.schemas.common import Id, Name, Strict
 
 Description = Annotated[str, StringConstraints(max_length=2000)]
 
@@ -14,7 +14,7 @@ class StreamCreate(Strict):
     name: Name
     description: Description = ""
     rules: dict[str, Any]  # a rule tree: checked against the vocabulary by the service
-    team_ids: list[int] = Field(min_length=1, max_length=100)
+    team_ids: list[Id] = Field(min_length=1, max_length=100)
     requalify_after_days: int | None = Field(default=None, ge=1, le=3650)
 
 
@@ -22,7 +22,7 @@ class StreamUpdate(Strict):
     name: Name | None = None
     description: Description | None = None
     rules: dict[str, Any] | None = None
-    team_ids: list[int] | None = Field(default=None, min_length=1, max_length=100)
+    team_ids: list[Id] | None = Field(default=None, min_length=1, max_length=100)
     requalify_after_days: int | None = Field(default=None, ge=1, le=3650)
 
 

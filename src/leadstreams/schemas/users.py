@@ -6,7 +6,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field, StringConstraints
 
 from leadstreams.domain.roles import Role
-from leadstreams.schemas.common import Name, Strict
+from leadstreams.schemas.common import Id, Name, Strict
 from leadstreams.schemas.contacts import Email
 
 Password = Annotated[str, StringConstraints(min_length=8, max_length=200)]
@@ -17,7 +17,7 @@ class UserCreate(Strict):
     name: Name
     role: Role
     password: Password
-    team_ids: list[int] = Field(default_factory=list, max_length=100)
+    team_ids: list[Id] = Field(default_factory=list, max_length=100)
 
 
 class UserUpdate(Strict):
@@ -25,7 +25,7 @@ class UserUpdate(Strict):
     role: Role | None = None
     password: Password | None = None
     active: bool | None = None
-    team_ids: list[int] | None = Field(default=None, max_length=100)
+    team_ids: list[Id] | None = Field(default=None, max_length=100)
 
 
 class UserRead(BaseModel):
@@ -40,12 +40,12 @@ class UserRead(BaseModel):
 
 class TeamCreate(Strict):
     name: Name
-    member_ids: list[int] = Field(default_factory=list, max_length=1000)
+    member_ids: list[Id] = Field(default_factory=list, max_length=1000)
 
 
 class TeamUpdate(Strict):
     name: Name | None = None
-    member_ids: list[int] | None = Field(default=None, max_length=1000)
+    member_ids: list[Id] | None = Field(default=None, max_length=1000)
 
 
 class TeamRead(BaseModel):

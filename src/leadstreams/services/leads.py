@@ -15,6 +15,7 @@ from leadstreams.domain.stages import Stage, closes
 from leadstreams.errors import Conflict, InvalidInput, NotFound
 from leadstreams.rules import FieldCondition, FieldType, Op
 from leadstreams.rules.compile_sql import to_sql
+from leadstreams.schemas.common import MAX_ID
 from leadstreams.schemas.leads import LeadUpdate
 from leadstreams.services.auth import Principal
 from leadstreams.services.context import Context
@@ -120,6 +121,8 @@ def _decode(cursor: str | None) -> tuple[datetime, int] | None:
         return None
     try:
         created, lead_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+        if not 0 < int(lead_id) <= MAX_ID:
+            raise ValueError(lead_id)
         return datetime.fromisoformat(created), int(lead_id)
     except (ValueError, UnicodeDecodeError) as error:
         raise InvalidInput.at("cursor", "not a cursor this API gave out") from error

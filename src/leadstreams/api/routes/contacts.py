@@ -6,6 +6,7 @@ from fastapi import APIRouter, Query, Response
 
 from leadstreams.api.deps import Ctx, Who
 from leadstreams.domain.roles import Action
+from leadstreams.schemas.common import MAX_ID, Id
 from leadstreams.schemas.contacts import ContactCreate, ContactRead, ContactWrite
 from leadstreams.services import contacts
 
@@ -28,19 +29,19 @@ def search_contacts(
     who: Who,
     q: str | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    after_id: Annotated[int, Query(ge=0)] = 0,
+    after_id: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> list[dict[str, Any]]:
     who.require(Action.READ_CONTACTS)
     return contacts.search_contacts(ctx, q=q, limit=limit, after_id=after_id)
 
 
 @router.get("/contacts/{contact_id}", response_model=ContactRead)
-def get_contact(ctx: Ctx, who: Who, contact_id: int) -> dict[str, Any]:
+def get_contact(ctx: Ctx, who: Who, contact_id: Id) -> dict[str, Any]:
     return contacts.get_contact(ctx, who=who, contact_id=contact_id)
 
 
 @router.patch("/contacts/{contact_id}", response_model=ContactRead)
-def update_contact(ctx: Ctx, who: Who, contact_id: int, body: ContactWrite) -> dict[str, Any]:
+def update_contact(ctx: Ctx, who: Who, contact_id: Id, body: ContactWrite) -> dict[str, Any]:
     """Marketing and admins change any field; sales only the category of their leads' contacts."""
     return contacts.update_contact_as(ctx, who=who, contact_id=contact_id, data=body)
 
@@ -49,9 +50,9 @@ def update_contact(ctx: Ctx, who: Who, contact_id: int, body: ContactWrite) -> d
 def timeline(
     ctx: Ctx,
     who: Who,
-    contact_id: int,
+    contact_id: Id,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[int | None, Query(ge=1)] = None,
+    cursor: Id | None = None,
 ) -> dict[str, Any]:
     """The contact's activity, newest first; pass `next_cursor` back for older events."""
     return contacts.timeline(ctx, who=who, contact_id=contact_id, limit=limit, before_id=cursor)

@@ -3,17 +3,17 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel
 
 from leadstreams.api.deps import Ctx, Who
 from leadstreams.domain.roles import Action
+from leadstreams.schemas.common import Strict
 from leadstreams.schemas.fields import FieldCreate
 from leadstreams.services import vocabulary
 
 router = APIRouter(tags=["rules"])
 
 
-class RulesBody(BaseModel):
+class RulesBody(Strict):
     rules: Any
 
 

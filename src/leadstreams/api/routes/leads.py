@@ -8,6 +8,8 @@ from fastapi import APIRouter, Query
 from leadstreams.api.deps import Ctx, Who
 from leadstreams.domain.roles import Action
 from leadstreams.domain.stages import Stage
+from leadstreams.schemas.common import Id
+from leadstreams.schemas.contacts import Category
 from leadstreams.schemas.leads import LeadPage, LeadRead, LeadUpdate, NoteCreate
 from leadstreams.services import leads
 from leadstreams.services.leads import LeadQuery
@@ -19,12 +21,12 @@ router = APIRouter(tags=["leads"])
 def list_leads(
     ctx: Ctx,
     who: Who,
-    stream_id: int | None = None,
-    team_id: int | None = None,
+    stream_id: Id | None = None,
+    team_id: Id | None = None,
     stage: Stage | None = None,
     assignee: Annotated[str | None, Query(description="me, none, or a user id")] = None,
     hidden: Annotated[str, Query(pattern="^(true|false|all)$")] = "false",
-    category: str | None = None,
+    category: Category | None = None,
     tag: str | None = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
     created_from: datetime | None = None,
@@ -52,38 +54,38 @@ def list_leads(
 
 
 @router.get("/leads/archive")
-def archive(ctx: Ctx, who: Who, stream_id: int | None = None) -> list[dict[str, Any]]:
+def archive(ctx: Ctx, who: Who, stream_id: Id | None = None) -> list[dict[str, Any]]:
     """Cleared matches (and the leads they left), newest first."""
     who.require(Action.MANAGE_STREAMS)
     return leads.archive(ctx, stream_id=stream_id)
 
 
 @router.get("/leads/{lead_id}", response_model=LeadRead)
-def get_lead(ctx: Ctx, who: Who, lead_id: int) -> dict[str, Any]:
+def get_lead(ctx: Ctx, who: Who, lead_id: Id) -> dict[str, Any]:
     who.require(Action.WORK_LEADS)
     return leads.get_lead(ctx, who=who, lead_id=lead_id)
 
 
 @router.patch("/leads/{lead_id}", response_model=LeadRead)
-def update_lead(ctx: Ctx, who: Who, lead_id: int, body: LeadUpdate) -> dict[str, Any]:
+def update_lead(ctx: Ctx, who: Who, lead_id: Id, body: LeadUpdate) -> dict[str, Any]:
     """Change stage (won and lost close the lead), assignee, or hide it."""
     who.require(Action.WORK_LEADS)
     return leads.update_lead(ctx, who=who, lead_id=lead_id, data=body)
 
 
 @router.get("/leads/{lead_id}/stages")
-def stage_history(ctx: Ctx, who: Who, lead_id: int) -> list[dict[str, Any]]:
+def stage_history(ctx: Ctx, who: Who, lead_id: Id) -> list[dict[str, Any]]:
     who.require(Action.WORK_LEADS)
     return leads.stage_history(ctx, who=who, lead_id=lead_id)
 
 
 @router.post("/leads/{lead_id}/notes", status_code=201)
-def add_note(ctx: Ctx, who: Who, lead_id: int, body: NoteCreate) -> dict[str, Any]:
+def add_note(ctx: Ctx, who: Who, lead_id: Id, body: NoteCreate) -> dict[str, Any]:
     who.require(Action.WORK_LEADS)
     return leads.add_note(ctx, who=who, lead_id=lead_id, text=body.text)
 
 
 @router.get("/leads/{lead_id}/notes")
-def list_notes(ctx: Ctx, who: Who, lead_id: int) -> list[dict[str, Any]]:
+def list_notes(ctx: Ctx, who: Who, lead_id: Id) -> list[dict[str, Any]]:
     who.require(Action.WORK_LEADS)
     return leads.list_notes(ctx, who=who, lead_id=lead_id)

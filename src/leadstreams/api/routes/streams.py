@@ -6,6 +6,7 @@ from fastapi import APIRouter, Query, Response
 
 from leadstreams.api.deps import Ctx, Who
 from leadstreams.domain.roles import Action
+from leadstreams.schemas.common import Id
 from leadstreams.schemas.streams import StreamCreate, StreamRead, StreamUpdate
 from leadstreams.services import history, streams
 
@@ -26,20 +27,20 @@ def list_streams(ctx: Ctx, who: Who) -> list[dict[str, Any]]:
 
 
 @router.get("/streams/{stream_id}", response_model=StreamRead)
-def get_stream(ctx: Ctx, who: Who, stream_id: int) -> dict[str, Any]:
+def get_stream(ctx: Ctx, who: Who, stream_id: Id) -> dict[str, Any]:
     who.require(Action.READ_STREAMS)
     return streams.get_stream(ctx, stream_id=stream_id)
 
 
 @router.patch("/streams/{stream_id}", response_model=StreamRead)
-def update_stream(ctx: Ctx, who: Who, stream_id: int, body: StreamUpdate) -> dict[str, Any]:
+def update_stream(ctx: Ctx, who: Who, stream_id: Id, body: StreamUpdate) -> dict[str, Any]:
     """Allowed while active: new rules apply to changes arriving after the edit."""
     who.require(Action.MANAGE_STREAMS)
     return streams.update_stream(ctx, stream_id=stream_id, data=body, user_id=who.id)
 
 
 @router.delete("/streams/{stream_id}", status_code=204)
-def delete_stream(ctx: Ctx, who: Who, stream_id: int) -> Response:
+def delete_stream(ctx: Ctx, who: Who, stream_id: Id) -> Response:
     """Archive an inactive stream (409 while active); its leads stay on the board."""
     who.require(Action.MANAGE_STREAMS)
     streams.delete_stream(ctx, stream_id=stream_id, user_id=who.id)
@@ -47,27 +48,27 @@ def delete_stream(ctx: Ctx, who: Who, stream_id: int) -> Response:
 
 
 @router.post("/streams/{stream_id}/activate", response_model=StreamRead)
-def activate(ctx: Ctx, who: Who, stream_id: int) -> dict[str, Any]:
+def activate(ctx: Ctx, who: Who, stream_id: Id) -> dict[str, Any]:
     who.require(Action.MANAGE_STREAMS)
     return streams.set_active(ctx, stream_id=stream_id, active=True, user_id=who.id)
 
 
 @router.post("/streams/{stream_id}/deactivate", response_model=StreamRead)
-def deactivate(ctx: Ctx, who: Who, stream_id: int) -> dict[str, Any]:
+def deactivate(ctx: Ctx, who: Who, stream_id: Id) -> dict[str, Any]:
     """Stops live matching and cancels a running fetch-history job."""
     who.require(Action.MANAGE_STREAMS)
     return streams.set_active(ctx, stream_id=stream_id, active=False, user_id=who.id)
 
 
 @router.post("/streams/{stream_id}/fetch-history", status_code=202)
-def fetch_history(ctx: Ctx, who: Who, stream_id: int) -> dict[str, Any]:
+def fetch_history(ctx: Ctx, who: Who, stream_id: Id) -> dict[str, Any]:
     """Queue a job matching every contact as it is now (409 while inactive or running)."""
     who.require(Action.MANAGE_STREAMS)
     return history.start_fetch_history(ctx, stream_id=stream_id, user_id=who.id)
 
 
 @router.post("/streams/{stream_id}/clear")
-def clear(ctx: Ctx, who: Who, stream_id: int) -> dict[str, int]:
+def clear(ctx: Ctx, who: Who, stream_id: Id) -> dict[str, int]:
     """Clear every match of an inactive stream (409 while active); nothing is destroyed."""
     who.require(Action.MANAGE_STREAMS)
     return {"cleared": history.clear_stream(ctx, stream_id=stream_id, user_id=who.id)}
@@ -75,7 +76,7 @@ def clear(ctx: Ctx, who: Who, stream_id: int) -> dict[str, int]:
 
 @router.get("/streams/{stream_id}/preview")
 def preview(
-    ctx: Ctx, who: Who, stream_id: int, sample: Annotated[int, Query(ge=0, le=100)] = 10
+    ctx: Ctx, who: Who, stream_id: Id, sample: Annotated[int, Query(ge=0, le=100)] = 10
 ) -> dict[str, Any]:
     """How many contacts match the rules now, with a sample."""
     who.require(Action.MANAGE_STREAMS)
@@ -83,13 +84,13 @@ def preview(
 
 
 @router.get("/streams/{stream_id}/history")
-def stream_history(ctx: Ctx, who: Who, stream_id: int) -> list[dict[str, Any]]:
+def stream_history(ctx: Ctx, who: Who, stream_id: Id) -> list[dict[str, Any]]:
     """Every change: who, when, what."""
     who.require(Action.MANAGE_STREAMS)
     return streams.history(ctx, stream_id=stream_id)
 
 
 @router.get("/jobs/{job_id}")
-def get_job(ctx: Ctx, who: Who, job_id: int) -> dict[str, Any]:
+def get_job(ctx: Ctx, who: Who, job_id: Id) -> dict[str, Any]:
     who.require(Action.READ_JOBS)
     return history.get_job(ctx, job_id=job_id)

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Response
 
 from leadstreams.api.deps import Ctx, Who
 from leadstreams.domain.roles import Action
+from leadstreams.schemas.common import Id
 from leadstreams.schemas.users import (
     TeamCreate,
     TeamRead,
@@ -32,14 +33,14 @@ def list_users(ctx: Ctx, who: Who) -> list[dict[str, Any]]:
 
 
 @router.get("/users/{user_id}", response_model=UserRead)
-def get_user(ctx: Ctx, who: Who, user_id: int) -> dict[str, Any]:
+def get_user(ctx: Ctx, who: Who, user_id: Id) -> dict[str, Any]:
     if user_id != who.id:
         who.require(Action.MANAGE_USERS)
     return users.get_user(ctx, user_id=user_id)
 
 
 @router.patch("/users/{user_id}", response_model=UserRead)
-def update_user(ctx: Ctx, who: Who, user_id: int, body: UserUpdate) -> dict[str, Any]:
+def update_user(ctx: Ctx, who: Who, user_id: Id, body: UserUpdate) -> dict[str, Any]:
     who.require(Action.MANAGE_USERS)
     return users.update_user(ctx, user_id=user_id, data=body)
 
@@ -57,19 +58,19 @@ def list_teams(ctx: Ctx, who: Who) -> list[dict[str, Any]]:
 
 
 @router.get("/teams/{team_id}", response_model=TeamRead)
-def get_team(ctx: Ctx, who: Who, team_id: int) -> dict[str, Any]:
+def get_team(ctx: Ctx, who: Who, team_id: Id) -> dict[str, Any]:
     who.require(Action.READ_TEAMS)
     return users.get_team(ctx, team_id=team_id)
 
 
 @router.patch("/teams/{team_id}", response_model=TeamRead)
-def update_team(ctx: Ctx, who: Who, team_id: int, body: TeamUpdate) -> dict[str, Any]:
+def update_team(ctx: Ctx, who: Who, team_id: Id, body: TeamUpdate) -> dict[str, Any]:
     who.require(Action.MANAGE_TEAMS)
     return users.update_team(ctx, team_id=team_id, data=body)
 
 
 @router.delete("/teams/{team_id}", status_code=204)
-def delete_team(ctx: Ctx, who: Who, team_id: int) -> Response:
+def delete_team(ctx: Ctx, who: Who, team_id: Id) -> Response:
     who.require(Action.MANAGE_TEAMS)
     users.delete_team(ctx, team_id=team_id)
     return Response(status_code=204)

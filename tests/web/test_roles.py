@@ -1,0 +1,253 @@
+"""Who may do what through the API (product spec section 1, api.md): one table, one test.
+
+Anonymous callers get 401 everywhere but the public pages; admins may do everything;
+marketing everything but managing users and teams; sales work the leads of their teams,
+read streams and teams, change only the category of their leads' contacts, and get 404 for
+a lead or contact of another team, so that ids leak nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+
+from leadstreams.schemas.contacts import ContactCreate
+from leadstreams.schemas.users import TeamUpdate
+from leadstreams.services import contacts, history, users
+from leadstreams.services.context import Context
+from tests.support import builders
+from tests.support.api import Api
+from tests.support.snapshot import Rows, database_rows, restore
+from tests.support.world import World, build_world
+
+SCORE_AT_LEAST_50 = builders.SCORE_AT_LEAST_50
+IN_GERMANY = {"field": "country", "op": "eq", "value": "DE"}
+AT_ACME = {"field": "company", "op": "contains", "value": "acme"}
+
+NEW_USER = {"email": "new@example.com", "name": "New", "role": "marketing", "password": "x" * 12}
+NEW_CONTACT = {"email": "new@example.com", "first_name": "Ann", "tags": ["webinar"]}
+NEW_EVENT = {"email": "visitor@example.com", "type": "page_visited", "properties": {"url": "/"}}
+NEW_FIELD = {"name": "nps", "label": "NPS", "type": "number"}
+NEW_STREAM = {"name": "New", "rules": SCORE_AT_LEAST_50, "team_ids": ["{team}"]}
+RULES = {"rules": SCORE_AT_LEAST_50}
+CATEGORY = {"category": "customer"}
+FIRST_NAME = {"first_name": "Eve"}
+STAGE = {"stage": "sql"}
+NOTE = {"text": "Called, wants a demo"}
+
+# Paths name what the `world` fixture made: {lead} is on the sales user's board, {other_lead}
+# only on the other team's, {plain_contact} has no lead, {inactive_stream} delivers nowhere
+# live, {dach_stream} is active and has no job, {job} is a queued fetch-history job.
+#
+#  method    path                                          body         anon admin mkt sales
+ENDPOINTS: list[tuple[str, str, dict[str, Any] | None, int, int, int, int]] = [
+    ("GET", "/api/v1/users", None, 401, 200, 403, 403),
+    ("POST", "/api/v1/users", NEW_USER, 401, 201, 403, 403),
+    ("GET", "/api/v1/users/{sales_user}", None, 401, 200, 403, 200),
+    ("GET", "/api/v1/users/{admin_user}", None, 401, 200, 403, 403),
+    ("PATCH", "/api/v1/users/{sales_user}", {"name": "Sam"}, 401, 200, 403, 403),
+    ("GET", "/api/v1/me", None, 401, 200, 200, 200),
+    ("GET", "/api/v1/teams", None, 401, 200, 200, 200),
+    ("GET", "/api/v1/teams/{team}", None, 401, 200, 200, 200),
+    ("POST", "/api/v1/teams", {"name": "Benelux"}, 401, 201, 403, 403),
+    ("PATCH", "/api/v1/teams/{spare_team}", {"name": "Iberia"}, 401, 200, 403, 403),
+    ("DELETE", "/api/v1/teams/{spare_team}", None, 401, 204, 403, 403),
+    ("GET", "/api/v1/contacts", None, 401, 200, 200, 403),
+    ("GET", "/api/v1/contacts?q=example", None, 401, 200, 200, 403),
+    ("POST", "/api/v1/contacts", NEW_CONTACT, 401, 201, 201, 403),
+    ("GET", "/api/v1/contacts/{lead_contact}", None, 401, 200, 200, 200),
+    ("GET", "/api/v1/contacts/{other_contact}", None, 401, 200, 200, 404),
+    ("GET", "/api/v1/contacts/{plain_contact}", None, 401, 200, 200, 404),
+    ("PATCH", "/api/v1/contacts/{lead_contact}", CATEGORY, 401, 200, 200, 200),
+    ("PATCH", "/api/v1/contacts/{lead_contact}", FIRST_NAME, 401, 200, 200, 403),
+    ("PATCH", "/api/v1/contacts/{other_contact}", CATEGORY, 401, 200, 200, 404),
+    ("PATCH", "/api/v1/contacts/{plain_contact}", CATEGORY, 401, 200, 200, 404),
+    ("GET", "/api/v1/contacts/{lead_contact}/events", None, 401, 200, 200, 200),
+    ("GET", "/api/v1/contacts/{other_contact}/events", None, 401, 200, 200, 404),
+    ("POST", "/api/v1/events", NEW_EVENT, 401, 201, 201, 403),
+    ("POST", "/api/v1/events/batch", {"events": [NEW_EVENT]}, 401, 200, 200, 403),
+    ("GET", "/api/v1/fields", None, 401, 200, 200, 200),
+    ("POST", "/api/v1/fields", NEW_FIELD, 401, 201, 201, 403),
+    ("POST", "/api/v1/rules/validate", RULES, 401, 200, 200, 200),
+    ("GET", "/api/v1/streams", None, 401, 200, 200, 200),
+    ("GET", "/api/v1/streams/{stream}", None, 401, 200, 200, 200),
+    ("POST", "/api/v1/streams", NEW_STREAM, 401, 201, 201, 403),
+    ("PATCH", "/api/v1/streams/{stream}", {"description": "Warm"}, 401, 200, 200, 403),
+    ("DELETE", "/api/v1/streams/{inactive_stream}", None, 401, 204, 204, 403),
+    ("POST", "/api/v1/streams/{inactive_stream}/activate", None, 401, 200, 200, 403),
+    ("POST", "/api/v1/streams/{stream}/deactivate", None, 401, 200, 200, 403),
+    ("POST", "/api/v1/streams/{dach_stream}/fetch-history", None, 401, 202, 202, 403),
+    ("POST", "/api/v1/streams/{inactive_stream}/clear", None, 401, 200, 200, 403),
+    ("GET", "/api/v1/streams/{stream}/preview", None, 401, 200, 200, 403),
+    ("GET", "/api/v1/streams/{stream}/history", None, 401, 200, 200, 403),
+    ("GET", "/api/v1/jobs/{job}", None, 401, 200, 200, 403),
+    ("GET", "/api/v1/leads", None, 401, 200, 200, 200),
+    ("GET", "/api/v1/leads/archive", None, 401, 200, 200, 403),
+    ("GET", "/api/v1/leads/{lead}", None, 401, 200, 200, 200),
+    ("GET", "/api/v1/leads/{other_lead}", None, 401, 200, 200, 404),
+    ("GET", "/api/v1/leads/999999", None, 401, 404, 404, 404),
+    ("PATCH", "/api/v1/leads/{lead}", STAGE, 401, 200, 200, 200),
+    ("PATCH", "/api/v1/leads/{other_lead}", STAGE, 401, 200, 200, 404),
+    ("PATCH", "/api/v1/leads/{lead}", {"hidden": True}, 401, 200, 200, 200),
+    ("PATCH", "/api/v1/leads/{lead}", {"assignee_id": "{sales_user}"}, 401, 200, 200, 200),
+    ("GET", "/api/v1/leads/{lead}/stages", None, 401, 200, 200, 200),
+    ("GET", "/api/v1/leads/{other_lead}/stages", None, 401, 200, 200, 404),
+    ("POST", "/api/v1/leads/{lead}/notes", NOTE, 401, 201, 201, 201),
+    ("POST", "/api/v1/leads/{other_lead}/notes", NOTE, 401, 201, 201, 404),
+    ("GET", "/api/v1/leads/{lead}/notes", None, 401, 200, 200, 200),
+    ("GET", "/api/v1/leads/{other_lead}/notes", None, 401, 200, 200, 404),
+    ("GET", "/healthz", None, 200, 200, 200, 200),
+    ("GET", "/metrics", None, 200, 200, 200, 200),
+    ("GET", "/docs", None, 200, 200, 200, 200),
+    ("GET", "/openapi.json", None, 200, 200, 200, 200),
+]
+ROLES = ("anonymous", "admin", "marketing", "sales")
+ERROR_CODES = {401: "unauthenticated", 403: "forbidden", 404: "not_found"}
+
+
+def _case_id(role: str, method: str, path: str, body: dict[str, Any] | None) -> str:
+    keys = f" {','.join(body)}" if body and method == "PATCH" else ""
+    return f"{role} {method} {path}{keys}"
+
+
+MATRIX = [
+    pytest.param(role, method, path, body, status, id=_case_id(role, method, path, body))
+    for method, path, body, *statuses in ENDPOINTS
+    for role, status in zip(ROLES, statuses, strict=True)
+]
+
+
+def _contact(ctx: Context, email: str, **fields: Any) -> tuple[int, int | None]:
+    """A contact and the lead its creation made, if any."""
+    created, change = contacts.upsert_contact(ctx, data=ContactCreate(email=email, **fields))
+    lead_ids = {match.lead_id for match in change.matches}
+    assert len(lead_ids) <= 1
+    return int(created["id"]), (lead_ids.pop() if lead_ids else None)
+
+
+def _populate(api: Api, ctx: Context) -> dict[str, int]:
+    """Two active streams, one per team, each with a lead; a lead on both boards; a contact
+    with no lead; an inactive stream; a queued fetch-history job; a team with no stream."""
+    stream = builders.stream(ctx, SCORE_AT_LEAST_50, team_ids=[api.team_id], name="Hot leads")
+    dach_stream = builders.stream(ctx, IN_GERMANY, team_ids=[api.other_team_id], name="DACH")
+    inactive_stream = builders.stream(
+        ctx, AT_ACME, team_ids=[api.team_id], name="Acme", active=False
+    )
+    lead_contact, lead = _contact(ctx, "hot@example.com", lead_score=70, company="Acme")
+    other_contact, other_lead = _contact(ctx, "dach@example.com", country="DE")
+    shared_contact, shared_lead = _contact(ctx, "both@example.com", lead_score=90, country="DE")
+    plain_contact, _ = _contact(ctx, "plain@example.com", lead_score=10)
+    assert lead and other_lead and shared_lead
+    builders.event(ctx, "hot@example.com", "email_opened")
+    job = history.start_fetch_history(ctx, stream_id=stream, user_id=None)["id"]
+    emails = {user["email"]: user["id"] for user in users.list_users(ctx)}
+    return {
+        "team": api.team_id,
+        "other_team": api.other_team_id,
+        "spare_team": builders.team(ctx, "Spare"),
+        "admin_user": emails["admin@example.com"],
+        "sales_user": api.sales_id,
+        "stream": stream,
+        "dach_stream": dach_stream,
+        "inactive_stream": inactive_stream,
+        "job": job,
+        "lead_contact": lead_contact,
+        "lead": lead,
+        "other_contact": other_contact,
+        "other_lead": other_lead,
+        "shared_contact": shared_contact,
+        "shared_lead": shared_lead,
+        "plain_contact": plain_contact,
+    }
+
+
+@pytest.fixture(scope="module")
+def built(engine: Engine) -> tuple[World, Rows]:
+    world = build_world(engine, _populate)
+    return world, database_rows(engine)
+
+
+@pytest.fixture
+def world(built: tuple[World, Rows]) -> World:
+    """The world built once for the module, put back in place for each test."""
+    world, rows = built
+    restore(world.ctx.engine, rows)
+    return world
+
+
+@pytest.mark.parametrize(("role", "method", "path", "body", "status"), MATRIX)
+def test_each_role_may_do_what_the_spec_says_and_nothing_else(
+    world: World, role: str, method: str, path: str, body: dict[str, Any] | None, status: int
+) -> None:
+    before = database_rows(world.ctx.engine)
+    client = world.api.as_role(role)
+    answer = client.request(method, world.fill(path), json=world.fill(body))
+    assert answer.status_code == status, answer.text
+    if status >= 400:
+        assert answer.json()["error"]["code"] == ERROR_CODES[status]
+        assert world.unchanged_since(before), "a refused request changed data"
+
+
+def _board(world: World, role: str, query: str = "") -> set[int]:
+    answer = world.api.as_role(role).get(f"/api/v1/leads{query}")
+    assert answer.status_code == 200, answer.text
+    return {lead["id"] for lead in answer.json()["items"]}
+
+
+def test_a_sales_user_lists_only_the_leads_of_its_teams(world: World) -> None:
+    ids = world.ids
+    assert _board(world, "sales") == {ids["lead"], ids["shared_lead"]}
+    assert _board(world, "other_sales") == {ids["other_lead"], ids["shared_lead"]}
+    everything = {ids["lead"], ids["other_lead"], ids["shared_lead"]}
+    assert _board(world, "admin") == everything
+    assert _board(world, "marketing") == everything
+
+
+def test_filtering_by_another_team_or_its_stream_shows_a_sales_user_nothing_more(
+    world: World,
+) -> None:
+    ids = world.ids
+    assert _board(world, "sales", f"?team_id={ids['other_team']}") == {ids["shared_lead"]}
+    assert _board(world, "sales", f"?stream_id={ids['dach_stream']}") == {ids["shared_lead"]}
+    assert _board(world, "sales", "?q=dach") == set()
+
+
+def test_a_lead_delivered_to_both_teams_is_visible_and_workable_by_both(world: World) -> None:
+    path = f"/api/v1/leads/{world.ids['shared_lead']}"
+    for role in ("sales", "other_sales"):
+        lead = world.api.as_role(role).get(path)
+        assert lead.status_code == 200, lead.text
+        assert lead.json()["team_ids"] == sorted([world.ids["team"], world.ids["other_team"]])
+        assert {match["stream_name"] for match in lead.json()["matches"]} == {"Hot leads", "DACH"}
+    assert world.api.other_sales.patch(path, json=STAGE).json()["stage"] == "sql"
+    note = world.api.sales.post(f"{path}/notes", json=NOTE)
+    assert note.status_code == 201
+    contact = f"/api/v1/contacts/{world.ids['shared_contact']}"
+    assert world.api.other_sales.patch(contact, json=CATEGORY).json()["category"] == "customer"
+
+
+def test_a_sales_user_in_two_teams_sees_the_leads_of_both(world: World) -> None:
+    ids = world.ids
+    users.update_team(
+        world.ctx,
+        team_id=ids["other_team"],
+        data=TeamUpdate(member_ids=[*_members(world, "other_team"), ids["sales_user"]]),
+    )
+    assert _board(world, "sales") == {ids["lead"], ids["other_lead"], ids["shared_lead"]}
+    assert world.api.sales.get(f"/api/v1/leads/{ids['other_lead']}").status_code == 200
+
+
+def _members(world: World, team: str) -> list[int]:
+    return list(users.get_team(world.ctx, team_id=world.ids[team])["member_ids"])
+
+
+def test_a_cleared_lead_leaves_the_sales_board_and_answers_404(world: World) -> None:
+    marketing, ids = world.api.marketing, world.ids
+    assert marketing.post(f"/api/v1/streams/{ids['dach_stream']}/deactivate").status_code == 200
+    assert marketing.post(f"/api/v1/streams/{ids['dach_stream']}/clear").json() == {"cleared": 2}
+    assert _board(world, "other_sales") == set()
+    assert world.api.other_sales.get(f"/api/v1/leads/{ids['other_lead']}").status_code == 404
+    assert world.api.other_sales.get(f"/api/v1/contacts/{ids['other_contact']}").status_code == 404
+    assert _board(world, "sales") == {ids["lead"], ids["shared_lead"]}
