@@ -112,7 +112,7 @@ def _chunk(ctx: Context, job: RowMapping, cursor: int) -> tuple[str, int]:
             return "cancelled", cursor
         last_id = jobs_store.max_contact_id(connection)
         if cursor >= last_id:
-            _finish(uow, job, stream, now)
+            _finish(uow, current, stream, now)  # current: its matches_created is up to date
             uow.commit()
             return "done", cursor
         high = min(cursor + ctx.settings.fetch_history_chunk, last_id)
@@ -170,12 +170,17 @@ def _match_chunk(
         )
     eligible = history_store.candidates(stream_id=stream["id"], rule=condition, low=low, high=high)
     created = history_store.create_leads(connection, eligible=eligible, now=now)
+    new_leads = {lead_id for lead_id, _ in created}
     trigger = {"kind": "history", "job_id": job["id"]}
     made = history_store.add_matches(
-        connection, stream_id=stream["id"], eligible=eligible, trigger=trigger, now=now
+        connection,
+        stream_id=stream["id"],
+        eligible=eligible,
+        new_lead_ids=sorted(new_leads),
+        trigger=trigger,
+        now=now,
     )
-    _explain(uow, rule, made, as_of)
-    new_leads = {lead_id for lead_id, _ in created}
+    _explain(uow, rule, made, as_of, new_leads)
     history_store.add_outbox_rows(
         connection,
         rows=[
@@ -196,8 +201,11 @@ def _match_chunk(
     return len(made)
 
 
-def _explain(uow: UnitOfWork, rule: Rule, made: list[Any], as_of: datetime) -> None:
-    """Explanations for the matches made: work grows with matches, not with contacts."""
+def _explain(
+    uow: UnitOfWork, rule: Rule, made: list[Any], as_of: datetime, new_leads: set[int]
+) -> None:
+    """Explanations for the matches made: work grows with matches, not with contacts.
+    The contacts are seen as the rule saw them: before this chunk made their new leads."""
     connection = uow.connection
     vocabulary = fields_store.vocabulary(connection)
     datetime_fields = {
@@ -205,10 +213,11 @@ def _explain(uow: UnitOfWork, rule: Rule, made: list[Any], as_of: datetime) -> N
     }
     types = reads(rule).event_types
     explanations = {}
-    for match_id, contact_id, _ in made:
+    for match_id, contact_id, lead_id in made:
         row = contacts_store.get(connection, contact_id)
         assert row is not None
-        stage = contacts_store.lead_stage(connection, contact_id)
+        before = lead_id if lead_id in new_leads else None
+        stage = contacts_store.lead_stage(connection, contact_id, before_lead=before)
         fields = contacts_store.rule_fields(row, stage, datetime_fields)
         events = events_store.for_rules(connection, contact_id=contact_id, types=types, since=None)
         explanations[match_id] = explain(rule, fields, events, as_of, vocabulary)

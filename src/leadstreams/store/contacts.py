@@ -77,14 +77,17 @@ def search(connection: Connection, *, q: str | None, limit: int, after_id: int) 
     return list(connection.execute(query).mappings())
 
 
-def lead_stage(connection: Connection, contact_id: int) -> str:
-    """The stage of the contact's most recent lead that is not cleared; 'none' without one."""
+def lead_stage(connection: Connection, contact_id: int, *, before_lead: int | None = None) -> str:
+    """The stage of the contact's most recent lead that is not cleared; 'none' without one.
+    `before_lead`: as it was before that (just made) lead existed."""
     query = (
         select(leads.c.stage)
         .where(leads.c.contact_id == contact_id, leads.c.cleared_at.is_(None))
         .order_by(leads.c.created_at.desc(), leads.c.id.desc())
         .limit(1)
     )
+    if before_lead is not None:
+        query = query.where(leads.c.id != before_lead)
     return connection.scalar(query) or "none"
 
 

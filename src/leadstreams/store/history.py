@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, false, insert, literal, select, true, update
+from sqlalchemy import and_, exists, false, insert, literal, or_, select, true, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement
 
@@ -94,10 +94,14 @@ def add_matches(
     *,
     stream_id: int,
     eligible: ColumnElement[bool],
+    new_lead_ids: list[int],
     trigger: dict[str, Any],
     now: datetime,
 ) -> list[Row]:
-    """A history match for each eligible contact, on its open lead: (match, contact, lead) rows."""
+    """A history match for each eligible contact, on its open lead: (match, contact, lead) rows.
+
+    The leads `create_leads` just made are matched without a second look at the rule: making
+    them changed their contacts' `lead_stage`, which the rule may read."""
     source = (
         select(
             leads.c.id,
@@ -108,7 +112,7 @@ def add_matches(
             literal(trigger, matches.c.trigger.type),
         )
         .select_from(contacts.join(leads, and_(leads.c.contact_id == contacts.c.id, OPEN_LEAD)))
-        .where(eligible)
+        .where(or_(eligible, leads.c.id.in_(new_lead_ids)))
     )
     columns = ["lead_id", "stream_id", "contact_id", "matched_at", "origin", "trigger"]
     query = (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import type_coerce
+from sqlalchemy import func, select, type_coerce
 from sqlalchemy.sql import ColumnElement
 
 from leadstreams.rules.ast import FieldType
@@ -17,7 +17,7 @@ from leadstreams.rules.compile_sql import (
     json_string,
 )
 from leadstreams.rules.fields import Vocabulary
-from leadstreams.store.tables import contacts, events
+from leadstreams.store.tables import contacts, events, leads
 from leadstreams.store.types import IsoText
 
 EVENT_COLUMNS = EventColumns(
@@ -44,8 +44,21 @@ def _custom_field(name: str, type_: FieldType) -> ColumnElement[Any]:
     raise AssertionError(type_)  # pragma: no cover
 
 
+def _lead_stage() -> ColumnElement[Any]:
+    """As `store.contacts.lead_stage`: the most recent lead not cleared; 'none' without one."""
+    lead = leads.alias("stage_lead")  # fetch history's queries join `leads` themselves
+    latest = (
+        select(lead.c.stage)
+        .where(lead.c.contact_id == contacts.c.id, lead.c.cleared_at.is_(None))
+        .order_by(lead.c.created_at.desc(), lead.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    return func.coalesce(latest, "none")
+
+
 def sql_columns(vocabulary: Vocabulary) -> SqlColumns:
-    fields: dict[str, ColumnElement[Any]] = {}
+    fields: dict[str, ColumnElement[Any]] = {"lead_stage": _lead_stage()}
     for name, definition in vocabulary.fields.items():
         if definition.builtin:
             if name in contacts.c:
