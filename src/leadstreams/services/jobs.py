@@ -1,0 +1,81 @@
+"""Background jobs: claim the next one, run it, record a failure. A worker only loops on this."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+
+from sqlalchemy import RowMapping
+
+from leadstreams.services import history
+from leadstreams.services.context import Context
+from leadstreams.store import jobs as jobs_store
+
+log = logging.getLogger(__name__)
+
+# A running job whose heartbeat is older than this lost its worker: another one takes it over.
+STALE_AFTER = timedelta(seconds=60)
+FINAL = ("done", "failed", "cancelled")
+
+Runner = Callable[[Context, RowMapping], str]
+RUNNERS: dict[str, Runner] = {history.FETCH_HISTORY: history.run_fetch_history}
+
+
+def claim_next(ctx: Context, *, worker: str) -> RowMapping | None:
+    """The next queued job, or a stale running one, marked as ours (committed at once)."""
+    with ctx.uow() as uow:
+        now = uow.clock.now()
+        job = jobs_store.claim(uow.connection, worker=worker, now=now, stale_after=STALE_AFTER)
+        uow.commit()
+    return job
+
+
+def run_next(ctx: Context, *, worker: str) -> RowMapping | None:
+    """Claim one job and run it to its end; None when no job is waiting."""
+    job = claim_next(ctx, worker=worker)
+    if job is None:
+        return None
+    resumed = f", resuming after contact {job['cursor']}" if job["cursor"] else ""
+    log.info("%s: claimed by %s%s", _name(job), worker, resumed)
+    run_job(ctx, job)
+    return job
+
+
+def run_job(ctx: Context, job: RowMapping) -> str:
+    """Run a claimed job; an exception marks it failed with the error text. The final status."""
+    try:
+        runner = RUNNERS.get(job["kind"])
+        if runner is None:
+            raise LookupError(f"no runner for jobs of kind {job['kind']!r}")
+        status = runner(ctx, job)
+    except Exception as error:
+        log.exception("%s: failed", _name(job))
+        mark_failed(ctx, job_id=job["id"], error=f"{type(error).__name__}: {error}")
+        return "failed"
+    _log_outcome(ctx, job, status)
+    return status
+
+
+def mark_failed(ctx: Context, *, job_id: int, error: str) -> None:
+    """Failed with the error text, unless it ended meanwhile (cancelled, or done elsewhere)."""
+    with ctx.uow() as uow:
+        current = jobs_store.get(uow.connection, job_id)
+        if current is None or current["status"] in FINAL:
+            return
+        values = {"status": "failed", "error": error[:4000], "finished_at": uow.clock.now()}
+        jobs_store.progress(uow.connection, job_id=job_id, values=values)
+        uow.commit()
+
+
+def _log_outcome(ctx: Context, job: RowMapping, status: str) -> None:
+    with ctx.uow(read_only=True) as uow:
+        current = jobs_store.get(uow.connection, job["id"])
+    matches = current["matches_created"] if current else 0
+    log.info("%s: %s, %s matches", _name(job), status, matches)
+
+
+def _name(job: RowMapping) -> str:
+    """'job 3 fetch_history stream 2', as the logs name a job."""
+    stream = f" stream {job['stream_id']}" if job["stream_id"] is not None else ""
+    return f"job {job['id']} {job['kind']}{stream}"

@@ -1,0 +1,71 @@
+"""The job worker: a loop around `services.jobs`, in the foreground or beside the server."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from leadstreams.services import jobs
+from leadstreams.services.context import Context
+
+log = logging.getLogger(__name__)
+
+# On shutdown, how long to wait for the job in hand; an abandoned job keeps its committed
+# progress and is taken over by the next worker once its heartbeat is stale.
+JOIN_SECONDS = 10.0
+
+
+def default_worker_name(role: str = "worker") -> str:
+    """Unique per process: 'host:pid:role'."""
+    return f"{socket.gethostname()}:{os.getpid()}:{role}"
+
+
+def run_worker(ctx: Context, *, stop: threading.Event, worker_name: str) -> None:
+    """Claim and run jobs until `stop` is set; sleep `worker_poll_seconds` when idle."""
+    log.info("worker %s: started", worker_name)
+    while not stop.is_set():
+        if not _step(ctx, worker_name):
+            stop.wait(ctx.settings.worker_poll_seconds)
+    log.info("worker %s: stopped", worker_name)
+
+
+def _step(ctx: Context, name: str) -> bool:
+    """True when a job ran; a database hiccup is logged and retried after the idle pause."""
+    try:
+        return jobs.run_next(ctx, worker=name) is not None
+    except Exception:
+        log.exception("worker %s: could not claim or run a job; trying again", name)
+        return False
+
+
+def run_pending_jobs(ctx: Context, *, name: str | None = None) -> int:
+    """Claim and run jobs until none is waiting, in this thread; how many ran."""
+    name = name or default_worker_name("once")
+    ran = 0
+    while jobs.run_next(ctx, worker=name) is not None:
+        ran += 1
+    return ran
+
+
+@contextmanager
+def in_background(ctx: Context, *, name: str) -> Iterator[threading.Thread]:
+    """A worker thread for the duration of the block (the server's lifespan)."""
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=run_worker,
+        kwargs={"ctx": ctx, "stop": stop, "worker_name": name},
+        name="leadstreams-worker",
+        daemon=True,
+    )
+    thread.start()
+    try:
+        yield thread
+    finally:
+        stop.set()
+        thread.join(JOIN_SECONDS)
+        if thread.is_alive():
+            log.warning("worker %s: left a job running; another worker will resume it", name)
