@@ -28,15 +28,15 @@ def run_worker(ctx: Context, *, stop: threading.Event, worker_name: str) -> None
     """Claim and run jobs until `stop` is set; sleep `worker_poll_seconds` when idle."""
     log.info("worker %s: started", worker_name)
     while not stop.is_set():
-        if not _step(ctx, worker_name):
+        if not _step(ctx, worker_name, stop):
             stop.wait(ctx.settings.worker_poll_seconds)
     log.info("worker %s: stopped", worker_name)
 
 
-def _step(ctx: Context, name: str) -> bool:
+def _step(ctx: Context, name: str, stop: threading.Event) -> bool:
     """True when a job ran; a database hiccup is logged and retried after the idle pause."""
     try:
-        return jobs.run_next(ctx, worker=name) is not None
+        return jobs.run_next(ctx, worker=name, should_stop=stop.is_set) is not None
     except Exception:
         log.exception("worker %s: could not claim or run a job; trying again", name)
         return False

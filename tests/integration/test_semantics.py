@@ -849,7 +849,7 @@ def test_rule_9_deleting_needs_an_inactive_stream_and_its_leads_stay_on_the_boar
 
 
 def test_rule_9_a_team_an_active_stream_delivers_to_cannot_be_deleted(api: Api) -> None:
-    body = {"name": "Hot", "rules": SCORE_50, "team_ids": [api.other_team_id]}
+    body = {"name": "Hot", "rules": SCORE_50, "team_ids": [api.other_team_id, api.team_id]}
     stream_id = api.marketing.post("/api/v1/streams", json=body).json()["id"]
     api.marketing.post(f"/api/v1/streams/{stream_id}/activate")
 
@@ -858,6 +858,8 @@ def test_rule_9_a_team_an_active_stream_delivers_to_cannot_be_deleted(api: Api) 
     assert api.admin.get(f"/api/v1/teams/{api.other_team_id}").status_code == 200
     api.marketing.post(f"/api/v1/streams/{stream_id}/deactivate")
     assert api.admin.delete(f"/api/v1/teams/{api.other_team_id}").status_code == 204
+    # Nor can a stream's only team go, active or not: the stream would deliver to nobody.
+    assert api.admin.delete(f"/api/v1/teams/{api.team_id}").status_code == 409
 
 
 # --- rule 10: delivery -------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -43,7 +44,8 @@ def start_fetch_history(ctx: Context, *, stream_id: int, user_id: int | None) ->
             "kind": FETCH_HISTORY,
             "stream_id": stream_id,
             "status": "queued",
-            "params": {"now": now.isoformat(), "version": stream["version"], "user_id": user_id},
+            # The rules as they are now: an edit during the job applies to live changes only.
+            "params": {"now": now.isoformat(), "rules": stream["rules"], "user_id": user_id},
             "total": jobs_store.count_contacts(uow.connection),
             "created_at": now,
         }
@@ -80,20 +82,39 @@ def job_read(row: RowMapping | None) -> dict[str, Any]:
     }
 
 
-def run_fetch_history(ctx: Context, job: RowMapping) -> str:
+def _never() -> bool:
+    return False
+
+
+def run_fetch_history(
+    ctx: Context, job: RowMapping, should_stop: Callable[[], bool] = _never
+) -> str:
     """Work a claimed job chunk by chunk, one transaction each; returns its final status.
 
     Progress (the cursor) commits with each chunk, so a job taken over after a crash resumes
     where the last committed chunk ended, and makes nothing twice (the unique keys see to it).
+    A worker that is asked to stop puts the job back in the queue after the chunk in hand.
     """
     started = time.monotonic()
     cursor = job["cursor"]
     status = "running"
     while status == "running":
+        if should_stop():
+            status = _requeue(ctx, job)
+            break
         status, cursor = _chunk(ctx, job, cursor)
     ctx.metrics.job_seconds.labels(FETCH_HISTORY).observe(time.monotonic() - started)
     log.info("fetch history job %s for stream %s: %s", job["id"], job["stream_id"], status)
     return status
+
+
+def _requeue(ctx: Context, job: RowMapping) -> str:
+    with ctx.uow() as uow:
+        current = jobs_store.get(uow.connection, job["id"])
+        if current is not None and current["status"] == "running":
+            jobs_store.progress(uow.connection, job_id=job["id"], values={"status": "queued"})
+        uow.commit()
+    return "queued"
 
 
 def _chunk(ctx: Context, job: RowMapping, cursor: int) -> tuple[str, int]:
@@ -155,7 +176,7 @@ def _match_chunk(
     connection = uow.connection
     as_of = datetime.fromisoformat(job["params"]["now"])  # windows measured from job start
     vocabulary = fields_store.vocabulary(connection)
-    rule = parse(stream["rules"], vocabulary)
+    rule = parse(job["params"].get("rules", stream["rules"]), vocabulary)
     condition = to_sql(rule, sql_columns(vocabulary), now=as_of)
     now = uow.clock.now()
     if stream["requalify_after_days"]:

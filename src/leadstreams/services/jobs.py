@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 STALE_AFTER = timedelta(seconds=60)
 FINAL = ("done", "failed", "cancelled")
 
-Runner = Callable[[Context, RowMapping], str]
+Runner = Callable[[Context, RowMapping, Callable[[], bool]], str]
 RUNNERS: dict[str, Runner] = {history.FETCH_HISTORY: history.run_fetch_history}
 
 
@@ -31,24 +31,30 @@ def claim_next(ctx: Context, *, worker: str) -> RowMapping | None:
     return job
 
 
-def run_next(ctx: Context, *, worker: str) -> RowMapping | None:
-    """Claim one job and run it to its end; None when no job is waiting."""
+def _never() -> bool:
+    return False
+
+
+def run_next(
+    ctx: Context, *, worker: str, should_stop: Callable[[], bool] = _never
+) -> RowMapping | None:
+    """Claim one job and run it to its end (or until `should_stop`); None when none waits."""
     job = claim_next(ctx, worker=worker)
     if job is None:
         return None
     resumed = f", resuming after contact {job['cursor']}" if job["cursor"] else ""
     log.info("%s: claimed by %s%s", _name(job), worker, resumed)
-    run_job(ctx, job)
+    run_job(ctx, job, should_stop)
     return job
 
 
-def run_job(ctx: Context, job: RowMapping) -> str:
+def run_job(ctx: Context, job: RowMapping, should_stop: Callable[[], bool] = _never) -> str:
     """Run a claimed job; an exception marks it failed with the error text. The final status."""
     try:
         runner = RUNNERS.get(job["kind"])
         if runner is None:
             raise LookupError(f"no runner for jobs of kind {job['kind']!r}")
-        status = runner(ctx, job)
+        status = runner(ctx, job, should_stop)
     except Exception as error:
         log.exception("%s: failed", _name(job))
         mark_failed(ctx, job_id=job["id"], error=f"{type(error).__name__}: {error}")

@@ -166,5 +166,9 @@ def delete_team(ctx: Context, *, team_id: int) -> None:
         _get_team(uow.connection, team_id)
         if users_store.team_delivers_to_active_stream(uow.connection, team_id):
             raise Conflict("an active stream delivers to this team; deactivate it first")
+        orphaned = users_store.streams_only_delivering_to(uow.connection, team_id)
+        if orphaned:
+            names = ", ".join(repr(name) for name in orphaned)
+            raise Conflict(f"streams {names} deliver only to this team; give them another first")
         users_store.delete_team(uow.connection, team_id)
         uow.commit()

@@ -97,6 +97,23 @@ def team_delivers_to_active_stream(connection: Connection, team_id: int) -> bool
     return connection.scalar(query) is not None
 
 
+def streams_only_delivering_to(connection: Connection, team_id: int) -> list[str]:
+    """Names of the streams (not deleted) that would be left with no team without this one."""
+    other = stream_teams.alias("other")
+    others = (
+        select(other.c.team_id)
+        .where(other.c.stream_id == streams.c.id, other.c.team_id != team_id)
+        .exists()
+    )
+    query = (
+        select(streams.c.name)
+        .join(stream_teams, stream_teams.c.stream_id == streams.c.id)
+        .where(stream_teams.c.team_id == team_id, streams.c.deleted_at.is_(None), ~others)
+        .order_by(streams.c.name)
+    )
+    return list(connection.scalars(query))
+
+
 def existing_user_ids(connection: Connection, user_ids: list[int]) -> dict[int, str]:
     query = select(users.c.id, users.c.role).where(users.c.id.in_(user_ids))
     return {user_id: role for user_id, role in connection.execute(query)}
