@@ -23,6 +23,7 @@ from leadstreams.bootstrap import bootstrap, secret_key
 from leadstreams.config import Settings
 from leadstreams.services.auth import Tokens
 from leadstreams.services.context import Context
+from leadstreams.web.setup import install_web
 
 API = "/api/v1"
 
@@ -36,8 +37,10 @@ def create_app(settings: Settings | None = None, *, ctx: Context | None = None) 
         description="Turns marketing contacts into sales leads by rules, continuously.",
     )
     app.state.ctx = ctx
-    app.state.tokens = Tokens(secret_key(ctx), settings.token_ttl_seconds)
+    key = secret_key(ctx)
+    app.state.tokens = Tokens(key, settings.token_ttl_seconds)
     errors.install(app)
+    install_web(app, secret_key=key)
     for module in (auth, users, contacts, live, events, fields, streams, leads):
         app.include_router(module.router, prefix=API)
     app.include_router(system.router)

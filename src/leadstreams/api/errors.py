@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.responses import Response
 
 from leadstreams.errors import (
     Conflict,
@@ -45,11 +46,14 @@ def pydantic_path(location: Sequence[Any]) -> str:
     return path or "body"
 
 
-async def _service_error(request: Request, error: Exception) -> JSONResponse:
+async def _service_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, LeadstreamsError)
     # Found through the MRO: a subclass maps as its base does.
     status = next((STATUS[c] for c in type(error).__mro__ if c in STATUS), 400)
     details = [{"path": d.path, "message": d.message} for d in error.details]
+    render_page = getattr(request.app.state, "render_error", None)
+    if render_page is not None and not request.url.path.startswith("/api/"):
+        return render_page(request, status, error.message, details)  # type: ignore[no-any-return]
     return envelope(status, error.code, error.message, details)
 
 

@@ -1,0 +1,1 @@
+"""One router per screen; each route parses, calls one service, renders."""

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse
+from starlette.responses import Response
+
+from leadstreams.api.deps import Ctx
+from leadstreams.errors import Unauthenticated
+from leadstreams.services import auth
+from leadstreams.web.deps import Csrf, log_in, log_out
+from leadstreams.web.render import render
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/login")
+def login_page(request: Request, next: str = "/leads") -> Response:
+    return render(request, "login.html", {"next": _safe(next), "email": ""})
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    ctx: Ctx,
+    email: Annotated[str, Form()],
+    password: Annotated[str, Form()],
+    next: Annotated[str, Form()] = "/leads",
+) -> Response:
+    try:
+        user = auth.authenticate(ctx, email=email, password=password)
+    except Unauthenticated:
+        context = {"next": _safe(next), "email": email, "error": "Wrong e-mail or password."}
+        return render(request, "login.html", context, status_code=401)
+    log_in(request, user)
+    return RedirectResponse(_safe(next), status_code=303)
+
+
+@router.post("/logout", dependencies=[Csrf])
+def logout(request: Request) -> Response:
+    log_out(request)
+    return RedirectResponse("/login", status_code=303)
+
+
+@router.get("/")
+def home() -> Response:
+    return RedirectResponse("/leads", status_code=303)
+
+
+def _safe(target: str) -> str:
+    """Only paths on this site: never redirect to another host after login."""
+    return target if target.startswith("/") and not target.startswith("//") else "/leads"

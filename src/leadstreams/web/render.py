@@ -1,0 +1,61 @@
+"""Rendering pages: the templates, and what every page gets (user, menu, CSRF token)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from starlette.responses import Response
+
+from leadstreams.domain.roles import Action, may
+from leadstreams.services.auth import Principal
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=HERE / "templates")  # autoescape is on for .html
+
+# (label, path, the action that shows it): the top menu, per role.
+MENU = (
+    ("Leads", "/leads", Action.WORK_LEADS),
+    ("Contacts", "/contacts", Action.READ_CONTACTS),
+    ("Streams", "/streams", Action.READ_STREAMS),
+    ("Teams", "/teams", Action.MANAGE_TEAMS),
+    ("Users", "/users", Action.MANAGE_USERS),
+)
+
+
+def menu_for(user: Principal | None) -> list[tuple[str, str]]:
+    if user is None:
+        return []
+    return [(label, path) for label, path, action in MENU if may(user.role, action)]
+
+
+def render(
+    request: Request,
+    name: str,
+    context: dict[str, Any] | None = None,
+    *,
+    user: Principal | None = None,
+    status_code: int = 200,
+) -> Response:
+    base = {
+        "user": user,
+        "menu": menu_for(user),
+        "csrf_token": request.session.get("csrf", ""),
+        "path": request.url.path,
+    }
+    return templates.TemplateResponse(
+        request, name, base | (context or {}), status_code=status_code
+    )
+
+
+def render_error(request: Request, status: int, message: str, details: list[Any]) -> Response:
+    """The page for a typed error (the API answers the same errors with JSON)."""
+    return render(
+        request,
+        "error.html",
+        {"status": status, "message": message, "details": details},
+        user=getattr(request.state, "user", None),
+        status_code=status,
+    )

@@ -1,0 +1,36 @@
+"""Mounting the web pages on the application."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.responses import Response
+
+from leadstreams.web.deps import LoginRequired
+from leadstreams.web.pages import auth, board
+from leadstreams.web.render import HERE, render_error
+
+PAGES = (auth, board)
+
+
+def install_web(app: FastAPI, *, secret_key: str) -> None:
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    for module in PAGES:
+        app.include_router(module.router)
+    app.add_exception_handler(LoginRequired, _to_login)
+    app.state.render_error = render_error
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=secret_key,
+        session_cookie="leadstreams_session",
+        same_site="lax",
+        max_age=14 * 24 * 3600,
+    )
+
+
+async def _to_login(request: Request, error: Exception) -> Response:
+    if request.headers.get("hx-request"):
+        return Response(status_code=204, headers={"HX-Redirect": "/login"})
+    return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
