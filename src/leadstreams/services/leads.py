@@ -35,6 +35,7 @@ class LeadQuery:
 
     stream_id: int | None = None
     team_id: int | None = None
+    lead_id: int | None = None  # one lead, if it passes the other filters
     stage: Stage | None = None
     assignee: str | None = None  # "me", "none" or a user id
     hidden: bool | None = False  # False: not hidden (the default); True: hidden; None: both
@@ -63,6 +64,7 @@ def list_leads(ctx: Context, *, who: Principal, query: LeadQuery) -> dict[str, A
 def _filters(uow: UnitOfWork, who: Principal, query: LeadQuery) -> LeadFilter:
     filters = LeadFilter(
         visible_to_teams=None if who.sees_all_leads else who.team_ids,
+        lead_id=query.lead_id,
         stream_id=query.stream_id,
         team_id=query.team_id,
         stage=str(query.stage) if query.stage else None,

@@ -30,7 +30,10 @@ def describe_vocabulary(ctx: Context) -> dict[str, Any]:
         }
         for f in vocabulary.fields.values()
     ]
-    events = [{"name": e.name, "builtin": e.builtin} for e in vocabulary.event_types.values()]
+    events = [
+        {"name": e.name, "verb": e.verb, "noun": e.noun, "builtin": e.builtin}
+        for e in vocabulary.event_types.values()
+    ]
     property_ops = {str(kind): [str(op) for op in ops] for kind, ops in PROPERTY_OPERATORS.items()}
     return {"fields": fields, "event_types": events, "property_operators": property_ops}
 

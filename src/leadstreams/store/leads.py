@@ -117,6 +117,7 @@ def clear_stream(connection: Connection, *, stream_id: int, at: datetime) -> int
 @dataclass(frozen=True)
 class LeadFilter:
     visible_to_teams: tuple[int, ...] | None = None  # None: sees every lead
+    lead_id: int | None = None  # one lead, if it passes the other filters (live board updates)
     stream_id: int | None = None
     team_id: int | None = None
     stage: str | None = None
@@ -145,6 +146,8 @@ def _conditions(f: LeadFilter) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = [leads.c.cleared_at.is_(None)]
     if f.visible_to_teams is not None:
         where.append(_delivered_to(f.visible_to_teams))
+    if f.lead_id is not None:
+        where.append(leads.c.id == f.lead_id)
     if f.team_id is not None:
         where.append(_delivered_to((f.team_id,)))
     if f.stream_id is not None:

@@ -9,10 +9,10 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import Response
 
 from leadstreams.web.deps import LoginRequired
-from leadstreams.web.pages import auth, board
+from leadstreams.web.pages import admin, auth, board, contacts, lead, live, streams
 from leadstreams.web.render import HERE, render_error
 
-PAGES = (auth, board)
+PAGES = (auth, board, lead, live, admin, contacts, streams)
 
 
 def install_web(app: FastAPI, *, secret_key: str) -> None:

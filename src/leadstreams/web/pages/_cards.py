@@ -1,0 +1,59 @@
+"""Leads as the board shows them: a card's name, age, streams and assignee, stage labels."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from leadstreams.domain.stages import Stage
+
+STAGES: dict[str, str] = {
+    Stage.MQL: "MQL",
+    Stage.SQL: "SQL",
+    Stage.OPPORTUNITY: "Opportunity",
+    Stage.WON: "Won",
+    Stage.LOST: "Lost / No opportunity",
+}
+
+
+def display_name(contact: dict[str, Any]) -> str:
+    parts = [contact.get("first_name"), contact.get("last_name")]
+    full = " ".join(part for part in parts if part)
+    return full or contact.get("email") or f"Contact {contact['id']}"
+
+
+def age(then: datetime, now: datetime) -> str:
+    """A short, rounded-down age: "just now", "5 min", "3 h", "2 d", "7 wk", "4 mo", "2 y"."""
+    if then.tzinfo is None:
+        then = then.replace(tzinfo=UTC)
+    seconds = max((now - then).total_seconds(), 0)
+    steps = (("y", 365 * 86400), ("mo", 30 * 86400), ("wk", 7 * 86400), ("d", 86400))
+    for unit, size in (*steps, ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{int(seconds // size)} {unit}"
+    return "just now"
+
+
+def card(lead: dict[str, Any], *, names: dict[int, str], now: datetime) -> dict[str, Any]:
+    contact = lead["contact"]
+    created: datetime = lead["created_at"]
+    return {
+        "id": lead["id"],
+        "name": display_name(contact),
+        "email": contact["email"],
+        "company": contact["company"],
+        "score": contact["lead_score"],
+        "category": contact["category"],
+        "streams": sorted({match["stream_name"] for match in lead["matches"]}),
+        "age": age(created, now),
+        "created": created.strftime("%Y-%m-%d %H:%M UTC"),
+        # newest first, as the service lists them: the script places live cards by this key
+        "sort": f"{created:%Y-%m-%dT%H:%M:%S.%f}|{lead['id']:012d}",
+        "assignee": names.get(lead["assignee_id"]) if lead["assignee_id"] else None,
+        "stage": lead["stage"],
+        "hidden": lead["hidden"],
+    }
+
+
+def cards(page: dict[str, Any], *, names: dict[int, str], now: datetime) -> list[dict[str, Any]]:
+    return [card(lead, names=names, now=now) for lead in page["items"]]

@@ -1,0 +1,130 @@
+"""The stream form: what the user typed, checked as the API checks it, errors by field."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from fastapi import Request
+from pydantic import ValidationError
+
+from leadstreams.api.errors import pydantic_path
+from leadstreams.errors import ErrorDetail, InvalidInput, LeadstreamsError
+from leadstreams.schemas.streams import StreamCreate, StreamUpdate
+from leadstreams.services import vocabulary
+from leadstreams.services.context import Context
+
+Data = TypeVar("Data", StreamCreate, StreamUpdate)
+EMPTY_RULES = '{"all": []}'
+
+# Kinder words for the errors a person meets most, by path.
+_PLAIN = {
+    "name": "Give the stream a name.",
+    "team_ids": "Tick at least one sales team.",
+}
+
+
+@dataclass
+class StreamForm:
+    """The form as typed: shown again unchanged when something is wrong."""
+
+    name: str = ""
+    description: str = ""
+    rules: str = EMPTY_RULES  # the rule tree as JSON text, kept in a hidden input by the editor
+    team_ids: list[int] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, stream: Mapping[str, Any]) -> StreamForm:
+        return cls(
+            name=stream["name"],
+            description=stream["description"] or "",
+            rules=json.dumps(stream["rules"]),
+            team_ids=list(stream["team_ids"]),
+        )
+
+
+async def read_form(request: Request) -> StreamForm:
+    form = await request.form()
+    text = {key: str(form.get(key) or "") for key in ("name", "description", "rules")}
+    team_ids = [int(v) for v in form.getlist("team_ids") if isinstance(v, str) and v.isdigit()]
+    return StreamForm(**text, team_ids=team_ids)
+
+
+def check(ctx: Context, form: StreamForm, model: type[Data]) -> Data:
+    """The schema the API takes, or InvalidInput with every error of every field at once."""
+    details: list[ErrorDetail] = []
+    try:
+        rules = json.loads(form.rules or EMPTY_RULES)
+    except ValueError:
+        rules = None
+        details.append(ErrorDetail("rules", "the rules could not be read; add them again"))
+    raw = {
+        "name": form.name,
+        "description": form.description,
+        "rules": rules if isinstance(rules, dict) else {},
+        "team_ids": form.team_ids,
+    }
+    try:
+        data = model.model_validate(raw)
+    except ValidationError as error:
+        details += [_detail(pydantic_path(e["loc"]), e["msg"]) for e in error.errors()]
+    details += _rule_issues(ctx, rules)
+    if details:
+        raise InvalidInput("the stream is not valid", details)
+    return data
+
+
+def _detail(path: str, message: str) -> ErrorDetail:
+    return ErrorDetail(path, _PLAIN.get(path.split("[")[0], message))
+
+
+def _rule_issues(ctx: Context, rules: Any) -> list[ErrorDetail]:
+    if not isinstance(rules, dict):
+        return []
+    if rules in ({"all": []}, {"any": []}, {}):
+        return [ErrorDetail("rules", "Add at least one rule.")]
+    try:
+        vocabulary.rules_text(ctx, raw=rules)
+    except InvalidInput as error:
+        return list(error.details)
+    return []
+
+
+def errors_by_field(error: LeadstreamsError | None) -> dict[str, list[ErrorDetail]]:
+    """{"name": [...], "rules": [...], "team_ids": [...]}; a conflict (name taken) shows at name."""
+    if error is None:
+        return {}
+    found: dict[str, list[ErrorDetail]] = {}
+    for detail in error.details or [ErrorDetail("name", error.message)]:
+        top = detail.path.split("[")[0].split(".")[0]
+        found.setdefault(top, []).append(detail)
+    return found
+
+
+_ACTIONS = {
+    "created": "created the stream",
+    "edited": "edited",
+    "activated": "switched it to Active",
+    "deactivated": "switched it off",
+    "cleared": "cleared its leads",
+    "fetch_history_started": "started fetching leads from history",
+    "fetch_history_done": "finished fetching leads from history",
+    "deleted": "deleted the stream",
+}
+_FIELDS = {"team_ids": "teams", "requalify_after_days": "re-qualify period"}
+
+
+def what_happened(entry: Mapping[str, Any]) -> str:
+    """One line of the stream's history, e.g. 'edited name, rules'."""
+    action: str = entry["action"]
+    changes = entry["changes"] or {}
+    text = _ACTIONS.get(action, action.replace("_", " "))
+    if action == "edited" and changes:
+        text += " " + ", ".join(_FIELDS.get(key, key) for key in changes)
+    if action == "cleared":
+        text += f" ({changes.get('matches_cleared', 0)} matches cleared)"
+    if action == "fetch_history_done":
+        text += f" ({changes.get('matches_created', 0)} new matches)"
+    return text

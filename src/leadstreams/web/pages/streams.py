@@ -1,0 +1,215 @@
+"""The stream page: list, create and edit with the rule editor, switch, clear, fetch history."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import JSONResponse, RedirectResponse
+from starlette.responses import Response
+
+from leadstreams.api.deps import Ctx
+from leadstreams.domain.roles import Action, may
+from leadstreams.errors import Conflict, InvalidInput, LeadstreamsError, NotFound
+from leadstreams.schemas.common import Id, Strict
+from leadstreams.schemas.streams import StreamCreate, StreamUpdate
+from leadstreams.services import history, streams, users, vocabulary
+from leadstreams.services.auth import Principal
+from leadstreams.web.deps import Csrf, PageUser
+from leadstreams.web.pages._stream_form import (
+    StreamForm,
+    check,
+    errors_by_field,
+    read_form,
+    what_happened,
+)
+from leadstreams.web.render import render
+
+router = APIRouter(include_in_schema=False)
+TypedForm = Annotated[StreamForm, Depends(read_form)]
+_FLASH = "streams.flash"
+
+
+class RulesBody(Strict):
+    rules: Any
+
+
+def _manager(user: PageUser) -> Principal:
+    user.require(Action.MANAGE_STREAMS)
+    return user
+
+
+Manager = Annotated[Principal, Depends(_manager)]
+
+
+@router.get("/streams")
+def stream_list(request: Request, ctx: Ctx, user: PageUser) -> Response:
+    user.require(Action.READ_STREAMS)
+    context = {
+        "streams": streams.list_streams(ctx),
+        "team_names": _team_names(ctx),
+        "manage": may(user.role, Action.MANAGE_STREAMS),
+        "flash": request.session.pop(_FLASH, None),
+    }
+    return render(request, "streams.html", context, user=user)
+
+
+@router.get("/streams/new")
+def new_stream(request: Request, ctx: Ctx, user: Manager) -> Response:
+    return _editor(request, ctx, user, form=StreamForm())
+
+
+@router.post("/streams/new", dependencies=[Csrf])
+def create_stream(request: Request, ctx: Ctx, user: Manager, form: TypedForm) -> Response:
+    try:
+        data = check(ctx, form, StreamCreate)
+        stream = streams.create_stream(ctx, data=data, user_id=user.id)
+    except (InvalidInput, Conflict) as error:
+        return _editor(request, ctx, user, form=form, error=error)
+    note = "Lead stream created. It is inactive: switch it to Active to start making leads."
+    return _back(request, f"/streams/{stream['id']}", note)
+
+
+@router.post("/streams/rules/text", dependencies=[Csrf])
+def rules_text(ctx: Ctx, user: PageUser, body: RulesBody) -> JSONResponse:
+    """The editor's rules read back in plain English, or every error with its path."""
+    user.require(Action.READ_STREAMS)
+    try:
+        return JSONResponse({"valid": True, "text": vocabulary.rules_text(ctx, raw=body.rules)})
+    except InvalidInput as error:
+        errors = [{"path": d.path, "message": d.message} for d in error.details]
+        return JSONResponse({"valid": False, "errors": errors}, status_code=422)
+
+
+@router.get("/streams/{stream_id}")
+def stream_page(
+    request: Request, ctx: Ctx, user: PageUser, stream_id: Id, job: Id | None = None
+) -> Response:
+    user.require(Action.READ_STREAMS)
+    stream = streams.get_stream(ctx, stream_id=stream_id)
+    if not may(user.role, Action.MANAGE_STREAMS):
+        context = {"stream": stream, "team_names": _team_names(ctx)}
+        return render(request, "streams_view.html", context, user=user)
+    form = StreamForm.of(stream)
+    return _editor(request, ctx, user, form=form, stream=stream, job_id=job)
+
+
+@router.post("/streams/{stream_id}", dependencies=[Csrf])
+def save_stream(
+    request: Request, ctx: Ctx, user: Manager, stream_id: Id, form: TypedForm
+) -> Response:
+    stream = streams.get_stream(ctx, stream_id=stream_id)
+    try:
+        data = check(ctx, form, StreamUpdate)
+        streams.update_stream(ctx, stream_id=stream_id, data=data, user_id=user.id)
+    except (InvalidInput, Conflict) as error:
+        return _editor(request, ctx, user, form=form, stream=stream, error=error)
+    return _back(request, f"/streams/{stream_id}", "Saved.")
+
+
+@router.post("/streams/{stream_id}/activate", dependencies=[Csrf])
+def activate(
+    request: Request, ctx: Ctx, user: Manager, stream_id: Id, next: Annotated[str, Form()] = ""
+) -> Response:
+    streams.set_active(ctx, stream_id=stream_id, active=True, user_id=user.id)
+    return _back(request, _next(next, stream_id), "Active: new matches now make leads.")
+
+
+@router.post("/streams/{stream_id}/deactivate", dependencies=[Csrf])
+def deactivate(
+    request: Request, ctx: Ctx, user: Manager, stream_id: Id, next: Annotated[str, Form()] = ""
+) -> Response:
+    streams.set_active(ctx, stream_id=stream_id, active=False, user_id=user.id)
+    return _back(request, _next(next, stream_id), "Inactive: the stream makes no new leads.")
+
+
+@router.post("/streams/{stream_id}/clear", dependencies=[Csrf])
+def clear(request: Request, ctx: Ctx, user: Manager, stream_id: Id) -> Response:
+    try:
+        cleared = history.clear_stream(ctx, stream_id=stream_id, user_id=user.id)
+    except Conflict as error:
+        return _refused(request, ctx, user, stream_id, error)
+    return _back(request, f"/streams/{stream_id}", f"Cleared {cleared} leads from the board.")
+
+
+@router.post("/streams/{stream_id}/fetch-history", dependencies=[Csrf])
+def fetch_history(request: Request, ctx: Ctx, user: Manager, stream_id: Id) -> Response:
+    try:
+        job = history.start_fetch_history(ctx, stream_id=stream_id, user_id=user.id)
+    except Conflict as error:
+        return _refused(request, ctx, user, stream_id, error)
+    return RedirectResponse(f"/streams/{stream_id}?job={job['id']}", status_code=303)
+
+
+@router.get("/streams/{stream_id}/jobs/{job_id}")
+def job_progress(request: Request, ctx: Ctx, user: Manager, stream_id: Id, job_id: Id) -> Response:
+    """The progress of a fetch; polled every second while it runs."""
+    job = history.get_job(ctx, job_id=job_id)
+    if job["stream_id"] != stream_id:
+        raise NotFound("no such job")
+    return render(request, "streams_job.html", {"job": job}, user=user)
+
+
+@router.get("/streams/{stream_id}/preview")
+def preview(request: Request, ctx: Ctx, user: Manager, stream_id: Id) -> Response:
+    found = streams.preview(ctx, stream_id=stream_id, sample=5)
+    return render(request, "streams_preview.html", {"preview": found}, user=user)
+
+
+def _editor(
+    request: Request,
+    ctx: Ctx,
+    user: Principal,
+    *,
+    form: StreamForm,
+    stream: dict[str, Any] | None = None,
+    error: LeadstreamsError | None = None,
+    job_id: int | None = None,
+    status_code: int | None = None,
+) -> Response:
+    """The create/edit page; for a saved stream also its switch, actions, preview, history."""
+    context: dict[str, Any] = {
+        "form": form,
+        "stream": stream,
+        "errors": errors_by_field(error),
+        "teams": users.list_teams(ctx),
+        "vocabulary": vocabulary.describe_vocabulary(ctx),
+        "flash": request.session.pop(_FLASH, None),
+    }
+    if stream is not None:
+        context |= _stream_extras(ctx, stream["id"], job_id)
+    if status_code is None:
+        status_code = 422 if isinstance(error, InvalidInput) else 409 if error else 200
+    return render(request, "streams_form.html", context, user=user, status_code=status_code)
+
+
+def _stream_extras(ctx: Ctx, stream_id: int, job_id: int | None) -> dict[str, Any]:
+    names = {u["id"]: u["name"] for u in users.list_users(ctx)}
+    entries = [
+        {"at": e["at"], "who": names.get(e["user_id"], "system"), "what": what_happened(e)}
+        for e in reversed(streams.history(ctx, stream_id=stream_id))
+    ]
+    job = history.get_job(ctx, job_id=job_id) if job_id else None
+    return {"history": entries, "job": job if job and job["stream_id"] == stream_id else None}
+
+
+def _refused(
+    request: Request, ctx: Ctx, user: Principal, stream_id: int, error: Conflict
+) -> Response:
+    """A state conflict (409): the stream page again, saying why."""
+    stream = streams.get_stream(ctx, stream_id=stream_id)
+    request.session[_FLASH] = {"kind": "error", "text": error.message}
+    return _editor(request, ctx, user, form=StreamForm.of(stream), stream=stream, status_code=409)
+
+
+def _back(request: Request, target: str, note: str) -> Response:
+    request.session[_FLASH] = {"kind": "ok", "text": note}
+    return RedirectResponse(target, status_code=303)
+
+
+def _next(target: str, stream_id: int) -> str:
+    return "/streams" if target == "/streams" else f"/streams/{stream_id}"
+
+
+def _team_names(ctx: Ctx) -> dict[int, str]:
+    return {team["id"]: team["name"] for team in users.list_teams(ctx)}

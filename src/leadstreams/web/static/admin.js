@@ -1,0 +1,15 @@
+// Users: the "Sales teams" boxes matter only for the sales role; hide (and do not send) them otherwise.
+"use strict";
+
+document.querySelectorAll("form").forEach((form) => {
+  const role = form.querySelector("[data-role-select]");
+  const teams = form.querySelector("[data-sales-only]");
+  if (!role || !teams) return;
+  const sync = () => {
+    const sales = role.value === "sales";
+    teams.hidden = !sales;
+    teams.disabled = !sales;
+  };
+  role.addEventListener("change", sync);
+  sync();
+});

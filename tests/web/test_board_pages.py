@@ -1,0 +1,207 @@
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+
+from leadstreams.services.context import Context
+from tests.support import builders
+from tests.support.api import PASSWORD, Api
+
+HOT = {"field": "lead_score", "op": "gte", "value": 50}
+
+
+def _browser(api: Api, email: str = "sales@example.com") -> TestClient:
+    browser = TestClient(api.anonymous.app, follow_redirects=False)
+    answer = browser.post("/login", data={"email": email, "password": PASSWORD})
+    assert answer.status_code == 303
+    return browser
+
+
+def _token(page: str) -> str:
+    return page.split('name="csrf_token" value="')[1].split('"')[0]
+
+
+def _lead_ids(page: str) -> list[int]:
+    return [int(found) for found in re.findall(r'data-lead-id="(\d+)"', page)]
+
+
+def _lead_of(api: Api, email: str) -> int:
+    items = api.admin.get("/api/v1/leads", params={"q": email, "hidden": "all"}).json()["items"]
+    return int(items[0]["id"])
+
+
+def _two_teams(ctx: Context, api: Api) -> tuple[int, int]:
+    """A hot lead for Nordics (sales@) and one for DACH (other@)."""
+    builders.stream(ctx, HOT, team_ids=[api.team_id], name="Nordics hot")
+    builders.stream(ctx, {"field": "city", "op": "eq", "value": "Berlin"},
+                    team_ids=[api.other_team_id], name="Berlin")  # fmt: skip
+    builders.contact(ctx, "ada@example.com", first_name="Ada", last_name="Lovelace",
+                     company="Analytical", lead_score=70)  # fmt: skip
+    builders.contact(ctx, "hans@example.com", first_name="Hans", city="Berlin")
+    return _lead_of(api, "ada@example.com"), _lead_of(api, "hans@example.com")
+
+
+def test_the_board_shows_the_stage_columns_and_only_the_leads_of_my_teams(
+    ctx: Context, api: Api
+) -> None:
+    ada, hans = _two_teams(ctx, api)
+    page = _browser(api).get("/leads").text
+    for label in ("MQL", "SQL", "Opportunity", "Won", "Lost / No opportunity", "Lead streams"):
+        assert f">{label}</h2>" in page
+    assert _lead_ids(page) == [ada]
+    assert "Ada Lovelace" in page and "Analytical" in page and "Nordics hot" in page
+    assert 'aria-label="Stream settings"' in page and 'href="/streams"' in page
+    assert _lead_ids(_browser(api, "other@example.com").get("/leads").text) == [hans]
+    assert sorted(_lead_ids(_browser(api, "admin@example.com").get("/leads").text)) == [ada, hans]
+
+
+def test_an_empty_board_says_how_to_get_leads(api: Api) -> None:
+    page = _browser(api).get("/leads").text
+    assert "No leads yet — activate a stream or fetch history." in page
+
+
+def test_the_filters_narrow_the_board_and_live_in_the_url(ctx: Context, api: Api) -> None:
+    stream_id = builders.stream(ctx, HOT, team_ids=[api.team_id], name="Hot")
+    builders.contact(ctx, "a@example.com", company="Acme", lead_score=60, tags=["vip"])
+    builders.contact(ctx, "b@example.com", company="Bolt", lead_score=60, category="customer")
+    a, b = _lead_of(api, "a@example.com"), _lead_of(api, "b@example.com")
+    browser = _browser(api)
+
+    def shown(**params: str) -> list[int]:
+        return sorted(_lead_ids(browser.get("/leads", params=params).text))
+
+    assert shown() == sorted([a, b])
+    assert shown(q="acme") == [a]
+    assert shown(tag="vip") == [a]
+    assert shown(category="customer") == [b]
+    assert shown(stream=str(stream_id), team=str(api.team_id)) == sorted([a, b])
+    assert shown(created_from="2026-03-02") == []
+    assert shown(created_to="2026-03-01") == sorted([a, b])
+    assert shown(assignee="me") == []
+    api.sales.patch(f"/api/v1/leads/{a}", json={"assignee_id": api.sales_id, "hidden": True})
+    assert shown() == [b]
+    assert shown(hidden="1", assignee="me") == [a]
+    assert shown(hidden="1", assignee="none") == [b]
+    assert "No leads match these filters." in browser.get("/leads?q=nobody").text
+
+
+def test_a_column_shows_25_leads_and_show_more_brings_the_next_page(ctx: Context, api: Api) -> None:
+    builders.stream(ctx, HOT, team_ids=[api.team_id])
+    for n in range(30):
+        builders.contact(ctx, f"c{n}@example.com", lead_score=50 + n, company="Many")
+    browser = _browser(api)
+    page = browser.get("/leads?q=many").text
+    first = _lead_ids(page)
+    assert len(first) == 25
+    more = re.search(r'hx-get="(/leads/column\?[^"]+)"', page)
+    assert more is not None
+    next_page = browser.get(more.group(1).replace("&amp;", "&")).text
+    rest = _lead_ids(next_page)
+    assert len(rest) == 5 and not set(rest) & set(first)
+    assert "Show more" not in next_page
+
+
+def test_moving_a_card_changes_its_stage_and_needs_the_csrf_token(ctx: Context, api: Api) -> None:
+    ada, _ = _two_teams(ctx, api)
+    browser = _browser(api)
+    token = _token(browser.get("/leads").text)
+    refused = browser.post(f"/leads/{ada}/stage", data={"stage": "sql"})
+    assert refused.status_code == 403
+    assert api.sales.get(f"/api/v1/leads/{ada}").json()["stage"] == "mql"
+
+    moved = browser.post(
+        f"/leads/{ada}/stage",
+        data={"stage": "sql"},
+        headers={"X-CSRF-Token": token, "HX-Request": "true"},
+    )
+    assert moved.status_code == 200
+    assert f'data-lead-id="{ada}" data-stage="sql"' in moved.text
+    assert api.sales.get(f"/api/v1/leads/{ada}").json()["stage"] == "sql"
+
+    by_form = browser.post(
+        f"/leads/{ada}/stage", data={"stage": "opportunity", "csrf_token": token, "next": "/leads"}
+    )
+    assert (by_form.status_code, by_form.headers["location"]) == (303, "/leads")
+    assert api.sales.get(f"/api/v1/leads/{ada}").json()["stage"] == "opportunity"
+
+
+def test_a_card_alone_answers_204_when_the_board_would_not_show_it(ctx: Context, api: Api) -> None:
+    ada, hans = _two_teams(ctx, api)
+    browser = _browser(api)
+    assert 'data-stage="mql"' in browser.get(f"/leads/{ada}/card").text
+    assert browser.get(f"/leads/{ada}/card?q=nobody").status_code == 204
+    assert browser.get(f"/leads/{hans}/card").status_code == 204  # another team's lead
+
+
+def test_the_contact_card_explains_why_the_lead_matched(ctx: Context, api: Api) -> None:
+    ada, _ = _two_teams(ctx, api)
+    page = _browser(api).get(f"/leads/{ada}").text
+    assert "Why this is a lead" in page and "Nordics hot" in page
+    assert "lead score is at least 50" in page.lower()
+    assert "value seen: <strong>70</strong>" in page
+    assert 'class="cond held"' in page
+    for section in ("Activity", "Contact details", "Notes", "Stage history"):
+        assert section in page
+
+
+def test_notes_are_added_from_the_contact_card(ctx: Context, api: Api) -> None:
+    ada, _ = _two_teams(ctx, api)
+    browser = _browser(api)
+    token = _token(browser.get(f"/leads/{ada}").text)
+    assert browser.post(f"/leads/{ada}/notes", data={"text": "Call on Monday"}).status_code == 403
+    added = browser.post(
+        f"/leads/{ada}/notes", data={"text": "Call on Monday", "csrf_token": token}
+    )
+    assert (added.status_code, added.headers["location"]) == (303, f"/leads/{ada}#notes")
+    assert "Call on Monday" in browser.get(f"/leads/{ada}").text
+
+
+def test_the_contact_card_assigns_hides_and_sets_the_category(ctx: Context, api: Api) -> None:
+    ada, _ = _two_teams(ctx, api)
+    browser = _browser(api)
+    token = _token(browser.get(f"/leads/{ada}").text)
+    browser.post(f"/leads/{ada}/assign", data={"assignee": "me", "csrf_token": token})
+    browser.post(f"/leads/{ada}/hidden", data={"hidden": "true", "csrf_token": token})
+    browser.post(f"/leads/{ada}/category", data={"category": "customer", "csrf_token": token})
+    lead = api.sales.get(f"/api/v1/leads/{ada}").json()
+    assert (lead["assignee_id"], lead["hidden"]) == (api.sales_id, True)
+    assert lead["contact"]["category"] == "customer"
+    page = browser.get(f"/leads/{ada}").text
+    assert "Unhide lead" in page and "Hidden" in page
+
+
+def test_a_sales_user_gets_404_for_another_teams_lead(ctx: Context, api: Api) -> None:
+    _, hans = _two_teams(ctx, api)
+    browser = _browser(api)
+    assert browser.get(f"/leads/{hans}").status_code == 404
+    token = _token(browser.get("/leads").text)
+    moved = browser.post(f"/leads/{hans}/stage", data={"stage": "sql", "csrf_token": token})
+    assert moved.status_code == 404
+
+
+def test_the_board_and_card_escape_what_contacts_carry(ctx: Context, api: Api) -> None:
+    builders.stream(ctx, HOT, team_ids=[api.team_id])
+    builders.contact(ctx, "x@example.com", first_name="<script>alert(1)</script>",
+                     company="<b>Evil</b>", lead_score=90)  # fmt: skip
+    lead = _lead_of(api, "x@example.com")
+    browser = _browser(api)
+    for page in (browser.get("/leads").text, browser.get(f"/leads/{lead}").text):
+        assert "<script>alert(1)</script>" not in page and "<b>Evil</b>" not in page
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_the_live_feed_of_the_pages_needs_a_session_and_sends_my_changes(
+    ctx: Context, api: Api
+) -> None:
+    ctx.settings.feed_seconds = 0.6
+    assert (
+        TestClient(api.anonymous.app, follow_redirects=False).get("/live/leads").status_code == 303
+    )
+    ada, _ = _two_teams(ctx, api)
+    with _browser(api).stream("GET", "/live/leads?after=0") as answer:
+        assert answer.headers["content-type"].startswith("text/event-stream")
+        body = "".join(answer.iter_text())
+    assert "event: lead.created" in body
+    assert f'"lead_id": {ada}' in body
+    assert body.count("event: lead.created") == 1  # not the other team's lead
