@@ -544,3 +544,22 @@ document.addEventListener("change", (event) => {
   // checked again at once (same errors, and its English once it is valid).
   if (!errors.length || tree[kindOf(tree)].length) refresh();
 })();
+
+// The stream list follows the live feed: when leads arrive or change, its lead counts and
+// last matches are fetched again (at most once a second), without reloading the page.
+(function liveStreamList() {
+  const list = document.getElementById("stream-list");
+  if (!list || !window.EventSource || !window.htmx) return;
+  const feed = new EventSource(list.dataset.feed);
+  let waiting = false;
+  const refresh = () => {
+    waiting = false;
+    htmx.ajax("GET", window.location.pathname + window.location.search,
+              { target: "#stream-list", select: "#stream-list", swap: "outerHTML" });
+  };
+  for (const topic of ["lead.created", "lead.matched", "lead.stage_changed", "lead.assigned"]) {
+    feed.addEventListener(topic, () => {
+      if (!waiting) { waiting = true; window.setTimeout(refresh, 1000); }
+    });
+  }
+})();
