@@ -108,6 +108,10 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
 
 
 @pytest.fixture
-def screenshot_dir() -> Path:
+def screenshot_dir(tmp_path: Path) -> Path:
+    """docs/screenshots when LEADSTREAMS_SCREENSHOTS=1 (to refresh the README's pictures),
+    else a temporary folder: an ordinary test run leaves the work tree as it was."""
+    if os.environ.get("LEADSTREAMS_SCREENSHOTS") != "1":
+        return tmp_path
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
