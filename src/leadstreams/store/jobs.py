@@ -73,8 +73,12 @@ def progress(connection: Connection, *, job_id: int, values: dict[str, Any]) -> 
     connection.execute(update(jobs).where(jobs.c.id == job_id).values(**values))
 
 
-def count_contacts(connection: Connection, *, up_to_id: int | None = None) -> int:
+def count_contacts(
+    connection: Connection, *, after_id: int | None = None, up_to_id: int | None = None
+) -> int:
     query = select(func.count()).select_from(contacts)
+    if after_id is not None:
+        query = query.where(contacts.c.id > after_id)
     if up_to_id is not None:
         query = query.where(contacts.c.id <= up_to_id)
     return connection.scalar(query) or 0
