@@ -1,0 +1,131 @@
+"""`python -m bench`: every benchmark of issue 5, each figure against its baseline in this run.
+
+.venv/bin/python -m bench                      # the full sizes: 1,000,000 contacts
+.venv/bin/python -m bench --quick              # a smoke run under two minutes
+.venv/bin/python -m bench --contacts 200000 --only fetch_history_vs_sql_sqlite
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from time import perf_counter
+
+from bench import eval_rules, fetch_history, http, ingest
+from bench._report import RESULTS, Figure, Outcome, print_table, write_results
+from bench.data import Size
+
+EVAL_KEYS = ("eval_vs_handwritten", "eval_speedup_vs_jsonlogic", "eval_speedup_vs_rule_engine")
+EVAL_GOALS = {"eval_vs_handwritten": "<= 2.0", "eval_speedup_vs_jsonlogic": ">= 10",
+              "eval_speedup_vs_rule_engine": ">= 10"}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Plan:
+    quick: bool
+    contacts: int
+    seed: int
+
+    def size(self, contacts: int | None = None) -> Size:
+        n = contacts or self.contacts
+        return Size(n, 10 * n, self.seed)
+
+    @property
+    def growth(self) -> list[Size]:
+        """Fetch history at a tenth of the size and at the size: how the cost grows."""
+        return [self.size(max(1_000, self.contacts // 10)), self.size()]
+
+    @property
+    def rounds(self) -> int:
+        return 3 if self.quick else 10
+
+
+def run_eval(plan: Plan) -> Outcome:
+    eval_rules.main(["--contacts", str(plan.contacts), "--seed", str(plan.seed)])
+    results = json.loads(RESULTS.read_text())
+    figures = [Figure(k, results[k], EVAL_GOALS[k], "see bench/README.md") for k in EVAL_KEYS]
+    return Outcome(figures)
+
+
+def run_http(plan: Plan) -> Outcome:
+    rates = (
+        [100, 150, 200, 300, 400, 500] if plan.quick else [50, 100, 150, 200, 250, 300, 400, 500]
+    )
+    return http.http_benchmarks(plan.size(), seconds=3 if plan.quick else 10, rates=rates)
+
+
+Part = Callable[[Plan], Outcome]
+PARTS: dict[str, tuple[tuple[str, ...], Part]] = {
+    "eval": (EVAL_KEYS, run_eval),
+    "fetch_history_sqlite": (("fetch_history_vs_sql_sqlite",),
+                             lambda p: fetch_history.fetch_history_vs_sql_sqlite(p.growth)),
+    "fetch_history_postgres": (("fetch_history_vs_sql_postgres",),
+                               lambda p: fetch_history.fetch_history_vs_sql_postgres(p.growth)),
+    "ingest": (("ingest_vs_bare_insert",),
+               lambda p: ingest.ingest_vs_bare_insert(p.size(), "sqlite", p.rounds)),
+    "ingest_postgres": (("ingest_vs_bare_insert_postgres",),
+                        lambda p: ingest.ingest_vs_bare_insert(p.size(), "postgres", p.rounds)),
+    "unrelated_streams": (("unrelated_streams_overhead",),
+                          lambda p: ingest.unrelated_streams_overhead(
+                              p.size(), "sqlite", p.rounds)),
+    "http": (("http_event_to_lead_p99_ms", "events_per_second_http"), run_http),
+}  # fmt: skip
+
+
+def selected(only: str | None, parser: argparse.ArgumentParser) -> list[str]:
+    if not only:
+        return list(PARTS)
+    wanted = {name.strip() for name in only.split(",") if name.strip()}
+    known = {name for name in PARTS} | {key for keys, _ in PARTS.values() for key in keys}
+    unknown = sorted(wanted - known)
+    if unknown:
+        parser.error(f"unknown keys {unknown}; known: {', '.join(sorted(known))}")
+    return [name for name, (keys, _) in PARTS.items() if name in wanted or wanted & set(keys)]
+
+
+def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, list[str]]:
+    keys = ", ".join(key for keys, _ in PARTS.values() for key in keys)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description="Runs the benchmarks of issue 5, each against its baseline in the same run, "
+        f"prints a table and merges the figures into bench/{RESULTS.name}. Generated databases "
+        "are cached (bench/.cache/, PostgreSQL databases bench_*) and reused.",
+        epilog=f"Keys: {keys}. Parts: {', '.join(PARTS)}.",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="small sizes (20,000 contacts, short HTTP runs): under two minutes",
+    )
+    parser.add_argument("--seed", type=int, default=1, help="seed of the generated data (1)")
+    parser.add_argument(
+        "--contacts",
+        type=int,
+        help="contacts (events: 10 per contact); default 1,000,000, quick 20,000",
+    )
+    parser.add_argument("--only", metavar="KEY,...", help="run only the parts giving these keys")
+    args = parser.parse_args(argv)
+    if args.contacts is not None and args.contacts < 1_000:
+        parser.error("--contacts must be at least 1,000")
+    return args, selected(args.only, parser)  # fmt: skip
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args, parts = parse_args(argv)
+    plan = Plan(args.quick, args.contacts or (20_000 if args.quick else 1_000_000), args.seed)
+    outcomes, started = [], perf_counter()
+    for name in parts:
+        print(f"== {name} ({plan.contacts:,} contacts, seed {plan.seed})", flush=True)
+        part_started = perf_counter()
+        outcomes.append(PARTS[name][1](plan))
+        print(f"   {name} took {perf_counter() - part_started:.0f}s", flush=True)
+    print_table([figure for outcome in outcomes for figure in outcome.figures])
+    run = {"quick": plan.quick, "contacts": plan.contacts, "seed": plan.seed, "parts": parts,
+           "seconds": round(perf_counter() - started)}  # fmt: skip
+    write_results(outcomes, run)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,49 @@
+"""The real service layer on a benchmark database: a context, a team, active streams."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, text
+
+from bench.data import NOW
+from leadstreams.clock import FixedClock
+from leadstreams.config import Settings
+from leadstreams.schemas.streams import StreamCreate
+from leadstreams.schemas.users import TeamCreate
+from leadstreams.services import streams, users
+from leadstreams.services.context import Context
+from leadstreams.store.engine import make_engine
+
+SECRET = "bench-secret-key-bench-secret-key"
+# What a run makes, emptied before and after so that the cached datasets stay as loaded.
+MADE = ("outbox", "matches", "lead_stage_changes", "lead_notes", "leads", "jobs",
+        "stream_history", "stream_teams", "streams", "team_members", "teams")  # fmt: skip
+
+
+def context(url: str, **settings: Any) -> Context:
+    config = Settings(database_url=url, secret_key=SECRET, log_level="WARNING", **settings)
+    return Context(settings=config, engine=make_engine(url), clock=FixedClock(NOW))
+
+
+def team(ctx: Context) -> int:
+    made = users.create_team(ctx, data=TeamCreate(name="Bench"))
+    return int(made["id"])
+
+
+def add_stream(ctx: Context, *, team_id: int, name: str, rules: dict[str, Any]) -> int:
+    data = StreamCreate(name=name, rules=rules, team_ids=[team_id])
+    stream_id = int(streams.create_stream(ctx, data=data, user_id=None)["id"])
+    streams.set_active(ctx, stream_id=stream_id, active=True, user_id=None)
+    return stream_id
+
+
+def empty(engine: Engine, tables: tuple[str, ...] = MADE) -> None:
+    with engine.begin() as connection:
+        for table in tables:
+            connection.execute(text(f"DELETE FROM {table}"))  # noqa: S608 (constants)
+
+
+def lead_contacts(engine: Engine) -> list[int]:
+    with engine.connect() as connection:
+        return list(connection.scalars(text("SELECT contact_id FROM leads ORDER BY contact_id")))
