@@ -77,7 +77,21 @@ def list_users(ctx: Context) -> list[dict[str, Any]]:
         return [_user_read(uow.connection, r) for r in users_store.all_users(uow.connection)]
 
 
-def update_user(ctx: Context, *, user_id: int, data: UserUpdate) -> dict[str, Any]:
+def _keep_yourself_in(user_id: int, data: UserUpdate, by: int | None) -> None:
+    """An admin who demotes or disables their own account would lock themselves out."""
+    if by != user_id:
+        return
+    if data.active is False:
+        raise InvalidInput.at("active", "you cannot deactivate your own account")
+    if data.role is not None and data.role is not Role.ADMIN:
+        raise InvalidInput.at("role", "you cannot take the admin role from yourself")
+
+
+def update_user(
+    ctx: Context, *, user_id: int, data: UserUpdate, by: int | None = None
+) -> dict[str, Any]:
+    """`by`: the user making the change (an admin cannot lock themselves out)."""
+    _keep_yourself_in(user_id, data, by)
     with ctx.uow() as uow:
         connection = uow.connection
         row = _get_user(connection, user_id)

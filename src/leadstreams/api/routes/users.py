@@ -42,7 +42,7 @@ def get_user(ctx: Ctx, who: Who, user_id: Id) -> dict[str, Any]:
 @router.patch("/users/{user_id}", response_model=UserRead)
 def update_user(ctx: Ctx, who: Who, user_id: Id, body: UserUpdate) -> dict[str, Any]:
     who.require(Action.MANAGE_USERS)
-    return users.update_user(ctx, user_id=user_id, data=body)
+    return users.update_user(ctx, user_id=user_id, data=body, by=who.id)
 
 
 @router.post("/teams", status_code=201, response_model=TeamRead)

@@ -258,8 +258,8 @@ def update_user(
 ) -> Response:
     typed = {"name": name, "role": role, "active": bool(active), "team_ids": team_ids}
     try:
-        _keep_yourself_in(who, user_id, role=role, active=bool(active))
-        person = users.update_user(ctx, user_id=_known(user_id), data=parse(UserUpdate, typed))
+        data = parse(UserUpdate, typed)
+        person = users.update_user(ctx, user_id=_known(user_id), data=data, by=who.id)
     except FormError as error:
         typed["team_ids"] = _ids(team_ids)
         errors, status = field_errors(error, default="name"), status_of(error)
@@ -267,16 +267,6 @@ def update_user(
             request, ctx, who, user_id, typed=typed, errors=errors, status_code=status
         )
     return _done(request, f"User {person['email']} saved.", "/users")
-
-
-def _keep_yourself_in(who: Principal, user_id: int, *, role: str, active: bool) -> None:
-    """An admin who demotes or disables their own account would lock themselves out."""
-    if user_id != who.id:
-        return
-    if not active:
-        raise InvalidInput.at("active", "you cannot deactivate your own account")
-    if role != Role.ADMIN:
-        raise InvalidInput.at("role", "you cannot take the admin role from yourself")
 
 
 @router.post("/users/{user_id:int}/password", dependencies=[Csrf])
