@@ -17,6 +17,7 @@ from typing import Any, assert_never
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Column,
     Float,
     String,
     and_,
@@ -71,7 +72,18 @@ class folded(FunctionElement[str]):
 
 @compiles(folded, "sqlite")
 def _folded_sqlite(element: folded, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"{SQLITE_LOWER}({compiler.process(element.clauses, **kw)})"
+    """`ls_lower` calls Python once per row. For a text column, ASCII values (as many bytes
+    as characters; `length()` of text also stops at a NUL, which then takes `ls_lower`)
+    are folded by the built-in lower() instead, which folds ASCII exactly as `fold` does."""
+    (argument,) = element.clauses
+    x = compiler.process(element.clauses, **kw)
+    if isinstance(argument, Column) and isinstance(argument.type, String):
+        # A text column: its values are text or NULL (NULL takes ls_lower, which keeps it).
+        return (
+            f"CASE WHEN length(CAST({x} AS BLOB)) = length({x}) "
+            f"THEN lower({x}) ELSE {SQLITE_LOWER}({x}) END"
+        )
+    return f"{SQLITE_LOWER}({x})"
 
 
 @compiles(folded)
