@@ -20,7 +20,7 @@ class Settings(BaseSettings):
     webhook_allow_private: bool = False
     token_ttl_seconds: int = Field(default=24 * 3600, ge=60)
     max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
-    fetch_history_chunk: int = Field(default=20_000, ge=1)
+    fetch_history_chunk: int = Field(default=100_000, ge=1)
     worker_poll_seconds: float = Field(default=1.0, gt=0)
     feed_seconds: float = Field(default=300.0, gt=0)  # a live feed then ends; clients reconnect
 

@@ -5,15 +5,19 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import RowMapping
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql import ColumnElement
 
 from leadstreams.errors import Conflict, NotFound
 from leadstreams.rules import Rule, explain, parse, reads
 from leadstreams.rules.compile_sql import to_sql
+from leadstreams.rules.fields import Vocabulary
 from leadstreams.services.context import Context
 from leadstreams.store import contacts as contacts_store
 from leadstreams.store import events as events_store
@@ -86,6 +90,35 @@ def _never() -> bool:
     return False
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """What every chunk of one run needs, read and compiled once: the job's pinned rule."""
+
+    rule: Rule
+    condition: ColumnElement[bool]
+    vocabulary: Vocabulary
+    datetime_fields: frozenset[str]
+    as_of: datetime  # windows are measured from the job's start
+    event_types: frozenset[str]
+    events_since: datetime | None  # the oldest event an explanation needs (as live matching)
+
+
+def _plan(connection: Connection, job: RowMapping, stream: RowMapping) -> _Plan:
+    as_of = datetime.fromisoformat(job["params"]["now"])
+    vocabulary = fields_store.vocabulary(connection)
+    rule = parse(job["params"].get("rules", stream["rules"]), vocabulary)
+    datetime_fields = frozenset(
+        n for n, f in vocabulary.fields.items() if f.type == "datetime" and not f.builtin
+    )
+    condition = to_sql(rule, sql_columns(vocabulary), now=as_of)
+    read = reads(rule)
+    windows = [event.within_days for event in read.events]
+    since = None
+    if windows and all(w is not None for w in windows):
+        since = as_of - timedelta(days=max(w for w in windows if w is not None))
+    return _Plan(rule, condition, vocabulary, datetime_fields, as_of, read.event_types, since)
+
+
 def run_fetch_history(
     ctx: Context, job: RowMapping, should_stop: Callable[[], bool] = _never
 ) -> str:
@@ -94,15 +127,17 @@ def run_fetch_history(
     Progress (the cursor) commits with each chunk, so a job taken over after a crash resumes
     where the last committed chunk ended, and makes nothing twice (the unique keys see to it).
     A worker that is asked to stop puts the job back in the queue after the chunk in hand.
+    The rule is parsed and compiled once per run (the job pins it), not once per chunk.
     """
     started = time.monotonic()
     cursor = job["cursor"]
     status = "running"
+    plan: _Plan | None = None
     while status == "running":
         if should_stop():
             status = _requeue(ctx, job)
             break
-        status, cursor = _chunk(ctx, job, cursor)
+        status, cursor, plan = _chunk(ctx, job, cursor, plan)
     ctx.metrics.job_seconds.labels(FETCH_HISTORY).observe(time.monotonic() - started)
     log.info("fetch history job %s for stream %s: %s", job["id"], job["stream_id"], status)
     return status
@@ -117,29 +152,33 @@ def _requeue(ctx: Context, job: RowMapping) -> str:
     return "queued"
 
 
-def _chunk(ctx: Context, job: RowMapping, cursor: int) -> tuple[str, int]:
+def _chunk(
+    ctx: Context, job: RowMapping, cursor: int, plan: _Plan | None
+) -> tuple[str, int, _Plan | None]:
     with ctx.uow() as uow:
         connection = uow.connection
         current = jobs_store.get(connection, job["id"])
         stream = streams_store.get(connection, job["stream_id"])
         if current is None or current["status"] != "running":
-            return (current["status"] if current else "cancelled"), cursor
+            return (current["status"] if current else "cancelled"), cursor, plan
         now = uow.clock.now()
         if stream is None or not stream["active"]:
             jobs_store.progress(
                 connection, job_id=job["id"], values={"status": "cancelled", "finished_at": now}
             )
             uow.commit()
-            return "cancelled", cursor
+            return "cancelled", cursor, plan
         last_id = jobs_store.max_contact_id(connection)
         if cursor >= last_id:
             _finish(uow, current, stream, now)  # current: its matches_created is up to date
             uow.commit()
-            return "done", cursor
+            return "done", cursor, plan
+        if plan is None:
+            plan = _plan(connection, job, stream)
         high = min(cursor + ctx.settings.fetch_history_chunk, last_id)
-        made = _match_chunk(uow, job, stream, low=cursor, high=high)
-        # Counted chunk by chunk: counting from the first contact each time grew quadratically.
-        scanned = jobs_store.count_contacts(connection, after_id=cursor, up_to_id=high)
+        # Counted chunk by chunk (counting from the first contact each time grew
+        # quadratically), in the statement that evaluates the rule on the chunk.
+        scanned, made = _match_chunk(uow, job, stream, plan, low=cursor, high=high)
         values = {
             "cursor": high,
             "scanned": current["scanned"] + scanned,
@@ -149,7 +188,7 @@ def _chunk(ctx: Context, job: RowMapping, cursor: int) -> tuple[str, int]:
         jobs_store.progress(connection, job_id=job["id"], values=values)
         uow.commit()
     ctx.metrics.matches_created.labels("history").inc(made)
-    return "running", high
+    return "running", high, plan
 
 
 def _finish(uow: UnitOfWork, job: RowMapping, stream: RowMapping, now: datetime) -> None:
@@ -171,38 +210,42 @@ def _finish(uow: UnitOfWork, job: RowMapping, stream: RowMapping, now: datetime)
 
 
 def _match_chunk(
-    uow: UnitOfWork, job: RowMapping, stream: RowMapping, *, low: int, high: int
-) -> int:
-    """Matches for contacts in (low, high], with rules 3 and 4 done in SQL."""
+    uow: UnitOfWork, job: RowMapping, stream: RowMapping, plan: _Plan, *, low: int, high: int
+) -> tuple[int, int]:
+    """Matches for contacts in (low, high], with rules 3 and 4 done in SQL: (contacts in the
+    chunk, matches made).
+
+    The rule is evaluated once: the eligible ids (few: at most the chunk's matches) come to
+    Python, and the leads and matches are made for exactly those ids."""
     connection = uow.connection
-    as_of = datetime.fromisoformat(job["params"]["now"])  # windows measured from job start
-    vocabulary = fields_store.vocabulary(connection)
-    rule = parse(job["params"].get("rules", stream["rules"]), vocabulary)
-    condition = to_sql(rule, sql_columns(vocabulary), now=as_of)
     now = uow.clock.now()
-    if stream["requalify_after_days"]:
+    requalify = stream["requalify_after_days"]
+    requalify_before = now - timedelta(days=requalify) if requalify else None
+    scanned, eligible = history_store.scan_chunk(
+        connection,
+        stream_id=stream["id"],
+        rule=plan.condition,
+        low=low,
+        high=high,
+        requalify_before=requalify_before,
+    )
+    if not eligible:
+        return scanned, 0
+    if requalify_before is not None:
         history_store.supersede_requalifying(
             connection,
             stream_id=stream["id"],
-            rule=condition,
-            low=low,
-            high=high,
-            requalify_after_days=stream["requalify_after_days"],
+            contact_ids=eligible,
+            requalify_before=requalify_before,
             now=now,
         )
-    eligible = history_store.candidates(stream_id=stream["id"], rule=condition, low=low, high=high)
-    created = history_store.create_leads(connection, eligible=eligible, now=now)
+    created = history_store.create_leads(connection, contact_ids=eligible, now=now)
     new_leads = {lead_id for lead_id, _ in created}
     trigger = {"kind": "history", "job_id": job["id"]}
     made = history_store.add_matches(
-        connection,
-        stream_id=stream["id"],
-        eligible=eligible,
-        new_lead_ids=sorted(new_leads),
-        trigger=trigger,
-        now=now,
+        connection, stream_id=stream["id"], contact_ids=eligible, trigger=trigger, now=now
     )
-    _explain(uow, rule, made, as_of, new_leads)
+    _explain(uow, plan, made, new_leads)
     history_store.add_outbox_rows(
         connection,
         rows=[
@@ -220,29 +263,33 @@ def _match_chunk(
             for _, contact_id, lead_id in made
         ],
     )
-    return len(made)
+    return scanned, len(made)
 
 
-def _explain(
-    uow: UnitOfWork, rule: Rule, made: list[Any], as_of: datetime, new_leads: set[int]
-) -> None:
-    """Explanations for the matches made: work grows with matches, not with contacts.
-    The contacts are seen as the rule saw them: before this chunk made their new leads."""
+EXPLAIN_BATCH = 1_000  # matches explained per round of queries: bounds the events in memory
+
+
+def _explain(uow: UnitOfWork, plan: _Plan, made: list[Any], new_leads: set[int]) -> None:
+    """Explanations for the matches made: work grows with matches, not with contacts, in
+    three queries per batch of matches. The contacts are seen as the rule saw them: before
+    this chunk made their new leads."""
     connection = uow.connection
-    vocabulary = fields_store.vocabulary(connection)
-    datetime_fields = {
-        n for n, f in vocabulary.fields.items() if f.type == "datetime" and not f.builtin
-    }
-    types = reads(rule).event_types
     explanations = {}
-    for match_id, contact_id, lead_id in made:
-        row = contacts_store.get(connection, contact_id)
-        assert row is not None
-        before = lead_id if lead_id in new_leads else None
-        stage = contacts_store.lead_stage(connection, contact_id, before_lead=before)
-        fields = contacts_store.rule_fields(row, stage, datetime_fields)
-        events = events_store.for_rules(connection, contact_id=contact_id, types=types, since=None)
-        explanations[match_id] = explain(rule, fields, events, as_of, vocabulary)
+    for start in range(0, len(made), EXPLAIN_BATCH):
+        batch = made[start : start + EXPLAIN_BATCH]
+        ids = {contact_id for _, contact_id, _ in batch}
+        rows = contacts_store.get_many(connection, ids)
+        stages = contacts_store.lead_stages(connection, ids, before_leads=new_leads)
+        events = events_store.for_rules_of(
+            connection, contact_ids=ids, types=plan.event_types, since=plan.events_since
+        )
+        for match_id, contact_id, _ in batch:
+            fields = contacts_store.rule_fields(
+                rows[contact_id], stages[contact_id], plan.datetime_fields
+            )
+            explanations[match_id] = explain(
+                plan.rule, fields, events[contact_id], plan.as_of, plan.vocabulary
+            )
     history_store.set_explanations(connection, explanations=explanations)
 
 

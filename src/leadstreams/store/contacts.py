@@ -35,6 +35,14 @@ def get(connection: Connection, contact_id: int) -> RowMapping | None:
     )
 
 
+def get_many(connection: Connection, contact_ids: Collection[int]) -> dict[int, RowMapping]:
+    """The contacts of these ids, by id (one query; callers bound how many ids they pass)."""
+    if not contact_ids:
+        return {}
+    query = select(contacts).where(contacts.c.id.in_(sorted(contact_ids)))
+    return {row["id"]: row for row in connection.execute(query).mappings()}
+
+
 def find(
     connection: Connection, *, email: str | None, external_id: str | None
 ) -> RowMapping | None:
@@ -89,6 +97,28 @@ def lead_stage(connection: Connection, contact_id: int, *, before_lead: int | No
     if before_lead is not None:
         query = query.where(leads.c.id != before_lead)
     return connection.scalar(query) or "none"
+
+
+def lead_stages(
+    connection: Connection, contact_ids: Collection[int], *, before_leads: Collection[int] = ()
+) -> dict[int, str]:
+    """`lead_stage` of many contacts in one query, by contact id (every id present).
+    `before_leads`: as it was before those (just made) leads existed."""
+    stages = dict.fromkeys(contact_ids, "none")
+    if not stages:
+        return stages
+    query = select(leads.c.contact_id, leads.c.id, leads.c.created_at, leads.c.stage).where(
+        leads.c.contact_id.in_(sorted(stages)), leads.c.cleared_at.is_(None)
+    )
+    latest: dict[int, tuple[datetime, int]] = {}
+    for contact_id, lead_id, created_at, stage in connection.execute(query):
+        if lead_id in before_leads:
+            continue
+        key = (created_at, lead_id)  # as lead_stage orders: created_at, then id, descending
+        if contact_id not in latest or key > latest[contact_id]:
+            latest[contact_id] = key
+            stages[contact_id] = stage
+    return stages
 
 
 def rule_fields(row: RowMapping, stage: str, datetime_fields: Collection[str]) -> dict[str, Any]:

@@ -48,6 +48,26 @@ def for_rules(
     return [EventRecord(t, at, props) for t, at, props in connection.execute(query)]
 
 
+def for_rules_of(
+    connection: Connection,
+    *,
+    contact_ids: Collection[int],
+    types: Collection[str],
+    since: datetime | None,
+) -> dict[int, list[EventRecord]]:
+    """`for_rules` for many contacts in one query, by contact id."""
+    found: dict[int, list[EventRecord]] = {contact_id: [] for contact_id in contact_ids}
+    if not types or not found:
+        return found
+    query = select(events.c.contact_id, events.c.type, events.c.occurred_at, events.c.properties)
+    query = query.where(events.c.contact_id.in_(sorted(found)), events.c.type.in_(sorted(types)))
+    if since is not None:
+        query = query.where(events.c.occurred_at >= since)
+    for contact_id, type_, at, props in connection.execute(query):
+        found[contact_id].append(EventRecord(type_, at, props))
+    return found
+
+
 def timeline(
     connection: Connection, *, contact_id: int, limit: int, before_id: int | None
 ) -> list[RowMapping]:
