@@ -7,12 +7,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine
 
 from leadstreams.services.context import Context
 from tests.support.api import Api, make_api
 from tests.support.service import make_context, reset
-from tests.support.snapshot import Rows, database_rows
+from tests.support.snapshot import Rows, database_rows, restore
 
 
 @dataclass
@@ -43,3 +44,21 @@ def build_world(engine: Engine, populate: Callable[[Api, Context], dict[str, int
     ctx = make_context(engine, engine.url.render_as_string(hide_password=False))
     api = make_api(ctx)
     return World(api, ctx, populate(api, ctx))
+
+
+def module_world(populate: Callable[[Api, Context], dict[str, int]]) -> tuple[Any, Any]:
+    """The fixtures `built` (the world, made once per module and backend) and `world` (put
+    back in place before each test). In a test module: `built, world = module_world(fill)`."""
+
+    @pytest.fixture(scope="module")
+    def built(engine: Engine) -> tuple[World, Rows]:
+        world = build_world(engine, populate)
+        return world, database_rows(engine)
+
+    @pytest.fixture
+    def world(built: tuple[World, Rows]) -> World:
+        made, rows = built
+        restore(made.ctx.engine, rows)
+        return made
+
+    return built, world

@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
-from sqlalchemy import Engine
 
 from leadstreams.bootstrap import secret_key
 from leadstreams.rules import FieldType
@@ -24,8 +23,8 @@ from leadstreams.services import users, vocabulary
 from leadstreams.services.context import Context
 from tests.support import builders
 from tests.support.api import PASSWORD, Api
-from tests.support.snapshot import Rows, database_rows, restore
-from tests.support.world import World, build_world
+from tests.support.snapshot import database_rows
+from tests.support.world import World, module_world
 
 SCORE_AT_LEAST_50 = builders.SCORE_AT_LEAST_50
 HUGE_ID = 10**20  # more than any database integer column holds
@@ -240,18 +239,7 @@ def _populate(api: Api, ctx: Context) -> dict[str, int]:
     }
 
 
-@pytest.fixture(scope="module")
-def built(engine: Engine) -> tuple[World, Rows]:
-    world = build_world(engine, _populate)
-    return world, database_rows(engine)
-
-
-@pytest.fixture
-def world(built: tuple[World, Rows]) -> World:
-    """The world built once for the module, put back in place for each test."""
-    world, rows = built
-    restore(world.ctx.engine, rows)
-    return world
+built, world = module_world(_populate)  # the world made once per module, reset per test
 
 
 def _refused(answer: Any, status: int, code: str) -> dict[str, Any]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
 
 from leadstreams.schemas.contacts import ContactCreate
 from leadstreams.schemas.users import TeamUpdate
@@ -19,8 +18,8 @@ from leadstreams.services import contacts, history, users
 from leadstreams.services.context import Context
 from tests.support import builders
 from tests.support.api import Api
-from tests.support.snapshot import Rows, database_rows, restore
-from tests.support.world import World, build_world
+from tests.support.snapshot import database_rows
+from tests.support.world import World, module_world
 
 SCORE_AT_LEAST_50 = builders.SCORE_AT_LEAST_50
 IN_GERMANY = {"field": "country", "op": "eq", "value": "DE"}
@@ -163,18 +162,7 @@ def _populate(api: Api, ctx: Context) -> dict[str, int]:
     }
 
 
-@pytest.fixture(scope="module")
-def built(engine: Engine) -> tuple[World, Rows]:
-    world = build_world(engine, _populate)
-    return world, database_rows(engine)
-
-
-@pytest.fixture
-def world(built: tuple[World, Rows]) -> World:
-    """The world built once for the module, put back in place for each test."""
-    world, rows = built
-    restore(world.ctx.engine, rows)
-    return world
+built, world = module_world(_populate)  # the world made once per module, reset per test
 
 
 @pytest.mark.parametrize(("role", "method", "path", "body", "status"), MATRIX)

@@ -426,21 +426,10 @@ def has_events(cond: EventCondition, columns: SqlColumns, *, now: datetime) -> C
     return counted >= cond.min_count
 
 
-def event_contacts(cond: EventCondition, events: EventColumns, *, now: datetime) -> Any:
-    """SELECT of the ids of the contacts with enough events satisfying `cond` (set-based)."""
-    query = select(events.contact_id).where(*event_filter(cond, events))
-    if cond.within_days is not None:
-        query = query.where(events.occurred_at >= now - timedelta(days=cond.within_days))
-    if cond.min_count > 1:
-        query = query.group_by(events.contact_id).having(func.count() >= cond.min_count)
-    return query
-
-
 __all__ = [
     "FIELD_BUILDERS",
     "EventColumns",
     "SqlColumns",
-    "event_contacts",
     "event_filter",
     "has_events",
     "register_sqlite_functions",
