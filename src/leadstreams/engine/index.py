@@ -8,11 +8,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 
 from leadstreams.rules import (
     EventRecord,
-    FieldType,
     Predicate,
     Reads,
     Rule,
@@ -44,24 +42,11 @@ class LiveStream:
     def triggered_by(self, event: EventRecord) -> bool:
         return any(test(event) for type_, test in self.accepts if type_ == event.type)
 
-    def events_since(self, now: datetime) -> datetime | None:
-        """The oldest event evaluation can need; None when some condition has no window."""
-        windows = [c.within_days for c in self.reads.events]
-        if not windows or any(w is None for w in windows):
-            return None
-        return now - timedelta(days=max(w for w in windows if w is not None))
-
 
 class StreamIndex:
     def __init__(self, streams: Iterable[LiveStream], vocabulary: Vocabulary) -> None:
         self.streams = {s.id: s for s in streams}
         self.vocabulary = vocabulary
-        # Custom datetime fields are kept as text in JSON: the store converts them back.
-        self.custom_datetime_fields = frozenset(
-            name
-            for name, field in vocabulary.fields.items()
-            if field.type is FieldType.DATETIME and not field.builtin
-        )
         self._by_event_type: dict[str, list[LiveStream]] = defaultdict(list)
         self._by_field: dict[str, list[LiveStream]] = defaultdict(list)
         for stream in self.streams.values():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from leadstreams.rules.ast import FieldType, Op
 
@@ -161,6 +162,15 @@ class Vocabulary:
         for name in custom_event_types:
             events.setdefault(name, custom_event_type(name))
         return cls(fields, events)
+
+    @cached_property
+    def custom_datetime_fields(self) -> frozenset[str]:
+        """Custom datetime fields: the store keeps them as text in JSON and converts them."""
+        return frozenset(
+            name
+            for name, field in self.fields.items()
+            if field.type is FieldType.DATETIME and not field.builtin
+        )
 
     def label(self, name: str) -> str:
         known = self.fields.get(name)

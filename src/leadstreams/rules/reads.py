@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import assert_never
 
 from leadstreams.rules.ast import AllOf, AnyOf, EventCondition, FieldCondition, Not, Rule
@@ -17,6 +18,14 @@ class Reads:
     @property
     def event_types(self) -> frozenset[str]:
         return frozenset(condition.event for condition in self.events)
+
+    def events_since(self, now: datetime) -> datetime | None:
+        """The oldest event an evaluation at `now` can need; None when some event condition
+        has no window (then every event of the types counts), or when none reads events."""
+        windows = [condition.within_days for condition in self.events]
+        if not windows or any(days is None for days in windows):
+            return None
+        return now - timedelta(days=max(days for days in windows if days is not None))
 
 
 def reads(rule: Rule) -> Reads:

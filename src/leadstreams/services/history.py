@@ -97,7 +97,6 @@ class _Plan:
     rule: Rule
     condition: ColumnElement[bool]
     vocabulary: Vocabulary
-    datetime_fields: frozenset[str]
     as_of: datetime  # windows are measured from the job's start
     event_types: frozenset[str]
     events_since: datetime | None  # the oldest event an explanation needs (as live matching)
@@ -107,16 +106,9 @@ def _plan(connection: Connection, job: RowMapping, stream: RowMapping) -> _Plan:
     as_of = datetime.fromisoformat(job["params"]["now"])
     vocabulary = fields_store.vocabulary(connection)
     rule = parse(job["params"].get("rules", stream["rules"]), vocabulary)
-    datetime_fields = frozenset(
-        n for n, f in vocabulary.fields.items() if f.type == "datetime" and not f.builtin
-    )
     condition = to_sql(rule, sql_columns(vocabulary), now=as_of)
     read = reads(rule)
-    windows = [event.within_days for event in read.events]
-    since = None
-    if windows and all(w is not None for w in windows):
-        since = as_of - timedelta(days=max(w for w in windows if w is not None))
-    return _Plan(rule, condition, vocabulary, datetime_fields, as_of, read.event_types, since)
+    return _Plan(rule, condition, vocabulary, as_of, read.event_types, read.events_since(as_of))
 
 
 def run_fetch_history(
@@ -285,7 +277,7 @@ def _explain(uow: UnitOfWork, plan: _Plan, made: list[Any], new_leads: set[int])
         )
         for match_id, contact_id, _ in batch:
             fields = contacts_store.rule_fields(
-                rows[contact_id], stages[contact_id], plan.datetime_fields
+                rows[contact_id], stages[contact_id], plan.vocabulary.custom_datetime_fields
             )
             explanations[match_id] = explain(
                 plan.rule, fields, events[contact_id], plan.as_of, plan.vocabulary

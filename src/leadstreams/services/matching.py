@@ -41,7 +41,7 @@ def evaluate_contact(
     if row is None:
         return []
     stage = contacts_store.lead_stage(connection, contact_id)
-    fields = contacts_store.rule_fields(row, stage, index.custom_datetime_fields)
+    fields = contacts_store.rule_fields(row, stage, index.vocabulary.custom_datetime_fields)
     types = {t for stream in candidates for t in stream.reads.event_types}
     since = _oldest_needed(candidates, now)
     events = events_store.for_rules(connection, contact_id=contact_id, types=types, since=since)
@@ -80,7 +80,7 @@ def _open_lead(uow: UnitOfWork, *, contact_id: int, now: datetime) -> tuple[int,
 
 
 def _oldest_needed(candidates: Sequence[LiveStream], now: datetime) -> datetime | None:
-    limits = [stream.events_since(now) for stream in candidates if stream.reads.events]
+    limits = [stream.reads.events_since(now) for stream in candidates if stream.reads.events]
     if not limits or any(limit is None for limit in limits):
         return None
     return min(limit for limit in limits if limit is not None)

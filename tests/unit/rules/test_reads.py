@@ -174,3 +174,23 @@ def test_a_negative_where_accepts_an_event_without_the_property() -> None:
     assert accepts(EventRecord("page_visited", NOW, {}))
     assert accepts(EventRecord("page_visited", NOW, {"path": "/pricing"}))
     assert not accepts(EventRecord("page_visited", NOW, {"path": "/Careers/jobs"}))
+
+
+def test_the_oldest_event_needed_is_the_widest_window_back_from_now() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from leadstreams.rules import Vocabulary, parse, reads
+
+    now = datetime(2026, 6, 15, tzinfo=UTC)
+    vocabulary = Vocabulary.default()
+
+    def since(raw: dict[str, object]) -> datetime | None:
+        return reads(parse(raw, vocabulary)).events_since(now)
+
+    windowed = {"all": [{"event": "form_submitted", "within_days": 30},
+                        {"event": "page_visited", "within_days": 90}]}  # fmt: skip
+    assert since(windowed) == now - timedelta(days=90)
+    unbounded = {"any": [{"event": "form_submitted", "within_days": 30},
+                         {"event": "email_opened"}]}  # fmt: skip
+    assert since(unbounded) is None  # an event condition without a window reads all time
+    assert since({"field": "lead_score", "op": "gte", "value": 1}) is None
