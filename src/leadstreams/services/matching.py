@@ -40,7 +40,9 @@ def evaluate_contact(
     row = contacts_store.get(connection, contact_id)
     if row is None:
         return []
-    stage = contacts_store.lead_stage(connection, contact_id)
+    # The stage costs a query: read it only when a candidate's rules read it.
+    reads_stage = any("lead_stage" in stream.reads.fields for stream in candidates)
+    stage = contacts_store.lead_stage(connection, contact_id) if reads_stage else None
     fields = contacts_store.rule_fields(row, stage, index.vocabulary.custom_datetime_fields)
     types = {t for stream in candidates for t in stream.reads.event_types}
     since = _oldest_needed(candidates, now)

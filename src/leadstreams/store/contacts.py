@@ -121,12 +121,16 @@ def lead_stages(
     return stages
 
 
-def rule_fields(row: RowMapping, stage: str, datetime_fields: Collection[str]) -> dict[str, Any]:
-    """The fields as the rule evaluator reads them: built-ins, custom fields, lead stage."""
+def rule_fields(
+    row: RowMapping, stage: str | None, datetime_fields: Collection[str]
+) -> dict[str, Any]:
+    """The fields as the rule evaluator reads them: built-ins, custom fields, and the lead
+    stage when it was read (None: the rules at hand do not read it)."""
     fields: dict[str, Any] = {name: row[name] for name in COLUMNS}
     fields["created_at"] = row["created_at"]
     fields["updated_at"] = row["updated_at"]
-    fields["lead_stage"] = stage
+    if stage is not None:
+        fields["lead_stage"] = stage
     for name, value in (row["custom"] or {}).items():
         fields[name] = from_iso_text(value) if name in datetime_fields and value else value
     return fields
