@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, func, or_
+from sqlalchemy import RowMapping
 from sqlalchemy.engine import Connection
 
 from leadstreams.domain.roles import Role
@@ -20,12 +20,12 @@ from leadstreams.schemas.leads import LeadUpdate
 from leadstreams.services.auth import Principal
 from leadstreams.services.context import Context
 from leadstreams.services.matching import evaluate_contact
+from leadstreams.store import contacts as contacts_store
 from leadstreams.store import fields as fields_store
 from leadstreams.store import leads as leads_store
 from leadstreams.store import users as users_store
 from leadstreams.store.leads import LeadFilter
 from leadstreams.store.rule_columns import sql_columns
-from leadstreams.store.tables import contacts
 from leadstreams.store.uow import UnitOfWork
 
 
@@ -69,7 +69,7 @@ def _filters(uow: UnitOfWork, who: Principal, query: LeadQuery) -> LeadFilter:
         team_id=query.team_id,
         stage=str(query.stage) if query.stage else None,
         hidden=query.hidden,
-        contact_condition=_contact_condition(uow, query),
+        contact_conditions=_contact_conditions(uow, query),
         created_from=query.created_from,
         created_to=query.created_to,
     )
@@ -84,7 +84,7 @@ def _filters(uow: UnitOfWork, who: Principal, query: LeadQuery) -> LeadFilter:
     return filters
 
 
-def _contact_condition(uow: UnitOfWork, query: LeadQuery) -> Any:
+def _contact_conditions(uow: UnitOfWork, query: LeadQuery) -> tuple[Any, ...]:
     """Category and tag filters reuse the rule compiler: one meaning of 'tag is x'."""
     conditions = []
     if query.category or query.tag:
@@ -98,19 +98,8 @@ def _contact_condition(uow: UnitOfWork, query: LeadQuery) -> Any:
             cond = FieldCondition("tags", Op.CONTAINS, query.tag, FieldType.TAGS)
             conditions.append(to_sql(cond, columns, now=now))
     if query.q:
-        pattern = f"%{query.q.lower()}%"
-        searched = (
-            contacts.c.email,
-            contacts.c.first_name,
-            contacts.c.last_name,
-            contacts.c.company,
-        )
-        conditions.append(or_(*(func.lower(column).like(pattern) for column in searched)))
-    if not conditions:
-        return None
-    from sqlalchemy import and_
-
-    return and_(*conditions)
+        conditions.append(contacts_store.search_condition(query.q))
+    return tuple(conditions)
 
 
 def _encode(row: RowMapping) -> str:

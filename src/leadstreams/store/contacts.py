@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import RowMapping, func, or_, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql import ColumnElement
 
 from leadstreams.store.events import insert_ignoring_conflicts
 from leadstreams.store.tables import contacts, leads
@@ -70,18 +71,19 @@ def update_values(connection: Connection, *, contact_id: int, values: dict[str, 
     connection.execute(update(contacts).where(contacts.c.id == contact_id).values(**values))
 
 
+SEARCHED = (contacts.c.email, contacts.c.first_name, contacts.c.last_name, contacts.c.company)
+
+
+def search_condition(q: str) -> ColumnElement[bool]:
+    """Contacts whose e-mail, first or last name or company contains `q`, in any case
+    (`%` and `_` in `q` are plain characters)."""
+    return or_(*(func.lower(column).contains(q.lower(), autoescape=True) for column in SEARCHED))
+
+
 def search(connection: Connection, *, q: str | None, limit: int, after_id: int) -> list[RowMapping]:
     query = select(contacts).where(contacts.c.id > after_id).order_by(contacts.c.id).limit(limit)
     if q:
-        pattern = f"%{q.lower()}%"
-        query = query.where(
-            or_(
-                func.lower(contacts.c.email).like(pattern),
-                func.lower(contacts.c.first_name).like(pattern),
-                func.lower(contacts.c.last_name).like(pattern),
-                func.lower(contacts.c.company).like(pattern),
-            )
-        )
+        query = query.where(search_condition(q))
     return list(connection.execute(query).mappings())
 
 

@@ -124,7 +124,7 @@ class LeadFilter:
     assignee_id: int | None = None
     unassigned: bool = False
     hidden: bool | None = False  # None: hidden or not
-    contact_condition: ColumnElement[bool] | None = None  # category, tag, search
+    contact_conditions: tuple[ColumnElement[bool], ...] = ()  # category, tag, search
     created_from: datetime | None = None
     created_to: datetime | None = None
 
@@ -165,8 +165,7 @@ def _conditions(f: LeadFilter) -> list[ColumnElement[bool]]:
         where.append(leads.c.assignee_id == f.assignee_id)
     if f.hidden is not None:
         where.append(leads.c.hidden.is_(f.hidden))
-    if f.contact_condition is not None:
-        where.append(f.contact_condition)
+    where.extend(f.contact_conditions)
     if f.created_from is not None:
         where.append(leads.c.created_at >= f.created_from)
     if f.created_to is not None:

@@ -13,7 +13,6 @@ from leadstreams.store.tables import (
     stream_history,
     stream_teams,
     streams,
-    team_members,
     teams,
 )
 
@@ -129,8 +128,3 @@ def history(connection: Connection, stream_id: int) -> list[RowMapping]:
         .order_by(stream_history.c.id)
     )
     return list(connection.execute(query).mappings())
-
-
-def user_team_ids(connection: Connection, user_id: int) -> list[int]:
-    query = select(team_members.c.team_id).where(team_members.c.user_id == user_id)
-    return sorted(connection.scalars(query))
