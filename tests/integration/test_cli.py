@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
 import random
+import socket
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any
+from urllib.error import URLError
+from urllib.request import urlopen
 
 import pytest
 from click.testing import CliRunner, Result
@@ -271,3 +278,32 @@ def test_the_server_runs_a_job_worker_while_it_lives(
         job = history.start_fetch_history(ctx, stream_id=stream_id, user_id=None)
         wait_for(lambda: history.get_job(ctx, job_id=job["id"])["status"] == "done")
     app.state.ctx.engine.dispose()
+
+
+def test_leadstreams_serve_answers_on_its_port(tmp_path: Path) -> None:
+    """The README's commands, as a user runs them: init, then serve in its own process."""
+    env = {**os.environ, "LEADSTREAMS_DATABASE_URL": f"sqlite:///{tmp_path / 'ls.db'}"}
+    command = [str(Path(sys.executable).parent / "leadstreams")]
+    subprocess.run([*command, "init"], env=env, check=True, capture_output=True, timeout=60)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = subprocess.Popen(
+        [*command, "serve", "--port", str(port)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as answer:
+                    assert json.load(answer) == {"status": "ok"}
+                break
+            except URLError:
+                assert time.monotonic() < deadline, "the server did not answer"
+                time.sleep(0.2)
+        with urlopen(f"http://127.0.0.1:{port}/login", timeout=5) as page:
+            assert page.status == 200 and b"Log in" in page.read()
+    finally:
+        server.terminate()
+        server.wait(15)
