@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,36 +41,46 @@ class Recorded:
 
 
 def record_event(ctx: Context, *, data: EventCreate) -> Recorded:
-    with ctx.uow() as uow:
-        recorded = _record(uow, ctx.live.current(uow.connection), data)
-        uow.commit()
-    _count(ctx, [recorded])
-    return recorded
+    outcome = record_many(ctx, [data])[0]
+    if isinstance(outcome, LeadstreamsError):
+        raise outcome
+    return outcome
 
 
 def record_events(ctx: Context, *, items: list[Any]) -> list[dict[str, Any]]:
     """A result per item; a bad item is reported and skipped, the good ones are kept."""
-    results: list[dict[str, Any]] = []
-    recorded: list[Recorded] = []
+    results: list[dict[str, Any] | None] = [None] * len(items)
+    valid: list[tuple[int, EventCreate]] = []
+    for position, raw in enumerate(items):
+        try:
+            valid.append((position, EventCreate.model_validate(raw)))
+        except ValidationError as error:
+            results[position] = _error(position, "invalid event", validation_details(error))
+    outcomes = record_many(ctx, [data for _, data in valid])
+    for (position, _), outcome in zip(valid, outcomes, strict=True):
+        if isinstance(outcome, LeadstreamsError):
+            results[position] = _error(position, outcome.message, outcome.details)
+        else:
+            status = "created" if outcome.created else "duplicate"
+            results[position] = {"index": position, "status": status, **outcome.as_dict()}
+    return [result for result in results if result is not None]
+
+
+def record_many(ctx: Context, items: Sequence[EventCreate]) -> list[Recorded | LeadstreamsError]:
+    """Store and evaluate events in one transaction: an outcome per item, in order. An item
+    that cannot be recorded gets its error and leaves no trace; the others are kept."""
+    outcomes: list[Recorded | LeadstreamsError] = []
     with ctx.uow() as uow:
         index = ctx.live.current(uow.connection)
-        for position, raw in enumerate(items):
+        for data in items:
             try:
-                data = EventCreate.model_validate(raw)
                 with uow.connection.begin_nested():
-                    done = _record(uow, index, data)
-            except ValidationError as error:
-                results.append(_error(position, "invalid event", validation_details(error)))
-                continue
+                    outcomes.append(_record(uow, index, data))
             except LeadstreamsError as error:
-                results.append(_error(position, error.message, error.details))
-                continue
-            recorded.append(done)
-            status = "created" if done.created else "duplicate"
-            results.append({"index": position, "status": status, **done.as_dict()})
+                outcomes.append(error)
         uow.commit()
-    _count(ctx, recorded)
-    return results
+    _count(ctx, [outcome for outcome in outcomes if isinstance(outcome, Recorded)])
+    return outcomes
 
 
 def _error(position: int, message: str, details: list[ErrorDetail]) -> dict[str, Any]:
