@@ -916,7 +916,7 @@ def test_rule_11_an_event_and_its_evaluation_commit_together_or_not_at_all(
         raise RuntimeError("the evaluation failed")
 
     with monkeypatch.context() as patched:
-        patched.setattr(ingest, "evaluate_contact", failing)
+        patched.setattr(ingest, "write_matches", failing)
         with pytest.raises(RuntimeError):
             ingest.record_event(ctx, data=data)
     assert (_count(ctx, events), _count(ctx, matches)) == (0, 0)

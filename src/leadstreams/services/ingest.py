@@ -16,7 +16,13 @@ from leadstreams.schemas.contacts import ContactCreate
 from leadstreams.schemas.events import EventCreate
 from leadstreams.services.contacts import ContactChange, write_contact
 from leadstreams.services.context import Context
-from leadstreams.services.matching import NewMatch, evaluate_contact
+from leadstreams.services.matching import (
+    NewMatch,
+    PlannedMatch,
+    load_contacts,
+    plan_matches,
+    write_matches,
+)
 from leadstreams.store import contacts as contacts_store
 from leadstreams.store import events as events_store
 from leadstreams.store.uow import UnitOfWork
@@ -69,15 +75,8 @@ def record_events(ctx: Context, *, items: list[Any]) -> list[dict[str, Any]]:
 def record_many(ctx: Context, items: Sequence[EventCreate]) -> list[Recorded | LeadstreamsError]:
     """Store and evaluate events in one transaction: an outcome per item, in order. An item
     that cannot be recorded gets its error and leaves no trace; the others are kept."""
-    outcomes: list[Recorded | LeadstreamsError] = []
     with ctx.uow() as uow:
-        index = ctx.live.current(uow.connection)
-        for data in items:
-            try:
-                with uow.connection.begin_nested():
-                    outcomes.append(_record(uow, index, data))
-            except LeadstreamsError as error:
-                outcomes.append(error)
+        outcomes = _Batch(uow, ctx.live.current(uow.connection), items).record()
         uow.commit()
     _count(ctx, [outcome for outcome in outcomes if isinstance(outcome, Recorded)])
     return outcomes
@@ -105,53 +104,142 @@ def _count(ctx: Context, recorded: list[Recorded]) -> None:
                 ctx.metrics.leads_created.inc()
 
 
-def _record(uow: UnitOfWork, index: StreamIndex, data: EventCreate) -> Recorded:
-    connection = uow.connection
-    event_id = data.event_id or uuid.uuid4().hex
-    existing = events_store.by_event_id(connection, event_id)
-    if existing is not None:
-        return Recorded(existing["id"], event_id, existing["contact_id"], False, [])
-    contact = _contact(uow, index, data)
-    now = uow.clock.now()
-    occurred_at = data.occurred_at or now
-    values = {
-        "event_id": event_id,
-        "contact_id": contact.contact_id,
-        "type": data.type,
-        "occurred_at": occurred_at,
-        "received_at": now,
-        "properties": data.properties,
-    }
-    new_id = events_store.add(connection, values=values)
-    if new_id is None:  # the same event_id committed by another process a moment ago
-        again = events_store.by_event_id(connection, event_id)
-        assert again is not None
-        return Recorded(again["id"], event_id, again["contact_id"], False, [])
-    if data.type not in index.vocabulary.event_types:  # a new type joins the vocabulary
-        events_store.remember_type(connection, name=data.type, at=now)
-    event = EventRecord(data.type, occurred_at, data.properties)
-    candidates = {s.id: s for s in index.for_event(event)}
-    trigger = {"kind": "event", "event_id": event_id, "type": data.type}
-    found = evaluate_contact(
-        uow,
-        index=index,
-        contact_id=contact.contact_id,
-        candidates=list(candidates.values()),
-        trigger=trigger,
-    )
-    return Recorded(new_id, event_id, contact.contact_id, True, contact.matches + found)
+class _Batch:
+    """A batch recorded set by set: a few statements for all its events, not a few per
+    event. The outcome is the one of recording the items one after another: each contact's
+    events are evaluated in the batch's order, each seeing the ones before it."""
 
+    def __init__(self, uow: UnitOfWork, index: StreamIndex, items: Sequence[EventCreate]):
+        self.uow, self.index, self.items = uow, index, items
+        self.connection = uow.connection
+        self.now = uow.clock.now()
+        self.event_ids = [data.event_id or uuid.uuid4().hex for data in items]
+        self.outcomes: list[Recorded | LeadstreamsError | None] = [None] * len(items)
+        self.contact_of: dict[int, int] = {}  # position -> contact id
+        self.made_contact: dict[int, ContactChange] = {}  # position -> the contact it created
 
-def _contact(uow: UnitOfWork, index: StreamIndex, data: EventCreate) -> ContactChange:
-    """The event's contact; an unknown email creates it (and that creation is a change too)."""
-    if data.contact_id is not None:
-        if contacts_store.get(uow.connection, data.contact_id) is None:
-            raise NotFound(
-                f"no contact with id {data.contact_id}",
-                [ErrorDetail("contact_id", "no such contact")],
+    def record(self) -> list[Recorded | LeadstreamsError]:
+        stored = events_store.stored(self.connection, self.event_ids)
+        fresh = [p for p, event_id in enumerate(self.event_ids) if event_id not in stored]
+        for position in set(range(len(self.items))) - set(fresh):
+            self._duplicate(position, stored[self.event_ids[position]])
+        firsts = self._contacts(fresh)
+        records = {p: self._event_record(p) for p in firsts}
+        candidates = {p: self.index.for_event(records[p]) for p in firsts}
+        # The contacts as they are before this batch's events are stored, which are then
+        # added to them one at a time.
+        states = load_contacts(
+            self.uow,
+            index=self.index,
+            contact_ids=sorted({self.contact_of[p] for p in firsts if candidates[p]}),
+            candidates=list({s.id: s for found in candidates.values() for s in found}.values()),
+        )
+        ids = events_store.add_many(self.connection, [self._row(p, records[p]) for p in firsts])
+        raced = [p for p in firsts if self.event_ids[p] not in ids]
+        if raced:  # stored by another process since we looked: a retry after all
+            stored_now = events_store.stored(self.connection, [self.event_ids[p] for p in raced])
+            for position in raced:
+                self._duplicate(position, stored_now[self.event_ids[position]])
+        kept = [p for p in firsts if p not in raced]
+        new_types = {records[p].type for p in kept} - self.index.vocabulary.event_types.keys()
+        events_store.remember_types(self.connection, names=new_types, at=self.now)
+        planned: list[tuple[int, PlannedMatch]] = []
+        for position in kept:
+            state = states.get(self.contact_of[position])
+            if state is None:
+                continue
+            state.events.append(records[position])
+            trigger = {"kind": "event", "event_id": self.event_ids[position],
+                       "type": records[position].type}  # fmt: skip
+            found = plan_matches(self.index, state, candidates[position], trigger, self.now)
+            planned += [(position, match) for match in found]
+        written = write_matches(self.uow, [match for _, match in planned], origin="live")
+        found_at: dict[int, list[NewMatch]] = {}
+        for (position, _), match in zip(planned, written, strict=True):
+            if match is not None:
+                found_at.setdefault(position, []).append(match)
+        for position in kept:
+            made = self.made_contact.get(position)
+            matches = (made.matches if made else []) + found_at.get(position, [])
+            event_id = self.event_ids[position]
+            self.outcomes[position] = Recorded(
+                ids[event_id], event_id, self.contact_of[position], True, matches
             )
-        return ContactChange(data.contact_id, False, frozenset(), [])
-    row = contacts_store.find(uow.connection, email=data.email, external_id=None)
-    if row is not None:
-        return ContactChange(row["id"], False, frozenset(), [])
-    return write_contact(uow, index=index, existing=None, data=ContactCreate(email=data.email))
+        self._repeats(fresh, firsts)
+        done = [outcome for outcome in self.outcomes if outcome is not None]
+        assert len(done) == len(self.items), "every item has its outcome"
+        return done
+
+    def _duplicate(self, position: int, found: tuple[int, int]) -> None:
+        event_id = self.event_ids[position]
+        self.outcomes[position] = Recorded(found[0], event_id, found[1], False, [])
+
+    def _contacts(self, fresh: list[int]) -> list[int]:
+        """Finds each event's contact (an unknown email creates it); the positions that store
+        an event: the first of each event_id whose contact is known."""
+        items = self.items
+        known = contacts_store.existing_ids(
+            self.connection, {i for p in fresh if (i := items[p].contact_id) is not None}
+        )
+        by_email = contacts_store.ids_by_email(
+            self.connection, {e for p in fresh if (e := items[p].email) is not None}
+        )
+        firsts: dict[str, int] = {}
+        for position in fresh:
+            data, event_id = items[position], self.event_ids[position]
+            if event_id in firsts:
+                continue  # a repeat within the batch: see _repeats
+            if data.contact_id is not None:
+                if data.contact_id not in known:
+                    self.outcomes[position] = NotFound(
+                        f"no contact with id {data.contact_id}",
+                        [ErrorDetail("contact_id", "no such contact")],
+                    )
+                    continue
+                self.contact_of[position] = data.contact_id
+            else:
+                assert data.email is not None
+                if data.email not in by_email:
+                    try:
+                        with self.connection.begin_nested():
+                            made = write_contact(
+                                self.uow,
+                                index=self.index,
+                                existing=None,
+                                data=ContactCreate(email=data.email),
+                            )
+                    except LeadstreamsError as error:
+                        self.outcomes[position] = error
+                        continue
+                    by_email[data.email] = made.contact_id
+                    self.made_contact[position] = made
+                self.contact_of[position] = by_email[data.email]
+            firsts[event_id] = position
+        return list(firsts.values())
+
+    def _repeats(self, fresh: list[int], firsts: list[int]) -> None:
+        """An event_id given twice in a batch: the later items are retries of the first."""
+        first_of = {self.event_ids[p]: p for p in firsts}
+        for position in fresh:
+            first = first_of.get(self.event_ids[position])
+            if self.outcomes[position] is not None or first is None:
+                continue
+            outcome = self.outcomes[first]
+            if isinstance(outcome, Recorded):
+                self._duplicate(position, (outcome.id, outcome.contact_id))
+            else:
+                self.outcomes[position] = outcome
+
+    def _event_record(self, position: int) -> EventRecord:
+        data = self.items[position]
+        return EventRecord(data.type, data.occurred_at or self.now, data.properties)
+
+    def _row(self, position: int, record: EventRecord) -> dict[str, Any]:
+        return {
+            "event_id": self.event_ids[position],
+            "contact_id": self.contact_of[position],
+            "type": record.type,
+            "occurred_at": record.occurred_at,
+            "received_at": self.now,
+            "properties": record.properties,
+        }

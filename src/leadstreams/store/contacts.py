@@ -44,6 +44,20 @@ def get_many(connection: Connection, contact_ids: Collection[int]) -> dict[int, 
     return {row["id"]: row for row in connection.execute(query).mappings()}
 
 
+def existing_ids(connection: Connection, contact_ids: Collection[int]) -> set[int]:
+    if not contact_ids:
+        return set()
+    query = select(contacts.c.id).where(contacts.c.id.in_(sorted(set(contact_ids))))
+    return set(connection.scalars(query))
+
+
+def ids_by_email(connection: Connection, emails: Collection[str]) -> dict[str, int]:
+    if not emails:
+        return {}
+    query = select(contacts.c.email, contacts.c.id).where(contacts.c.email.in_(sorted(set(emails))))
+    return {email: contact_id for email, contact_id in connection.execute(query)}
+
+
 def find(
     connection: Connection, *, email: str | None, external_id: str | None
 ) -> RowMapping | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -28,10 +28,22 @@ def add(connection: Connection, *, values: dict[str, Any]) -> int | None:
     return new_id
 
 
-def by_event_id(connection: Connection, event_id: str) -> RowMapping | None:
-    return (
-        connection.execute(select(events).where(events.c.event_id == event_id)).mappings().first()
+def add_many(connection: Connection, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
+    """New events' ids by event_id; rows whose event_id exists already are left out."""
+    if not rows:
+        return {}
+    query = insert_ignoring_conflicts(connection, events).returning(events.c.id, events.c.event_id)
+    return {event_id: new_id for new_id, event_id in connection.execute(query, list(rows))}
+
+
+def stored(connection: Connection, event_ids: Collection[str]) -> dict[str, tuple[int, int]]:
+    """(id, contact_id) of the events stored with these event_ids, by event_id."""
+    if not event_ids:
+        return {}
+    query = select(events.c.event_id, events.c.id, events.c.contact_id).where(
+        events.c.event_id.in_(sorted(set(event_ids)))
     )
+    return {event_id: (id_, contact_id) for event_id, id_, contact_id in connection.execute(query)}
 
 
 def for_rules(
@@ -78,10 +90,10 @@ def timeline(
     return list(connection.execute(query).mappings())
 
 
-def remember_type(connection: Connection, *, name: str, at: datetime) -> None:
-    connection.execute(
-        insert_ignoring_conflicts(connection, event_types).values(name=name, first_seen_at=at)
-    )
+def remember_types(connection: Connection, *, names: Collection[str], at: datetime) -> None:
+    if names:
+        rows = [{"name": name, "first_seen_at": at} for name in sorted(names)]
+        connection.execute(insert_ignoring_conflicts(connection, event_types), rows)
 
 
 def known_types(connection: Connection) -> list[str]:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, and_, insert, or_, select, update
+from sqlalchemy import RowMapping, and_, delete, insert, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement
 
@@ -27,22 +28,36 @@ OPEN_LEAD = and_(leads.c.closed_at.is_(None), leads.c.cleared_at.is_(None))
 CURRENT_MATCH = and_(matches.c.cleared_at.is_(None), matches.c.superseded_at.is_(None))
 
 
-def current_match(
-    connection: Connection, *, stream_id: int, contact_id: int
-) -> tuple[int, CurrentMatch] | None:
+def current_matches_of(
+    connection: Connection, contact_ids: Collection[int]
+) -> dict[tuple[int, int], tuple[int, CurrentMatch]]:
+    """`current_match` of these contacts in every stream, by (stream id, contact id)."""
+    if not contact_ids:
+        return {}
     query = (
-        select(matches.c.id, matches.c.matched_at, leads.c.closed_at)
+        select(
+            matches.c.id,
+            matches.c.stream_id,
+            matches.c.contact_id,
+            matches.c.matched_at,
+            leads.c.closed_at,
+        )
         .join(leads, leads.c.id == matches.c.lead_id)
-        .where(matches.c.stream_id == stream_id, matches.c.contact_id == contact_id, CURRENT_MATCH)
+        .where(matches.c.contact_id.in_(sorted(set(contact_ids))), CURRENT_MATCH)
     )
-    row = connection.execute(query).first()
-    if row is None:
-        return None
-    return row.id, CurrentMatch(row.matched_at, lead_closed=row.closed_at is not None)
+    return {
+        (row.stream_id, row.contact_id): (
+            row.id,
+            CurrentMatch(row.matched_at, lead_closed=row.closed_at is not None),
+        )
+        for row in connection.execute(query)
+    }
 
 
-def supersede(connection: Connection, *, match_id: int, at: datetime) -> None:
-    connection.execute(update(matches).where(matches.c.id == match_id).values(superseded_at=at))
+def supersede(connection: Connection, *, match_ids: Collection[int], at: datetime) -> None:
+    if match_ids:
+        query = update(matches).where(matches.c.id.in_(sorted(match_ids)))
+        connection.execute(query.values(superseded_at=at))
 
 
 def open_lead_id(connection: Connection, *, contact_id: int) -> int | None:
@@ -50,36 +65,70 @@ def open_lead_id(connection: Connection, *, contact_id: int) -> int | None:
     return connection.scalar(query)
 
 
-def create_lead(connection: Connection, *, contact_id: int, at: datetime) -> int | None:
-    """A new open lead in stage mql; None when the contact has an open lead already."""
-    query = (
-        insert_ignoring_conflicts(connection, leads)
-        .values(contact_id=contact_id, stage="mql", hidden=False, created_at=at, updated_at=at)
-        .returning(leads.c.id)
+def open_leads_of(connection: Connection, contact_ids: Collection[int]) -> dict[int, int]:
+    """The open lead of each of these contacts that has one: lead id by contact id."""
+    if not contact_ids:
+        return {}
+    query = select(leads.c.contact_id, leads.c.id).where(
+        leads.c.contact_id.in_(sorted(set(contact_ids))), OPEN_LEAD
     )
-    lead_id: int | None = connection.scalar(query)
-    if lead_id is not None:
-        connection.execute(
-            insert(lead_stage_changes).values(
-                lead_id=lead_id, from_stage=None, to_stage="mql", at=at
-            )
-        )
-    return lead_id
+    return dict(connection.execute(query).tuples().all())
 
 
-def add_match(connection: Connection, *, values: dict[str, Any]) -> int | None:
-    """The new match's id; None when the stream already has a current match for the contact."""
-    query = insert_ignoring_conflicts(connection, matches).values(**values).returning(matches.c.id)
-    match_id: int | None = connection.scalar(query)
-    return match_id
+def create_leads(
+    connection: Connection, *, contact_ids: Collection[int], at: datetime
+) -> dict[int, int]:
+    """New open leads in stage mql, with their first stage change: lead id by contact id.
+    A contact that has an open lead already (opened by another process) gets none."""
+    if not contact_ids:
+        return {}
+    rows = [
+        {"contact_id": contact_id, "stage": "mql", "hidden": False, "created_at": at,
+         "updated_at": at}
+        for contact_id in sorted(set(contact_ids))
+    ]  # fmt: skip
+    query = insert_ignoring_conflicts(connection, leads).returning(leads.c.contact_id, leads.c.id)
+    made: dict[int, int] = dict(connection.execute(query, rows).tuples().all())
+    if made:
+        changes = [{"lead_id": lead_id, "from_stage": None, "to_stage": "mql", "at": at}
+                   for lead_id in made.values()]  # fmt: skip
+        connection.execute(insert(lead_stage_changes), changes)
+    return made
+
+
+def delete_new_leads(connection: Connection, lead_ids: Collection[int]) -> None:
+    """Take back leads made in this transaction that ended up with no match."""
+    if lead_ids:
+        ids = sorted(lead_ids)
+        connection.execute(delete(lead_stage_changes).where(lead_stage_changes.c.lead_id.in_(ids)))
+        connection.execute(delete(leads).where(leads.c.id.in_(ids)))
+
+
+def add_matches(
+    connection: Connection, rows: Sequence[dict[str, Any]]
+) -> dict[tuple[int, int], int]:
+    """New matches' ids by (stream id, contact id); a row whose stream already has a current
+    match for the contact (made by another process) is left out."""
+    if not rows:
+        return {}
+    query = insert_ignoring_conflicts(connection, matches).returning(
+        matches.c.stream_id, matches.c.contact_id, matches.c.id
+    )
+    return {(s, c): i for s, c, i in connection.execute(query, list(rows))}
 
 
 def add_outbox(
     connection: Connection, *, topic: str, lead_id: int, payload: dict[str, Any], at: datetime
 ) -> None:
-    connection.execute(
-        insert(outbox).values(topic=topic, lead_id=lead_id, payload=payload, created_at=at)
-    )
+    add_outbox_rows(connection, [{"topic": topic, "lead_id": lead_id, "payload": payload}], at=at)
+
+
+def add_outbox_rows(
+    connection: Connection, rows: Sequence[dict[str, Any]], *, at: datetime
+) -> None:
+    """Rows of topic, lead_id and payload, in this order."""
+    if rows:
+        connection.execute(insert(outbox), [row | {"created_at": at} for row in rows])
 
 
 def get(connection: Connection, lead_id: int) -> RowMapping | None:
