@@ -20,6 +20,10 @@ from leadstreams.rules import (
     reads,
 )
 
+# The tests of the `where` of a stream's conditions on one event type; None when one of them
+# takes any event of the type.
+_Tests = tuple[Callable[[EventRecord], bool], ...] | None
+
 
 @dataclass(frozen=True, slots=True)
 class LiveStream:
@@ -28,7 +32,7 @@ class LiveStream:
     rule: Rule
     predicate: Predicate
     reads: Reads
-    accepts: tuple[tuple[str, Callable[[EventRecord], bool]], ...]  # (type, type+where test)
+    accepts: dict[str, _Tests]  # by the event types it reads
     requalify_after_days: int | None
 
     @classmethod
@@ -36,28 +40,40 @@ class LiveStream:
         cls, *, id: int, version: int, rule: Rule, requalify_after_days: int | None
     ) -> LiveStream:
         read = reads(rule)
-        accepts = tuple((c.event, compile_event_filter(c)) for c in read.events)
+        accepts: dict[str, _Tests] = {}
+        for condition in read.events:
+            tests = accepts.get(condition.event, ())
+            if tests is not None:
+                where = condition.where and compile_event_filter(condition)
+                accepts[condition.event] = (*tests, where) if where else None
         return cls(id, version, rule, compile_predicate(rule), read, accepts, requalify_after_days)
 
     def triggered_by(self, event: EventRecord) -> bool:
-        return any(test(event) for type_, test in self.accepts if type_ == event.type)
+        if event.type not in self.accepts:
+            return False
+        tests = self.accepts[event.type]
+        return tests is None or any(test(event) for test in tests)
 
 
 class StreamIndex:
     def __init__(self, streams: Iterable[LiveStream], vocabulary: Vocabulary) -> None:
         self.streams = {s.id: s for s in streams}
         self.vocabulary = vocabulary
-        self._by_event_type: dict[str, list[LiveStream]] = defaultdict(list)
+        self._by_event_type: dict[str, list[tuple[LiveStream, _Tests]]] = defaultdict(list)
         self._by_field: dict[str, list[LiveStream]] = defaultdict(list)
         for stream in self.streams.values():
-            for event_type in stream.reads.event_types:
-                self._by_event_type[event_type].append(stream)
+            for event_type, tests in stream.accepts.items():
+                self._by_event_type[event_type].append((stream, tests))
             for name in stream.reads.fields:
                 self._by_field[name].append(stream)
 
     def for_event(self, event: EventRecord) -> list[LiveStream]:
         """Streams with an event condition whose type and `where` this event satisfies."""
-        return [s for s in self._by_event_type.get(event.type, ()) if s.triggered_by(event)]
+        return [
+            stream
+            for stream, tests in self._by_event_type.get(event.type, ())
+            if tests is None or any(test(event) for test in tests)
+        ]
 
     def for_fields(self, changed: Iterable[str]) -> list[LiveStream]:
         found: dict[int, LiveStream] = {}
