@@ -12,6 +12,7 @@ events' secondary indexes are built after the load. A loaded database is kept (a
 from __future__ import annotations
 
 import json
+import os
 import random
 import sqlite3
 from collections.abc import Iterator
@@ -224,8 +225,9 @@ def _load_sqlite(con: sqlite3.Connection, size: Size) -> None:
 
 
 def sqlite_copy(size: Size, name: str) -> str:
-    """A fresh copy of the cached database (for benchmarks that add events): its URL."""
-    target = CACHE / f"{name}.sqlite"
+    """A fresh copy of the cached database (for benchmarks that add events): its URL. Named
+    after this process too, so that runs at the same time do not share copies."""
+    target = CACHE / f"{name}_{os.getpid()}.sqlite"
     for suffix in ("", "-wal", "-shm"):
         Path(f"{target}{suffix}").unlink(missing_ok=True)
     source = sqlite3.connect(sqlite_dataset(size))
@@ -298,8 +300,10 @@ def _copy(con: psycopg.Connection[Any], table: str, columns: tuple[str, ...],
 
 
 def postgres_copy(size: Size, name: str) -> str:
-    """A fresh copy (CREATE DATABASE ... TEMPLATE) of the cached database: its URL."""
+    """A fresh copy (CREATE DATABASE ... TEMPLATE) of the cached database: its URL (named
+    after this process too, as `sqlite_copy`)."""
     source = postgres_dataset(size).rsplit("/", 1)[1]
+    name = f"{name}_{os.getpid()}"
     with _pg_admin() as admin:
         admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         admin.execute(f"CREATE DATABASE {name} TEMPLATE {source}")
