@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from leadstreams.engine.index import StreamIndex
+from leadstreams.engine.index import LiveStream, StreamIndex
 from leadstreams.errors import ErrorDetail, LeadstreamsError, NotFound
 from leadstreams.rules import EventRecord
 from leadstreams.schemas.contacts import ContactCreate
@@ -17,6 +17,7 @@ from leadstreams.schemas.events import EventCreate
 from leadstreams.services.contacts import ContactChange, write_contact
 from leadstreams.services.context import Context
 from leadstreams.services.matching import (
+    ContactState,
     NewMatch,
     PlannedMatch,
     load_contacts,
@@ -126,25 +127,55 @@ class _Batch:
         firsts = self._contacts(fresh)
         records = {p: self._event_record(p) for p in firsts}
         candidates = {p: self.index.for_event(records[p]) for p in firsts}
-        # The contacts as they are before this batch's events are stored, which are then
-        # added to them one at a time.
+        # The contacts as they are before this batch's events are stored; the events are
+        # then added to them one at a time.
         states = load_contacts(
             self.uow,
             index=self.index,
             contact_ids=sorted({self.contact_of[p] for p in firsts if candidates[p]}),
             candidates=list({s.id: s for found in candidates.values() for s in found}.values()),
         )
-        ids = events_store.add_many(self.connection, [self._row(p, records[p]) for p in firsts])
-        raced = [p for p in firsts if self.event_ids[p] not in ids]
-        if raced:  # stored by another process since we looked: a retry after all
+        ids = self._store(firsts, records)
+        kept = [p for p in firsts if self.event_ids[p] in ids]
+        found = self._match(kept, records, candidates, states)
+        for position in kept:
+            made = self.made_contact.get(position)
+            matches = (made.matches if made else []) + found.get(position, [])
+            event_id = self.event_ids[position]
+            self.outcomes[position] = Recorded(
+                ids[event_id], event_id, self.contact_of[position], True, matches
+            )
+        self._repeats(fresh, firsts)
+        done = [outcome for outcome in self.outcomes if outcome is not None]
+        assert len(done) == len(self.items), "every item has its outcome"
+        return done
+
+    def _store(self, positions: list[int], records: dict[int, EventRecord]) -> dict[str, int]:
+        """Stores the events: their ids by event_id, without those another process stored
+        since we looked (they are retries after all)."""
+        ids = events_store.add_many(self.connection, [self._row(p, records[p]) for p in positions])
+        raced = [p for p in positions if self.event_ids[p] not in ids]
+        if raced:
             stored_now = events_store.stored(self.connection, [self.event_ids[p] for p in raced])
             for position in raced:
                 self._duplicate(position, stored_now[self.event_ids[position]])
-        kept = [p for p in firsts if p not in raced]
-        new_types = {records[p].type for p in kept} - self.index.vocabulary.event_types.keys()
-        events_store.remember_types(self.connection, names=new_types, at=self.now)
+        new_types = {records[p].type for p in positions if p not in raced}
+        events_store.remember_types(
+            self.connection, names=new_types - self.index.vocabulary.event_types.keys(), at=self.now
+        )
+        return ids
+
+    def _match(
+        self,
+        positions: list[int],
+        records: dict[int, EventRecord],
+        candidates: dict[int, list[LiveStream]],
+        states: dict[int, ContactState],
+    ) -> dict[int, list[NewMatch]]:
+        """Evaluates each event's candidates on its contact, in the batch's order, then
+        writes the matches all at once: the new matches by position."""
         planned: list[tuple[int, PlannedMatch]] = []
-        for position in kept:
+        for position in positions:
             state = states.get(self.contact_of[position])
             if state is None:
                 continue
@@ -154,21 +185,11 @@ class _Batch:
             found = plan_matches(self.index, state, candidates[position], trigger, self.now)
             planned += [(position, match) for match in found]
         written = write_matches(self.uow, [match for _, match in planned], origin="live")
-        found_at: dict[int, list[NewMatch]] = {}
+        by_position: dict[int, list[NewMatch]] = {}
         for (position, _), match in zip(planned, written, strict=True):
             if match is not None:
-                found_at.setdefault(position, []).append(match)
-        for position in kept:
-            made = self.made_contact.get(position)
-            matches = (made.matches if made else []) + found_at.get(position, [])
-            event_id = self.event_ids[position]
-            self.outcomes[position] = Recorded(
-                ids[event_id], event_id, self.contact_of[position], True, matches
-            )
-        self._repeats(fresh, firsts)
-        done = [outcome for outcome in self.outcomes if outcome is not None]
-        assert len(done) == len(self.items), "every item has its outcome"
-        return done
+                by_position.setdefault(position, []).append(match)
+        return by_position
 
     def _duplicate(self, position: int, found: tuple[int, int]) -> None:
         event_id = self.event_ids[position]
