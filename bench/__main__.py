@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from time import perf_counter
 
-from bench import eval_rules, fetch_history, http, ingest
+from bench import eval_rules, fetch_history, http, ingest, plots
 from bench._report import RESULTS, Figure, Outcome, print_table, write_results
 from bench.data import Size
 
@@ -56,6 +56,18 @@ def run_http(plan: Plan) -> Outcome:
     return http.http_benchmarks(plan.size(), seconds=3 if plan.quick else 10, rates=rates)
 
 
+POSTGRES_WORKERS = (1, 2, 4)  # server processes; 2 cores here, and PostgreSQL needs some too
+
+
+def run_http_postgres(plan: Plan) -> Outcome:
+    if plan.quick:
+        return http.http_postgres_benchmarks(plan.size(), workers=[1, 2], seconds=2, rates=[300])
+    rates = [50, 100, 150, 200, 250, 300, 400, 500, 600, 800]
+    return http.http_postgres_benchmarks(
+        plan.size(), workers=list(POSTGRES_WORKERS), seconds=10, rates=rates
+    )
+
+
 Part = Callable[[Plan], Outcome]
 PARTS: dict[str, tuple[tuple[str, ...], Part]] = {
     "eval": (EVAL_KEYS, run_eval),
@@ -71,6 +83,8 @@ PARTS: dict[str, tuple[tuple[str, ...], Part]] = {
                           lambda p: ingest.unrelated_streams_overhead(
                               p.size(), "sqlite", p.rounds)),
     "http": (("http_event_to_lead_p99_ms", "events_per_second_http"), run_http),
+    "http_postgres": (tuple(f"events_per_second_http_postgres_{n}" for n in POSTGRES_WORKERS),
+                      run_http_postgres),
 }  # fmt: skip
 
 
@@ -125,6 +139,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     run = {"quick": plan.quick, "contacts": plan.contacts, "seed": plan.seed, "parts": parts,
            "seconds": round(perf_counter() - started)}  # fmt: skip
     write_results(outcomes, run)
+    plots.main()
 
 
 if __name__ == "__main__":

@@ -23,6 +23,12 @@ class Settings(BaseSettings):
     fetch_history_chunk: int = Field(default=100_000, ge=1)
     worker_poll_seconds: float = Field(default=1.0, gt=0)
     feed_seconds: float = Field(default=300.0, gt=0)  # a live feed then ends; clients reconnect
+    # POST /events: at most this many concurrent single events share a transaction
+    event_batch_max: int = Field(default=500, ge=1)
+    # How long a server process trusts what it read about a token's user; changes made in
+    # the same process are seen at once, those of other processes within this time (0: a
+    # lookup per request)
+    principal_cache_seconds: float = Field(default=1.0, ge=0)
 
     @field_validator("database_url")
     @classmethod

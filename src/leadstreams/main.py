@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -21,7 +25,8 @@ from leadstreams.api.routes import (
 )
 from leadstreams.bootstrap import bootstrap, secret_key
 from leadstreams.config import Settings
-from leadstreams.services.auth import Tokens
+from leadstreams.services.auth import Principals, Tokens
+from leadstreams.services.batcher import EventBatcher
 from leadstreams.services.context import Context
 from leadstreams.web.setup import install_web
 
@@ -31,14 +36,26 @@ API = "/api/v1"
 def create_app(settings: Settings | None = None, *, ctx: Context | None = None) -> FastAPI:
     settings = settings or (ctx.settings if ctx else Settings())
     ctx = ctx or bootstrap(settings)
+    batcher = EventBatcher(ctx, max_items=settings.event_batch_max)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:  # what is waiting is recorded and answered first
+            await run_in_threadpool(batcher.close)
+
     app = FastAPI(
         title="Leadstreams",
         version=__version__,
         description="Turns marketing contacts into sales leads by rules, continuously.",
+        lifespan=lifespan,
     )
     app.state.ctx = ctx
     key = secret_key(ctx)
-    app.state.tokens = Tokens(key, settings.token_ttl_seconds)
+    app.state.tokens = tokens = Tokens(key, settings.token_ttl_seconds)
+    app.state.principals = Principals(ctx, tokens, seconds=settings.principal_cache_seconds)
+    app.state.events = batcher
     errors.install(app)
     install_web(app, secret_key=key)
     for module in (auth, users, contacts, live, events, fields, streams, leads):

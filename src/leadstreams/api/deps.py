@@ -1,4 +1,8 @@
-"""Dependencies of the routes: the services' context and who is asking."""
+"""Dependencies of the routes: the services' context and who is asking.
+
+They are `async def` where they do no blocking work: FastAPI runs a plain `def` dependency in
+the thread pool, a hop that costs more than what these do.
+"""
 
 from __future__ import annotations
 
@@ -6,36 +10,45 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
+from starlette.concurrency import run_in_threadpool
 
 from leadstreams.errors import Unauthenticated
-from leadstreams.services import auth
-from leadstreams.services.auth import Principal, Tokens
+from leadstreams.services.auth import Principal, Principals, Tokens
+from leadstreams.services.batcher import EventBatcher
 from leadstreams.services.context import Context
 
 _bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
-def get_context(request: Request) -> Context:
+async def get_context(request: Request) -> Context:
     context: Context = request.app.state.ctx
     return context
 
 
-def get_tokens(request: Request) -> Tokens:
+async def get_tokens(request: Request) -> Tokens:
     tokens: Tokens = request.app.state.tokens
     return tokens
 
 
+async def get_batcher(request: Request) -> EventBatcher:
+    batcher: EventBatcher = request.app.state.events
+    return batcher
+
+
 Ctx = Annotated[Context, Depends(get_context)]
+Batcher = Annotated[EventBatcher, Depends(get_batcher)]
 
 
-def current_user(
-    ctx: Ctx,
-    tokens: Annotated[Tokens, Depends(get_tokens)],
-    token: Annotated[str | None, Depends(_bearer)],
+async def current_user(
+    request: Request, token: Annotated[str | None, Depends(_bearer)]
 ) -> Principal:
     if not token:
         raise Unauthenticated("send 'Authorization: Bearer <token>' (POST /api/v1/auth/token)")
-    return auth.principal(ctx, user_id=tokens.user_id(token))
+    principals: Principals = request.app.state.principals
+    found = principals.cached(token)
+    if found is None:  # the token is checked and the user read (from the database)
+        found = await run_in_threadpool(principals.lookup, token)
+    return found
 
 
 Who = Annotated[Principal, Depends(current_user)]

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import threading
+import time
+import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import RowMapping
+from sqlalchemy import Engine, RowMapping, event
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.dml import UpdateBase
 
 from leadstreams.domain.contacts import normalise_email
 from leadstreams.domain.roles import Action, Role, may
 from leadstreams.errors import PermissionDenied, Unauthenticated
 from leadstreams.services.context import Context
 from leadstreams.store import users as users_store
+from leadstreams.store.tables import team_members, teams, users
 
 _hasher = PasswordHasher()
 # A real hash to verify against when the e-mail is unknown: both paths cost the same time.
@@ -78,10 +85,132 @@ class Tokens:
         return self._serializer.dumps({"uid": user_id})
 
     def user_id(self, token: str) -> int:
+        return self.read(token)[0]
+
+    def read(self, token: str) -> tuple[int, float]:
+        """The user id and when the token expires (seconds since the epoch)."""
         try:
-            data = self._serializer.loads(token, max_age=self._ttl)
+            data, signed = self._serializer.loads(token, max_age=self._ttl, return_timestamp=True)
         except SignatureExpired as error:
             raise Unauthenticated("the token has expired; ask for a new one") from error
         except BadSignature as error:
             raise Unauthenticated("the token is not valid") from error
-        return int(data["uid"])
+        return int(data["uid"]), signed.timestamp() + self._ttl
+
+
+class UserChanges:
+    """Counts committed changes to users, teams and memberships made through one engine.
+
+    Every INSERT, UPDATE or DELETE of those tables marks its connection; when the connection
+    goes back to the pool (after its commit or rollback) the generation moves on. While such
+    a change is under way, `settled` is False. Changes made by other processes are not seen.
+    """
+
+    WATCHED = frozenset({users, teams, team_members})
+    _MARK = "leadstreams.user_changes"
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.generation = 0
+        self._under_way = 0
+
+    @property
+    def settled(self) -> bool:
+        return self._under_way == 0
+
+    def _before_execute(self, connection: Connection, statement: Any, *_: Any) -> None:
+        if isinstance(statement, UpdateBase) and statement.table in self.WATCHED:
+            info = connection.info
+            if not info.get(self._MARK):
+                info[self._MARK] = True
+                with self._lock:
+                    self._under_way += 1
+
+    def _checkin(self, _dbapi_connection: Any, record: Any) -> None:
+        if record is not None and record.info.pop(self._MARK, False):
+            with self._lock:
+                self._under_way -= 1
+                self.generation += 1
+
+
+_watched: weakref.WeakKeyDictionary[Engine, UserChanges] = weakref.WeakKeyDictionary()
+_watching = threading.Lock()
+
+
+def user_changes(engine: Engine) -> UserChanges:
+    """The one watcher of this engine (listeners are added once, however many apps use it)."""
+    with _watching:
+        changes = _watched.get(engine)
+        if changes is None:
+            changes = _watched[engine] = UserChanges()
+            event.listen(engine, "before_execute", changes._before_execute)
+            event.listen(engine, "checkin", changes._checkin)
+        return changes
+
+
+@dataclass(frozen=True, slots=True)
+class _Remembered:
+    principal: Principal
+    until: float  # by the cache's clock (time.monotonic)
+    token_expires: float  # time.time()
+    generation: int
+
+
+class Principals:
+    """Who a bearer token stands for, remembered for up to `seconds` so that a busy client
+    does not cost a user lookup per request. A change to users or teams made in this process
+    forgets everything at once (`UserChanges`); one made by another process (another server
+    worker, the CLI) is seen within `seconds`. An expired token is never served."""
+
+    LIMIT = 10_000  # remembered tokens; beyond this the memory starts over
+
+    def __init__(
+        self,
+        ctx: Context,
+        tokens: Tokens,
+        *,
+        seconds: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._ctx = ctx
+        self._clock = clock
+        self._tokens = tokens
+        self._seconds = seconds
+        self._changes = user_changes(ctx.engine)
+        self._remembered: dict[str, _Remembered] = {}
+        # Lookups one at a time: when a busy token's entry runs out, the requests that miss it
+        # together read the user once. (A lookup is rare: once per token per `seconds`.)
+        self._looking_up = threading.Lock()
+
+    def cached(self, token: str) -> Principal | None:
+        """The principal if it is remembered and still good; no database work."""
+        found = self._remembered.get(token)
+        if found is None:
+            return None
+        changes = self._changes
+        if (
+            found.generation != changes.generation
+            or not changes.settled
+            or self._clock() >= found.until
+            or time.time() >= found.token_expires
+        ):
+            self._remembered.pop(token, None)
+            return None
+        return found.principal
+
+    def lookup(self, token: str) -> Principal:
+        """Check the token and read the user (Unauthenticated if either is not good)."""
+        with self._looking_up:
+            return self.cached(token) or self._lookup(token)
+
+    def _lookup(self, token: str) -> Principal:
+        changes = self._changes
+        generation, settled = changes.generation, changes.settled
+        user_id, token_expires = self._tokens.read(token)
+        found = principal(self._ctx, user_id=user_id)
+        if self._seconds > 0 and settled and changes.settled and generation == changes.generation:
+            if len(self._remembered) >= self.LIMIT:
+                self._remembered.clear()
+            until = self._clock() + self._seconds
+            self._remembered[token] = _Remembered(found, until, token_expires, generation)
+        return found

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from fastapi import APIRouter, Response
 
-from leadstreams.api.deps import Ctx, Who
+from leadstreams.api.deps import Batcher, Ctx, Who
 from leadstreams.domain.roles import Action
 from leadstreams.schemas.events import EventBatch, EventCreate, EventCreated
 from leadstreams.services import ingest
@@ -13,11 +14,15 @@ router = APIRouter(tags=["events"])
 
 
 @router.post("/events", status_code=201, response_model=EventCreated)
-def record_event(ctx: Ctx, who: Who, body: EventCreate, response: Response) -> dict[str, Any]:
+async def record_event(
+    batcher: Batcher, who: Who, body: EventCreate, response: Response
+) -> dict[str, Any]:
     """Store an event and evaluate the streams it can trigger, in one transaction.
     The same `event_id` again answers 200 and changes nothing."""
     who.require(Action.INGEST_EVENTS)
-    recorded = ingest.record_event(ctx, data=body)
+    # Recorded together with the events of concurrent requests (services/batcher.py); the
+    # answer comes once the transaction is committed, so the lead is readable by then.
+    recorded = await asyncio.wrap_future(batcher.submit(body))
     response.status_code = 201 if recorded.created else 200
     return recorded.as_dict()
 

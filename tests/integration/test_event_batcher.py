@@ -1,0 +1,179 @@
+"""The event batcher on its own (services/batcher.py): batches, stopping, failures, retries."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from concurrent.futures import Future
+
+import pytest
+from sqlalchemy.exc import OperationalError
+
+from leadstreams.errors import LeadstreamsError, NotFound
+from leadstreams.schemas.events import EventCreate
+from leadstreams.services import ingest
+from leadstreams.services.batcher import EventBatcher
+from leadstreams.services.context import Context
+from leadstreams.services.ingest import Recorded
+
+PATIENCE = 60  # seconds: only a broken implementation waits this long
+
+
+class Recorder:
+    """`ingest.record_many`, with the first batch held until released, the sizes of the
+    batches written down, and failures on demand (one per listed batch)."""
+
+    def __init__(self, failures: dict[int, BaseException] | None = None) -> None:
+        self.sizes: list[int] = []
+        self.entered = threading.Event()
+        self.release = threading.Event()
+        self.failures = failures or {}
+
+    def __call__(
+        self, ctx: Context, items: Sequence[EventCreate]
+    ) -> list[Recorded | LeadstreamsError]:
+        number = len(self.sizes)
+        self.sizes.append(len(items))
+        if number == 0:
+            self.entered.set()
+            assert self.release.wait(PATIENCE)
+        if number in self.failures:
+            raise self.failures[number]
+        return ingest.record_many(ctx, items)
+
+
+def visit(email: str) -> EventCreate:
+    return EventCreate(email=email, type="page_visited")
+
+
+def wait_until_waiting(batcher: EventBatcher, count: int) -> None:
+    for _ in range(PATIENCE * 100):
+        if batcher.waiting >= count:
+            return
+        threading.Event().wait(0.01)
+    raise AssertionError(f"{batcher.waiting} waiting, not {count}")
+
+
+def held(batcher: EventBatcher, recorder: Recorder, emails: list[str]) -> list[Future[Recorded]]:
+    """The first event alone in the first batch (held), the others waiting behind it."""
+    first = batcher.submit(visit(emails[0]))
+    assert recorder.entered.wait(PATIENCE)
+    rest = [batcher.submit(visit(email)) for email in emails[1:]]
+    wait_until_waiting(batcher, len(rest))
+    return [first, *rest]
+
+
+def test_closing_records_what_is_waiting_then_stops(ctx: Context) -> None:
+    recorder = Recorder()
+    batcher = EventBatcher(ctx, record=recorder)
+    futures = held(batcher, recorder, [f"p{i}@example.com" for i in range(4)])
+
+    closing = threading.Thread(target=batcher.close)
+    closing.start()
+    recorder.release.set()
+    closing.join(PATIENCE)
+
+    assert not closing.is_alive()
+    assert not batcher.running
+    assert recorder.sizes == [1, 3]
+    assert all(future.result(0).created for future in futures)
+    again = batcher.submit(visit("after@example.com"))  # a later event starts it again
+    assert again.result(PATIENCE).created
+    batcher.close()
+    assert not batcher.running
+
+
+def test_each_event_gets_its_own_outcome(ctx: Context) -> None:
+    recorder = Recorder()
+    batcher = EventBatcher(ctx, record=recorder)
+    first = batcher.submit(visit("first@example.com"))
+    assert recorder.entered.wait(PATIENCE)
+    good = batcher.submit(visit("good@example.com"))
+    bad = batcher.submit(EventCreate(contact_id=999999, type="page_visited"))
+    wait_until_waiting(batcher, 2)
+    recorder.release.set()
+
+    assert first.result(PATIENCE).created
+    assert isinstance(bad.exception(PATIENCE), NotFound)
+    recorded = good.result(PATIENCE)
+    assert recorded.created and recorded.contact_id != first.result().contact_id
+    assert recorder.sizes == [1, 2]
+    batcher.close()
+
+
+def test_a_batch_that_fails_fails_its_events_only_and_the_batcher_goes_on(ctx: Context) -> None:
+    recorder = Recorder({1: RuntimeError("the disk is full")})
+    batcher = EventBatcher(ctx, record=recorder)
+    futures = held(batcher, recorder, ["a@example.com", "b@example.com", "c@example.com"])
+    recorder.release.set()
+
+    assert futures[0].result(PATIENCE).created
+    for future in futures[1:]:
+        error = future.exception(PATIENCE)
+        assert isinstance(error, RuntimeError) and str(error) == "the disk is full"
+    assert batcher.submit(visit("d@example.com")).result(PATIENCE).created
+    assert recorder.sizes == [1, 2, 1]
+    batcher.close()
+
+
+class _DatabaseError(Exception):
+    def __init__(self, sqlstate: str | None) -> None:
+        super().__init__(f"sqlstate {sqlstate}")
+        self.sqlstate = sqlstate
+
+
+@pytest.mark.parametrize(("sqlstate", "sizes"), [("40P01", [1, 1]), (None, [1])])
+def test_a_deadlocked_batch_is_recorded_again(
+    ctx: Context, sqlstate: str | None, sizes: list[int]
+) -> None:
+    """A deadlock rolled the whole transaction back: the batch is recorded once more. Any
+    other database error fails the batch."""
+    deadlock = OperationalError("INSERT ...", {}, _DatabaseError(sqlstate))
+    recorder = Recorder({0: deadlock})
+    recorder.release.set()
+    batcher = EventBatcher(ctx, record=recorder)
+
+    future = batcher.submit(visit("a@example.com"))
+
+    if sqlstate is None:
+        assert future.exception(PATIENCE) is deadlock
+    else:
+        assert future.result(PATIENCE).created
+    assert recorder.sizes == sizes
+    batcher.close()
+
+
+def test_an_event_whose_request_went_away_before_its_batch_is_not_recorded(
+    ctx: Context,
+) -> None:
+    recorder = Recorder()
+    batcher = EventBatcher(ctx, record=recorder)
+    first, gone, kept = held(batcher, recorder, ["a@example.com", "b@example.com", "c@example.com"])
+    assert gone.cancel()
+    recorder.release.set()
+
+    assert first.result(PATIENCE).created and kept.result(PATIENCE).created
+    assert recorder.sizes == [1, 1]
+    batcher.close()
+
+
+def test_the_thread_ends_when_idle_and_starts_again_with_the_next_event(ctx: Context) -> None:
+    batcher = EventBatcher(ctx, idle_seconds=0)
+    assert batcher.submit(visit("a@example.com")).result(PATIENCE).created
+    for _ in range(PATIENCE * 100):
+        if not batcher.running:
+            break
+        threading.Event().wait(0.01)
+    assert not batcher.running
+    assert batcher.submit(visit("b@example.com")).result(PATIENCE).created
+
+
+def test_batches_are_at_most_max_items(ctx: Context) -> None:
+    recorder = Recorder()
+    batcher = EventBatcher(ctx, record=recorder, max_items=2)
+    futures = held(batcher, recorder, [f"p{i}@example.com" for i in range(6)])
+    recorder.release.set()
+
+    assert all(future.result(PATIENCE).created for future in futures)
+    assert recorder.sizes == [1, 2, 2, 1]
+    batcher.close()

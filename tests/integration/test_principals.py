@@ -1,0 +1,147 @@
+"""Who a token stands for, remembered for a moment (services/auth.Principals), and forgotten
+as soon as users or teams change in this process; changes made elsewhere are seen in time."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import update
+
+from leadstreams.domain.roles import Role
+from leadstreams.errors import Unauthenticated
+from leadstreams.schemas.users import TeamUpdate, UserUpdate
+from leadstreams.services import auth, users
+from leadstreams.services.auth import Principals, Tokens
+from leadstreams.services.context import Context
+from leadstreams.store.engine import make_engine
+from leadstreams.store.tables import users as users_table
+from tests.support import builders
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def tokens() -> Tokens:
+    return Tokens("k" * 32, ttl_seconds=3600)
+
+
+@pytest.fixture
+def reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The user ids read from the database."""
+    read: list[int] = []
+    original = auth.principal
+
+    def counted(ctx: Context, *, user_id: int) -> auth.Principal:
+        read.append(user_id)
+        return original(ctx, user_id=user_id)
+
+    monkeypatch.setattr(auth, "principal", counted)
+    return read
+
+
+def test_a_token_is_checked_and_its_user_read_once_while_remembered(
+    ctx: Context, tokens: Tokens, clock: Clock, reads: list[int]
+) -> None:
+    user_id = builders.user(ctx, "ann@example.com", role="marketing")
+    principals = Principals(ctx, tokens, seconds=1.0, clock=clock)
+    token = tokens.issue(user_id)
+
+    assert principals.cached(token) is None
+    first = principals.lookup(token)
+    assert principals.cached(token) == first == principals.lookup(token)
+    assert reads == [user_id]
+    clock.now += 1.0
+    assert principals.cached(token) is None
+    assert principals.lookup(token) == first
+    assert reads == [user_id, user_id]
+    with pytest.raises(Unauthenticated):
+        principals.lookup(token + "x")
+    assert principals.cached(token + "x") is None
+
+
+def test_nothing_is_remembered_when_told_so(ctx: Context, tokens: Tokens, reads: list[int]) -> None:
+    user_id = builders.user(ctx, "ann@example.com", role="marketing")
+    principals = Principals(ctx, tokens, seconds=0)
+    token = tokens.issue(user_id)
+    principals.lookup(token)
+    assert principals.cached(token) is None
+    principals.lookup(token)
+    assert reads == [user_id, user_id]
+
+
+def test_a_change_of_users_or_teams_in_this_process_is_seen_at_once(
+    ctx: Context, tokens: Tokens, clock: Clock
+) -> None:
+    team_id = builders.team(ctx, "Nordics")
+    user_id = builders.user(ctx, "sam@example.com", role="sales")
+    principals = Principals(ctx, tokens, seconds=3600, clock=clock)
+    token = tokens.issue(user_id)
+    assert principals.lookup(token).team_ids == ()
+
+    users.update_team(ctx, team_id=team_id, data=TeamUpdate(member_ids=[user_id]))
+    assert principals.cached(token) is None
+    assert principals.lookup(token).team_ids == (team_id,)
+
+    users.update_user(ctx, user_id=user_id, data=UserUpdate(role=Role.MARKETING))
+    assert principals.cached(token) is None
+    assert principals.lookup(token).role is Role.MARKETING
+
+    users.update_user(ctx, user_id=user_id, data=UserUpdate(active=False))
+    assert principals.cached(token) is None
+    with pytest.raises(Unauthenticated):
+        principals.lookup(token)
+
+
+def test_nothing_is_remembered_while_a_change_of_users_is_under_way(
+    ctx: Context, tokens: Tokens, clock: Clock
+) -> None:
+    user_id = builders.user(ctx, "ann@example.com", role="marketing")
+    principals = Principals(ctx, tokens, seconds=3600, clock=clock)
+    token = tokens.issue(user_id)
+    principals.lookup(token)
+
+    with ctx.uow() as uow:
+        uow.connection.execute(
+            update(users_table).where(users_table.c.id == user_id).values(role="admin")
+        )
+        assert principals.cached(token) is None
+        assert principals.lookup(token).role is Role.MARKETING  # not committed yet
+        assert principals.cached(token) is None  # and not remembered
+        uow.commit()
+
+    assert principals.cached(token) is None
+    assert principals.lookup(token).role is Role.ADMIN
+    assert principals.cached(token) is not None
+
+
+def test_a_change_made_by_another_process_is_seen_once_the_memory_runs_out(
+    ctx: Context, tokens: Tokens, clock: Clock
+) -> None:
+    user_id = builders.user(ctx, "ann@example.com", role="marketing")
+    principals = Principals(ctx, tokens, seconds=1.0, clock=clock)
+    token = tokens.issue(user_id)
+    principals.lookup(token)
+    elsewhere = make_engine(ctx.engine.url.render_as_string(hide_password=False))
+    try:
+        with elsewhere.begin() as connection:
+            connection.execute(
+                update(users_table).where(users_table.c.id == user_id).values(active=False)
+            )
+    finally:
+        elsewhere.dispose()
+
+    assert principals.cached(token) is not None  # for at most `seconds`
+    clock.now += 1.0
+    assert principals.cached(token) is None
+    with pytest.raises(Unauthenticated):
+        principals.lookup(token)

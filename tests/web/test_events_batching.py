@@ -1,0 +1,250 @@
+"""POST /api/v1/events under concurrency: events of concurrent requests share a transaction
+(services/batcher.py), and each request still gets its own answer, as if it were alone.
+
+A gate holds the first batch until the other requests are waiting behind it, so that those
+are recorded together, whatever the speed of the machine.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import httpx2 as httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from leadstreams.errors import LeadstreamsError
+from leadstreams.schemas.events import EventCreate
+from leadstreams.services import ingest
+from leadstreams.services.batcher import EventBatcher
+from leadstreams.services.context import Context
+from leadstreams.services.ingest import Recorded
+from tests.support import builders
+from tests.support.api import Api
+
+ANY_FORM = {"all": [{"event": "form_submitted"}]}
+PATIENCE = 60  # seconds: only a broken implementation waits this long
+
+
+class Gate:
+    """Stands in for `ingest.record_many`: holds the first batch until released, records the
+    size of every batch, and can make a batch fail."""
+
+    def __init__(self, batcher: EventBatcher) -> None:
+        self.batcher = batcher
+        self.sizes: list[int] = []
+        self.entered = threading.Event()
+        self.release = threading.Event()
+        self.fail_batch: int | None = None  # this batch (0-based) raises
+        self._record = ingest.record_many
+
+    def __call__(
+        self, ctx: Context, items: Sequence[EventCreate]
+    ) -> list[Recorded | LeadstreamsError]:
+        number = len(self.sizes)
+        self.sizes.append(len(items))
+        if number == 0:
+            self.entered.set()
+            assert self.release.wait(PATIENCE)
+        if number == self.fail_batch:
+            raise RuntimeError("the database went away")
+        return self._record(ctx, items)
+
+    def wait_for_waiting(self, count: int) -> None:
+        for _ in range(PATIENCE * 100):
+            if self.batcher.waiting >= count:
+                return
+            threading.Event().wait(0.01)
+        raise AssertionError(f"{self.batcher.waiting} requests waiting, not {count}")
+
+
+@pytest.fixture
+def gate(api: Api, monkeypatch: pytest.MonkeyPatch) -> Iterator[Gate]:
+    gate = Gate(api.admin.app.state.events)  # type: ignore[attr-defined]
+    monkeypatch.setattr(ingest, "record_many", gate)
+    yield gate
+    gate.release.set()
+
+
+def together(
+    gate: Gate, first: Callable[[], httpx.Response], rest: list[Callable[[], httpx.Response]]
+) -> tuple[httpx.Response, list[httpx.Response]]:
+    """`first` alone in the first batch, the others all in the second."""
+    with ThreadPoolExecutor(len(rest) + 1) as pool:
+        head = pool.submit(first)
+        assert gate.entered.wait(PATIENCE)
+        tail = [pool.submit(call) for call in rest]
+        gate.wait_for_waiting(len(rest))
+        gate.release.set()
+        answers = head.result(PATIENCE), [t.result(PATIENCE) for t in tail]
+    assert gate.sizes[:2] == [1, len(rest)]
+    return answers
+
+
+def post(client: TestClient, event: dict[str, Any]) -> Callable[[], httpx.Response]:
+    return lambda: client.post("/api/v1/events", json=event)
+
+
+def test_concurrent_events_are_recorded_together_and_each_gets_its_own_answer(
+    api: Api, ctx: Context, gate: Gate
+) -> None:
+    stream_id = builders.stream(ctx, ANY_FORM, team_ids=[api.team_id])
+    known = {i: builders.contact(ctx, f"known{i}@example.com") for i in range(4)}
+    events: list[dict[str, Any]] = []
+    for i in range(12):
+        event: dict[str, Any] = {
+            "event_id": f"e{i}",
+            "type": ("form_submitted", "page_visited")[i % 2],
+        }
+        if i < 4:
+            event["contact_id"] = known[i]
+        else:
+            event["email"] = f"new{i}@example.com"
+        events.append(event)
+
+    head, tail = together(
+        gate, post(api.marketing, events[0]), [post(api.marketing, e) for e in events[1:]]
+    )
+
+    for event, answer in zip(events, [head, *tail], strict=True):
+        assert answer.status_code == 201, answer.text
+        body = answer.json()
+        assert body["event_id"] == event["event_id"]
+        if "contact_id" in event:
+            assert body["contact_id"] == event["contact_id"]
+        else:
+            contact = api.marketing.get(f"/api/v1/contacts/{body['contact_id']}").json()
+            assert contact["email"] == event["email"]
+        if event["type"] == "form_submitted":
+            [match] = body["matches"]
+            assert match["stream_id"] == stream_id
+            lead = api.admin.get(f"/api/v1/leads/{match['lead_id']}")
+            assert lead.status_code == 200
+            assert lead.json()["contact"]["id"] == body["contact_id"]
+        else:
+            assert body["matches"] == []
+        timeline = api.marketing.get(f"/api/v1/contacts/{body['contact_id']}/events").json()
+        assert [e["event_id"] for e in timeline["items"]] == [event["event_id"]]
+    assert len({answer.json()["id"] for answer in [head, *tail]}) == len(events)
+
+
+def test_a_bad_event_among_good_ones_gets_its_error_and_the_others_are_stored(
+    api: Api, ctx: Context, gate: Gate
+) -> None:
+    good = [{"email": f"good{i}@example.com", "type": "page_visited"} for i in range(5)]
+    bad = {"contact_id": 999999, "type": "page_visited"}
+    calls = [post(api.marketing, e) for e in good[1:3]] + [post(api.marketing, bad)]
+    calls += [post(api.marketing, e) for e in good[3:]]
+
+    head, tail = together(gate, post(api.marketing, good[0]), calls)
+
+    refused = tail[2]
+    assert refused.status_code == 404
+    assert refused.json()["error"]["code"] == "not_found"
+    assert [d["path"] for d in refused.json()["error"]["details"]] == ["contact_id"]
+    for answer in [head, *tail[:2], *tail[3:]]:
+        assert answer.status_code == 201, answer.text
+        stored = api.marketing.get(f"/api/v1/contacts/{answer.json()['contact_id']}/events")
+        assert len(stored.json()["items"]) == 1
+
+
+def test_a_retry_answers_200_with_the_same_event_alone_and_in_one_batch(
+    api: Api, ctx: Context, gate: Gate
+) -> None:
+    builders.stream(ctx, ANY_FORM, team_ids=[api.team_id])
+    event = {"event_id": "form-1", "email": "ann@example.com", "type": "form_submitted"}
+    twice = {"event_id": "twice", "email": "bob@example.com", "type": "page_visited"}
+
+    head, tail = together(gate, post(api.marketing, event), [post(api.marketing, twice)] * 2)
+    again = api.marketing.post("/api/v1/events", json=event)
+
+    assert head.status_code == 201
+    assert len(head.json()["matches"]) == 1
+    assert again.status_code == 200
+    assert again.json() == head.json() | {"matches": []}
+    assert sorted(answer.status_code for answer in tail) == [200, 201]
+    assert tail[0].json()["id"] == tail[1].json()["id"]
+    timeline = api.marketing.get(f"/api/v1/contacts/{tail[0].json()['contact_id']}/events")
+    assert [e["event_id"] for e in timeline.json()["items"]] == ["twice"]
+
+
+def test_a_batch_that_fails_unexpectedly_fails_its_requests_only(
+    api: Api, ctx: Context, gate: Gate
+) -> None:
+    app = api.admin.app
+    client = TestClient(app, raise_server_exceptions=False)
+    client.headers["Authorization"] = api.marketing.headers["Authorization"]
+    gate.fail_batch = 1
+    events = [{"email": f"p{i}@example.com", "type": "page_visited"} for i in range(4)]
+
+    head, tail = together(gate, post(client, events[0]), [post(client, e) for e in events[1:]])
+    after = client.post("/api/v1/events", json={"email": "later@example.com", "type": "x_y"})
+
+    assert head.status_code == 201
+    assert [answer.status_code for answer in tail] == [500, 500, 500]
+    assert after.status_code == 201
+    for event in events[1:]:
+        found = api.marketing.get("/api/v1/contacts", params={"q": event["email"]}).json()
+        assert found == []
+
+
+@pytest.mark.parametrize(
+    ("content", "headers", "status", "path"),
+    [
+        (b'{"email": "a@example.com", "type": ', {}, 422, "body"),
+        (b'{"email": "a@example.com", "contact_id": 1, "type": "x"}', {}, 422, "body"),
+        (b'{"email": "a@example.com", "type": "x", "extra": 1}', {}, 422, "extra"),
+        (b"[]", {}, 422, "body"),
+        (
+            b'{"email": "a@example.com", "type": "x"}',
+            {"Authorization": "Bearer nonsense"},
+            401,
+            None,
+        ),
+    ],
+)
+def test_bad_single_events_get_the_routes_errors(
+    api: Api, content: bytes, headers: dict[str, str], status: int, path: str | None
+) -> None:
+    api.marketing.get("/api/v1/me")  # the token's user is remembered
+    sent = {"Content-Type": "application/json", **headers}
+    answer = api.marketing.post("/api/v1/events", content=content, headers=sent)
+    assert answer.status_code == status, answer.text
+    if path is not None:
+        assert answer.json()["error"]["code"] == "invalid_input"
+        assert path in [d["path"] for d in answer.json()["error"]["details"]]
+
+
+def test_a_role_that_may_not_ingest_is_refused_also_when_remembered(api: Api) -> None:
+    api.sales.get("/api/v1/me")
+    refused = api.sales.post("/api/v1/events", json={"email": "a@example.com", "type": "x"})
+    assert refused.status_code == 403
+
+
+def test_the_batcher_stops_with_the_app(api: Api) -> None:
+    app = api.admin.app
+    batcher: EventBatcher = app.state.events  # type: ignore[attr-defined]
+    with TestClient(app) as client:
+        client.headers["Authorization"] = api.marketing.headers["Authorization"]
+        answer = client.post("/api/v1/events", json={"email": "a@example.com", "type": "x"})
+        assert answer.status_code == 201
+        assert batcher.running
+    assert not batcher.running
+
+
+@pytest.mark.parametrize(("change", "status"), [({"active": False}, 401), ({"role": "sales"}, 403)])
+def test_a_user_disabled_or_demoted_is_refused_at_once(
+    api: Api, change: dict[str, Any], status: int
+) -> None:
+    me = api.marketing.get("/api/v1/me").json()
+    first = api.marketing.post("/api/v1/events", json={"email": "a@example.com", "type": "x"})
+    assert first.status_code == 201
+    assert api.admin.patch(f"/api/v1/users/{me['id']}", json=change).status_code == 200
+
+    refused = api.marketing.post("/api/v1/events", json={"email": "b@example.com", "type": "x"})
+
+    assert refused.status_code == status
+    assert api.admin.get("/api/v1/contacts", params={"q": "b@example.com"}).json() == []
