@@ -20,7 +20,11 @@ class Settings(BaseSettings):
     webhook_allow_private: bool = False
     token_ttl_seconds: int = Field(default=24 * 3600, ge=60)
     max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
-    fetch_history_chunk: int = Field(default=100_000, ge=1)
+    fetch_history_chunk: int = Field(default=100_000, ge=1)  # contacts in the first chunk
+    # About how long a fetch-history chunk's transaction takes: later chunks grow (or shrink,
+    # not under fetch_history_chunk) by how long the last one took, the last one taking up
+    # to half a chunk more along; 0 keeps every chunk at fetch_history_chunk.
+    fetch_history_chunk_seconds: float = Field(default=1.0, ge=0)
     worker_poll_seconds: float = Field(default=1.0, gt=0)
     feed_seconds: float = Field(default=300.0, gt=0)  # a live feed then ends; clients reconnect
     # POST /events: at most this many concurrent single events share a transaction

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import itertools
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
 from leadstreams.errors import Conflict
 from leadstreams.schemas.streams import StreamUpdate
 from leadstreams.services import history, jobs, streams, users
 from leadstreams.services.context import Context
+from leadstreams.store import jobs as jobs_store
 from tests.support import builders
 
 
@@ -50,6 +58,83 @@ def test_an_edit_during_fetch_history_leaves_the_job_with_the_rules_it_started_w
     )
     jobs.run_next(ctx, worker="w")
     assert history.get_job(ctx, job_id=job["id"])["matches_created"] == 20
+
+
+def _chunk_sizes(
+    ctx: Context,
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    seconds_per_chunk: float,
+    budget: float,
+    contacts: int = 40,
+) -> list[int]:
+    """Fetch history over `contacts` contacts, first chunk 4, each chunk taking
+    `seconds_per_chunk` by the job's timer: the contacts in each chunk. The job must end as
+    it would in one chunk."""
+    settings = {"fetch_history_chunk": 4, "fetch_history_chunk_seconds": budget}
+    ctx = replace(ctx, settings=ctx.settings.model_copy(update=settings))
+    _scored_contacts(ctx, contacts)  # consecutive ids: a chunk's id range is its contacts
+    stream_id = _no_live_matches(ctx)
+    started = history.start_fetch_history(ctx, stream_id=stream_id, user_id=None)
+    sizes: list[int] = []
+    match_chunk = history._match_chunk
+
+    def recording(*args: Any, low: int, high: int, **kwargs: Any) -> tuple[int | None, int]:
+        sizes.append(high - low)
+        return match_chunk(*args, low=low, high=high, **kwargs)
+
+    monkeypatch.setattr(history, "_match_chunk", recording)
+    with ctx.uow() as uow:
+        job = jobs_store.claim(
+            uow.connection, worker="w", now=ctx.clock.now(), stale_after=timedelta(seconds=60)
+        )
+        uow.commit()
+    assert job is not None
+    ticks = itertools.count(0.0, seconds_per_chunk)  # read as each chunk begins and ends
+    assert history.run_fetch_history(ctx, job, timer=lambda: next(ticks)) == "done"
+    done = history.get_job(ctx, job_id=started["id"])
+    assert (done["scanned"], done["total"], done["matches_created"]) == (contacts,) * 3
+    return sizes
+
+
+def test_fetch_history_chunks_grow_while_they_finish_well_within_their_time_budget(
+    ctx: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A quarter of the budget: the next chunk four times as large, then the rest.
+    assert _chunk_sizes(ctx, monkeypatch, seconds_per_chunk=0.25, budget=1.0) == [4, 16, 20]
+
+
+def test_fetch_history_chunks_grow_at_most_eightfold_and_take_a_small_rest_along(
+    ctx: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 4, then 32 (not 400), and the 4 left after those (at most half a chunk) go with them.
+    assert _chunk_sizes(ctx, monkeypatch, seconds_per_chunk=0.01, budget=1.0) == [4, 36]
+
+
+def test_the_last_fetch_history_chunk_takes_a_rest_of_half_a_chunk_along(
+    ctx: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sizes = _chunk_sizes(ctx, monkeypatch, seconds_per_chunk=0.25, budget=1.0, contacts=28)
+    assert sizes == [4, 24]  # 16, and the 8 left after them
+
+
+def test_a_rest_of_more_than_half_a_chunk_is_a_fetch_history_chunk_of_its_own(
+    ctx: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sizes = _chunk_sizes(ctx, monkeypatch, seconds_per_chunk=0.25, budget=1.0, contacts=29)
+    assert sizes == [4, 16, 9]
+
+
+def test_fetch_history_chunks_stay_at_the_configured_size_when_they_take_too_long(
+    ctx: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert _chunk_sizes(ctx, monkeypatch, seconds_per_chunk=2.0, budget=1.0) == [4] * 10
+
+
+def test_fetch_history_chunks_keep_the_configured_size_with_no_time_budget(
+    ctx: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert _chunk_sizes(ctx, monkeypatch, seconds_per_chunk=0.01, budget=0.0) == [4] * 10
 
 
 def test_a_team_that_is_some_stream_s_only_team_cannot_be_deleted(ctx: Context) -> None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import RowMapping
+from sqlalchemy import RowMapping, Select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import ColumnElement
@@ -20,7 +20,6 @@ from leadstreams.rules.compile_sql import to_sql
 from leadstreams.rules.fields import Vocabulary
 from leadstreams.services.context import Context
 from leadstreams.store import contacts as contacts_store
-from leadstreams.store import events as events_store
 from leadstreams.store import fields as fields_store
 from leadstreams.store import history as history_store
 from leadstreams.store import jobs as jobs_store
@@ -100,6 +99,23 @@ class _Plan:
     as_of: datetime  # windows are measured from the job's start
     event_types: frozenset[str]
     events_since: datetime | None  # the oldest event an explanation needs (as live matching)
+    reads_stage: bool  # whether the rule reads `lead_stage` (else explanations need no stage)
+    reads_properties: bool  # whether an event condition has a `where` on the events' properties
+    scans: dict[tuple[int, bool, bool, bool], Select[Any]] = field(default_factory=dict)
+
+    def scan(self, stream_id: int, *, count: bool, requalify: bool, last: bool) -> Select[Any]:
+        """The chunk's scan, built once per run and kind (the stream's requalification
+        period may be set or unset between two chunks)."""
+        key = (stream_id, count, requalify, last)
+        if key not in self.scans:
+            self.scans[key] = history_store.scan_statement(
+                stream_id=stream_id,
+                rule=self.condition,
+                count=count,
+                requalify=requalify,
+                last=last,
+            )
+        return self.scans[key]
 
 
 def _plan(connection: Connection, job: RowMapping, stream: RowMapping) -> _Plan:
@@ -108,11 +124,41 @@ def _plan(connection: Connection, job: RowMapping, stream: RowMapping) -> _Plan:
     rule = parse(job["params"].get("rules", stream["rules"]), vocabulary)
     condition = to_sql(rule, sql_columns(vocabulary), now=as_of)
     read = reads(rule)
-    return _Plan(rule, condition, vocabulary, as_of, read.event_types, read.events_since(as_of))
+    return _Plan(
+        rule,
+        condition,
+        vocabulary,
+        as_of,
+        read.event_types,
+        read.events_since(as_of),
+        "lead_stage" in read.fields,
+        any(condition.where for condition in read.events),
+    )
+
+
+# A chunk is sized for its transaction to take about `fetch_history_chunk_seconds`, from how
+# long the one before took; it grows at most this many times over from one chunk to the next.
+MAX_GROWTH = 8
+
+
+def next_chunk_size(size: int, seconds: float, *, least: int, budget: float) -> int:
+    """The next chunk's size, from how long a chunk of `size` contacts took: grown while
+    chunks finish well under the budget (at most MAX_GROWTH times over), shrunk when one took
+    longer, never under `least` (the configured chunk). A budget of 0 keeps every chunk at
+    `least`. The time of a chunk includes its fixed work, so a small chunk's rate is
+    underestimated, never over."""
+    if budget <= 0:
+        return least
+    grown = size * MAX_GROWTH if seconds * MAX_GROWTH <= budget else int(size * budget / seconds)
+    return max(least, grown)
 
 
 def run_fetch_history(
-    ctx: Context, job: RowMapping, should_stop: Callable[[], bool] = _never
+    ctx: Context,
+    job: RowMapping,
+    should_stop: Callable[[], bool] = _never,
+    *,
+    timer: Callable[[], float] = time.perf_counter,
 ) -> str:
     """Work a claimed job chunk by chunk, one transaction each; returns its final status.
 
@@ -120,16 +166,24 @@ def run_fetch_history(
     where the last committed chunk ended, and makes nothing twice (the unique keys see to it).
     A worker that is asked to stop puts the job back in the queue after the chunk in hand.
     The rule is parsed and compiled once per run (the job pins it), not once per chunk.
+    The first chunk has `fetch_history_chunk` contacts; the next ones are sized by how long
+    the last one took (`next_chunk_size`), so that a large table needs few chunks (few
+    statements, and on PostgreSQL sequential scans rather than primary-key ranges) while
+    each transaction stays within `fetch_history_chunk_seconds`.
     """
     started = time.monotonic()
     cursor = job["cursor"]
     status = "running"
     plan: _Plan | None = None
+    least, budget = ctx.settings.fetch_history_chunk, ctx.settings.fetch_history_chunk_seconds
+    size = least
     while status == "running":
         if should_stop():
             status = _requeue(ctx, job)
             break
-        status, cursor, plan = _chunk(ctx, job, cursor, plan)
+        began = timer()
+        status, cursor, plan = _chunk(ctx, job, cursor, plan, size)
+        size = next_chunk_size(size, timer() - began, least=least, budget=budget)
     ctx.metrics.job_seconds.labels(FETCH_HISTORY).observe(time.monotonic() - started)
     log.info("fetch history job %s for stream %s: %s", job["id"], job["stream_id"], status)
     return status
@@ -145,8 +199,10 @@ def _requeue(ctx: Context, job: RowMapping) -> str:
 
 
 def _chunk(
-    ctx: Context, job: RowMapping, cursor: int, plan: _Plan | None
+    ctx: Context, job: RowMapping, cursor: int, plan: _Plan | None, size: int
 ) -> tuple[str, int, _Plan | None]:
+    """One chunk of about `size` contacts after `cursor`, in one transaction; the last one
+    also ends the job. Returns the job's status, the new cursor and the run's plan."""
     with ctx.uow() as uow:
         connection = uow.connection
         current = jobs_store.get(connection, job["id"])
@@ -161,32 +217,71 @@ def _chunk(
             uow.commit()
             return "cancelled", cursor, plan
         last_id = jobs_store.max_contact_id(connection)
-        if cursor >= last_id:
-            _finish(uow, current, stream, now)  # current: its matches_created is up to date
+        if cursor >= last_id:  # no contacts, or none left since the job was stopped
+            _finish(uow, current, stream, now, scanned=current["scanned"], made=0)
             uow.commit()
             return "done", cursor, plan
         if plan is None:
             plan = _plan(connection, job, stream)
-        high = min(cursor + ctx.settings.fetch_history_chunk, last_id)
+        high = min(cursor + size, last_id)
+        # Half a chunk or less would be left: take it too (one statement less, and on
+        # PostgreSQL the sequential scan it chooses for a large share of the table, where a
+        # primary-key range of a smaller one costs about 1.6 times as much per contact).
+        if last_id - high <= size // 2:
+            high = last_id
+        last = high == last_id
         # Counted chunk by chunk (counting from the first contact each time grew
-        # quadratically), in the statement that evaluates the rule on the chunk.
-        scanned, made = _match_chunk(uow, job, stream, plan, low=cursor, high=high)
-        values = {
-            "cursor": high,
-            "scanned": current["scanned"] + scanned,
-            "matches_created": current["matches_created"] + made,
-            "heartbeat_at": now,
-        }
-        jobs_store.progress(connection, job_id=job["id"], values=values)
+        # quadratically), in the statement that evaluates the rule on the chunk; but the
+        # last chunk on SQLite leaves its contacts to a count of the whole table, which
+        # SQLite reads off the table's b-tree, while counting them row by row in the scan
+        # cost a fifth of it.
+        count = not (last and history_store.counts_tables_at_once(connection))
+        scanned, made = _match_chunk(
+            uow, job, stream, plan, low=cursor, high=high, count=count, last=last
+        )
+        if last:
+            if scanned is None:
+                total = jobs_store.count_contacts(connection)
+            else:
+                total = current["scanned"] + scanned
+            _finish(uow, current, stream, now, scanned=total, made=made, cursor=high)
+        else:
+            assert scanned is not None
+            values = {
+                "cursor": high,
+                "scanned": current["scanned"] + scanned,
+                "matches_created": current["matches_created"] + made,
+                "heartbeat_at": now,
+            }
+            jobs_store.progress(connection, job_id=job["id"], values=values)
         uow.commit()
     ctx.metrics.matches_created.labels("history").inc(made)
-    return "running", high, plan
+    return ("done" if last else "running"), high, plan
 
 
-def _finish(uow: UnitOfWork, job: RowMapping, stream: RowMapping, now: datetime) -> None:
+def _finish(
+    uow: UnitOfWork,
+    job: RowMapping,
+    stream: RowMapping,
+    now: datetime,
+    *,
+    scanned: int,
+    made: int,
+    cursor: int | None = None,
+) -> None:
+    """The job is done, every contact scanned: `scanned`, the total, and `made` more
+    matches (those of its last chunk, which ends it in the same transaction)."""
     connection = uow.connection
-    total = jobs_store.count_contacts(connection)
-    values = {"status": "done", "finished_at": now, "scanned": total, "total": total}
+    matches_created = job["matches_created"] + made
+    values = {
+        "status": "done",
+        "finished_at": now,
+        "scanned": scanned,
+        "total": scanned,
+        "matches_created": matches_created,
+    }
+    if cursor is not None:
+        values |= {"cursor": cursor, "heartbeat_at": now}
     jobs_store.progress(connection, job_id=job["id"], values=values)
     streams_store.update_values(
         connection, stream_id=stream["id"], values={"history_fetched_at": now}
@@ -196,16 +291,25 @@ def _finish(uow: UnitOfWork, job: RowMapping, stream: RowMapping, now: datetime)
         stream_id=stream["id"],
         user_id=job["params"].get("user_id"),
         action="fetch_history_done",
-        changes={"job_id": job["id"], "matches_created": job["matches_created"]},
+        changes={"job_id": job["id"], "matches_created": matches_created},
         at=now,
     )
 
 
 def _match_chunk(
-    uow: UnitOfWork, job: RowMapping, stream: RowMapping, plan: _Plan, *, low: int, high: int
-) -> tuple[int, int]:
-    """Matches for contacts in (low, high], with rules 3 and 4 done in SQL: (contacts in the
-    chunk, matches made).
+    uow: UnitOfWork,
+    job: RowMapping,
+    stream: RowMapping,
+    plan: _Plan,
+    *,
+    low: int,
+    high: int,
+    count: bool = True,
+    last: bool = False,
+) -> tuple[int | None, int]:
+    """Matches for contacts in (low, high] (after `low` for the `last` chunk), with rules 3
+    and 4 done in SQL: (contacts in the chunk, or None when not asked to `count` them;
+    matches made).
 
     The rule is evaluated once: the eligible ids (few: at most the chunk's matches) come to
     Python, and the leads and matches are made for exactly those ids."""
@@ -215,8 +319,7 @@ def _match_chunk(
     requalify_before = now - timedelta(days=requalify) if requalify else None
     scanned, eligible = history_store.scan_chunk(
         connection,
-        stream_id=stream["id"],
-        rule=plan.condition,
+        plan.scan(stream["id"], count=count, requalify=requalify_before is not None, last=last),
         low=low,
         high=high,
         requalify_before=requalify_before,
@@ -231,58 +334,52 @@ def _match_chunk(
             requalify_before=requalify_before,
             now=now,
         )
-    created = history_store.create_leads(connection, contact_ids=eligible, now=now)
-    new_leads = {lead_id for lead_id, _ in created}
     trigger = {"kind": "history", "job_id": job["id"]}
-    made = history_store.add_matches(
-        connection, stream_id=stream["id"], contact_ids=eligible, trigger=trigger, now=now
-    )
-    _explain(uow, plan, made, new_leads)
-    history_store.add_outbox_rows(
-        connection,
-        rows=[
-            {
-                "topic": "lead.created" if lead_id in new_leads else "lead.matched",
-                "lead_id": lead_id,
-                "payload": {
-                    "lead_id": lead_id,
-                    "stream_id": stream["id"],
-                    "contact_id": contact_id,
-                    "origin": "history",
-                },
-                "created_at": now,
-            }
-            for _, contact_id, lead_id in made
-        ],
-    )
-    return scanned, len(made)
-
-
-EXPLAIN_BATCH = 1_000  # matches explained per round of queries: bounds the events in memory
-
-
-def _explain(uow: UnitOfWork, plan: _Plan, made: list[Any], new_leads: set[int]) -> None:
-    """Explanations for the matches made: work grows with matches, not with contacts, in
-    three queries per batch of matches. The contacts are seen as the rule saw them: before
-    this chunk made their new leads."""
-    connection = uow.connection
-    explanations = {}
-    for start in range(0, len(made), EXPLAIN_BATCH):
-        batch = made[start : start + EXPLAIN_BATCH]
-        ids = {contact_id for _, contact_id, _ in batch}
-        rows = contacts_store.get_many(connection, ids)
-        stages = contacts_store.lead_stages(connection, ids, before_leads=new_leads)
-        events = events_store.for_rules_of(
-            connection, contact_ids=ids, types=plan.event_types, since=plan.events_since
+    made = 0
+    for start in range(0, len(eligible), MATCH_BATCH):
+        batch = eligible[start : start + MATCH_BATCH]
+        # Explained before their leads are made: as the rule saw them.
+        explanations = _explain(connection, plan, batch)
+        created = history_store.create_leads(connection, contact_ids=batch, now=now)
+        matched = history_store.add_matches(
+            connection, stream_id=stream["id"], explanations=explanations, trigger=trigger, now=now
         )
-        for match_id, contact_id, _ in batch:
-            fields = contacts_store.rule_fields(
-                rows[contact_id], stages[contact_id], plan.vocabulary.custom_datetime_fields
-            )
-            explanations[match_id] = explain(
-                plan.rule, fields, events[contact_id], plan.as_of, plan.vocabulary
-            )
-    history_store.set_explanations(connection, explanations=explanations)
+        history_store.announce(
+            connection,
+            match_ids=[match_id for match_id, _, _ in matched],
+            new_leads=[lead_id for lead_id, _ in created],
+            now=now,
+        )
+        made += len(matched)
+    return scanned, made
+
+
+MATCH_BATCH = 1_000  # contacts explained and matched at a time: bounds the events in memory
+
+
+def _explain(connection: Connection, plan: _Plan, contact_ids: list[int]) -> dict[int, Any]:
+    """The explanations of these contacts' matches, by contact id, in two queries (three when
+    the rule reads the lead stage). A contact gone meanwhile has none (and gets no match)."""
+    rows = history_store.contacts_of(connection, contact_ids)
+    stages = contacts_store.lead_stages(connection, contact_ids) if plan.reads_stage else {}
+    events = history_store.events_to_explain(
+        connection,
+        contact_ids=contact_ids,
+        types=plan.event_types,
+        since=plan.events_since,
+        properties=plan.reads_properties,
+    )
+    datetime_fields = plan.vocabulary.custom_datetime_fields
+    return {
+        contact_id: explain(
+            plan.rule,
+            contacts_store.rule_fields(row, stages.get(contact_id), datetime_fields),
+            events[contact_id],
+            plan.as_of,
+            plan.vocabulary,
+        )
+        for contact_id, row in rows.items()
+    }
 
 
 def clear_stream(ctx: Context, *, stream_id: int, user_id: int | None) -> int:
