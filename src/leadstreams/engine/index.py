@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from leadstreams.rules import (
     EventRecord,
+    Explainer,
     Predicate,
     Reads,
     Rule,
@@ -61,6 +62,7 @@ class StreamIndex:
         self.vocabulary = vocabulary
         self._by_event_type: dict[str, list[tuple[LiveStream, _Tests]]] = defaultdict(list)
         self._by_field: dict[str, list[LiveStream]] = defaultdict(list)
+        self._explainers: dict[int, Explainer] = {}
         for stream in self.streams.values():
             for event_type, tests in stream.accepts.items():
                 self._by_event_type[event_type].append((stream, tests))
@@ -74,6 +76,12 @@ class StreamIndex:
             for stream, tests in self._by_event_type.get(event.type, ())
             if tests is None or any(test(event) for test in tests)
         ]
+
+    def explainer(self, stream: LiveStream) -> Explainer:
+        """The stream's explainer, made at its first match in this index's life."""
+        if stream.id not in self._explainers:
+            self._explainers[stream.id] = Explainer(stream.rule, self.vocabulary)
+        return self._explainers[stream.id]
 
     def for_fields(self, changed: Iterable[str]) -> list[LiveStream]:
         found: dict[int, LiveStream] = {}

@@ -24,7 +24,7 @@ from leadstreams.rules.evaluate import (
     compile_event_filter,
     compile_predicate,
 )
-from leadstreams.rules.explain import Explanation, explain
+from leadstreams.rules.explain import Explainer, Explanation, explain
 from leadstreams.rules.fields import FieldDef, Vocabulary
 from leadstreams.rules.parse import parse, validate
 from leadstreams.rules.reads import Reads, reads
@@ -34,6 +34,7 @@ __all__ = [
     "AnyOf",
     "EventCondition",
     "EventRecord",
+    "Explainer",
     "Explanation",
     "FieldCondition",
     "FieldDef",

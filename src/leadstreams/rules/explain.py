@@ -33,18 +33,39 @@ def explain(
     now: datetime,
     vocabulary: Vocabulary | None = None,
 ) -> Explanation:
-    vocabulary = vocabulary or Vocabulary.default()
-    return _Explainer(fields, events, now, vocabulary).node(rule)
+    return Explainer(rule, vocabulary)(fields, events, now)
 
 
-class _Explainer:
+class Explainer:
+    """`explain` for one rule, with the plain English of its conditions written once: for
+    explaining many contacts by the same rule."""
+
+    def __init__(self, rule: Rule, vocabulary: Vocabulary | None = None) -> None:
+        self.rule = rule
+        vocabulary = vocabulary or Vocabulary.default()
+        self._texts: dict[int, str] = {}  # by id() of the rule's nodes, which self.rule holds
+        pending = [rule]
+        while pending:
+            node = pending.pop()
+            self._texts[id(node)] = describe(node, vocabulary)
+            match node:
+                case AllOf(rules) | AnyOf(rules):
+                    pending.extend(rules)
+                case Not(inner):
+                    pending.append(inner)
+
+    def __call__(self, fields: Fields, events: Sequence[EventRecord], now: datetime) -> Explanation:
+        return _Explaining(fields, events, now, self._texts).node(self.rule)
+
+
+class _Explaining:
     def __init__(
-        self, fields: Fields, events: Sequence[EventRecord], now: datetime, vocabulary: Vocabulary
+        self, fields: Fields, events: Sequence[EventRecord], now: datetime, texts: dict[int, str]
     ) -> None:
-        self.fields, self.events, self.now, self.vocabulary = fields, events, now, vocabulary
+        self.fields, self.events, self.now, self.texts = fields, events, now, texts
 
     def node(self, rule: Rule) -> Explanation:
-        text = describe(rule, self.vocabulary)
+        text = self.texts[id(rule)]
         match rule:
             case AllOf(rules) | AnyOf(rules):
                 key = "all" if isinstance(rule, AllOf) else "any"

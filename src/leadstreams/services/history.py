@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import ColumnElement
 
 from leadstreams.errors import Conflict, NotFound
-from leadstreams.rules import Rule, explain, parse, reads
+from leadstreams.rules import Explainer, Rule, parse, reads
 from leadstreams.rules.compile_sql import to_sql
 from leadstreams.rules.fields import Vocabulary
 from leadstreams.services.context import Context
@@ -101,6 +101,7 @@ class _Plan:
     events_since: datetime | None  # the oldest event an explanation needs (as live matching)
     reads_stage: bool  # whether the rule reads `lead_stage` (else explanations need no stage)
     reads_properties: bool  # whether an event condition has a `where` on the events' properties
+    explainer: Explainer
     scans: dict[tuple[int, bool, bool, bool], Select[Any]] = field(default_factory=dict)
 
     def scan(self, stream_id: int, *, count: bool, requalify: bool, last: bool) -> Select[Any]:
@@ -133,6 +134,7 @@ def _plan(connection: Connection, job: RowMapping, stream: RowMapping) -> _Plan:
         read.events_since(as_of),
         "lead_stage" in read.fields,
         any(condition.where for condition in read.events),
+        Explainer(rule, vocabulary),
     )
 
 
@@ -371,12 +373,10 @@ def _explain(connection: Connection, plan: _Plan, contact_ids: list[int]) -> dic
     )
     datetime_fields = plan.vocabulary.custom_datetime_fields
     return {
-        contact_id: explain(
-            plan.rule,
+        contact_id: plan.explainer(
             contacts_store.rule_fields(row, stages.get(contact_id), datetime_fields),
             events[contact_id],
             plan.as_of,
-            plan.vocabulary,
         )
         for contact_id, row in rows.items()
     }

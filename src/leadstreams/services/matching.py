@@ -15,7 +15,7 @@ from typing import Any
 
 from leadstreams.domain.matching import CurrentMatch, may_requalify
 from leadstreams.engine.index import LiveStream, StreamIndex
-from leadstreams.rules import EventRecord, explain
+from leadstreams.rules import EventRecord
 from leadstreams.store import contacts as contacts_store
 from leadstreams.store import events as events_store
 from leadstreams.store import leads as leads_store
@@ -126,7 +126,7 @@ def plan_matches(
             continue
         if not stream.predicate(contact.fields, contact.events, now):
             continue
-        explanation = explain(stream.rule, contact.fields, contact.events, now, index.vocabulary)
+        explanation = index.explainer(stream)(contact.fields, contact.events, now)
         supersedes = current[0] if current is not None else None
         planned.append(PlannedMatch(stream.id, contact.id, trigger, explanation, supersedes))
         contact.current[stream.id] = (None, CurrentMatch(now, lead_closed=False))
