@@ -3,58 +3,26 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
 from concurrent.futures import Future
 
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from leadstreams.errors import LeadstreamsError, NotFound
+from leadstreams.errors import NotFound
 from leadstreams.schemas.events import EventCreate
-from leadstreams.services import ingest
 from leadstreams.services.batcher import EventBatcher
 from leadstreams.services.context import Context
 from leadstreams.services.ingest import Recorded
-
-PATIENCE = 60  # seconds: only a broken implementation waits this long
-
-
-class Recorder:
-    """`ingest.record_many`, with the first batch held until released, the sizes of the
-    batches written down, and failures on demand (one per listed batch)."""
-
-    def __init__(self, failures: dict[int, BaseException] | None = None) -> None:
-        self.sizes: list[int] = []
-        self.entered = threading.Event()
-        self.release = threading.Event()
-        self.failures = failures or {}
-
-    def __call__(
-        self, ctx: Context, items: Sequence[EventCreate]
-    ) -> list[Recorded | LeadstreamsError]:
-        number = len(self.sizes)
-        self.sizes.append(len(items))
-        if number == 0:
-            self.entered.set()
-            assert self.release.wait(PATIENCE)
-        if number in self.failures:
-            raise self.failures[number]
-        return ingest.record_many(ctx, items)
+from tests.support.batching import PATIENCE, HeldRecorder, wait_until_waiting
 
 
 def visit(email: str) -> EventCreate:
     return EventCreate(email=email, type="page_visited")
 
 
-def wait_until_waiting(batcher: EventBatcher, count: int) -> None:
-    for _ in range(PATIENCE * 100):
-        if batcher.waiting >= count:
-            return
-        threading.Event().wait(0.01)
-    raise AssertionError(f"{batcher.waiting} waiting, not {count}")
-
-
-def held(batcher: EventBatcher, recorder: Recorder, emails: list[str]) -> list[Future[Recorded]]:
+def held(
+    batcher: EventBatcher, recorder: HeldRecorder, emails: list[str]
+) -> list[Future[Recorded]]:
     """The first event alone in the first batch (held), the others waiting behind it."""
     first = batcher.submit(visit(emails[0]))
     assert recorder.entered.wait(PATIENCE)
@@ -64,7 +32,7 @@ def held(batcher: EventBatcher, recorder: Recorder, emails: list[str]) -> list[F
 
 
 def test_closing_records_what_is_waiting_then_stops(ctx: Context) -> None:
-    recorder = Recorder()
+    recorder = HeldRecorder()
     batcher = EventBatcher(ctx, record=recorder)
     futures = held(batcher, recorder, [f"p{i}@example.com" for i in range(4)])
 
@@ -84,7 +52,7 @@ def test_closing_records_what_is_waiting_then_stops(ctx: Context) -> None:
 
 
 def test_each_event_gets_its_own_outcome(ctx: Context) -> None:
-    recorder = Recorder()
+    recorder = HeldRecorder()
     batcher = EventBatcher(ctx, record=recorder)
     first = batcher.submit(visit("first@example.com"))
     assert recorder.entered.wait(PATIENCE)
@@ -102,7 +70,7 @@ def test_each_event_gets_its_own_outcome(ctx: Context) -> None:
 
 
 def test_a_batch_that_fails_fails_its_events_only_and_the_batcher_goes_on(ctx: Context) -> None:
-    recorder = Recorder({1: RuntimeError("the disk is full")})
+    recorder = HeldRecorder({1: RuntimeError("the disk is full")})
     batcher = EventBatcher(ctx, record=recorder)
     futures = held(batcher, recorder, ["a@example.com", "b@example.com", "c@example.com"])
     recorder.release.set()
@@ -129,7 +97,7 @@ def test_a_deadlocked_batch_is_recorded_again(
     """A deadlock rolled the whole transaction back: the batch is recorded once more. Any
     other database error fails the batch."""
     deadlock = OperationalError("INSERT ...", {}, _DatabaseError(sqlstate))
-    recorder = Recorder({0: deadlock})
+    recorder = HeldRecorder({0: deadlock})
     recorder.release.set()
     batcher = EventBatcher(ctx, record=recorder)
 
@@ -146,7 +114,7 @@ def test_a_deadlocked_batch_is_recorded_again(
 def test_an_event_whose_request_went_away_before_its_batch_is_not_recorded(
     ctx: Context,
 ) -> None:
-    recorder = Recorder()
+    recorder = HeldRecorder()
     batcher = EventBatcher(ctx, record=recorder)
     first, gone, kept = held(batcher, recorder, ["a@example.com", "b@example.com", "c@example.com"])
     assert gone.cancel()
@@ -169,7 +137,7 @@ def test_the_thread_ends_when_idle_and_starts_again_with_the_next_event(ctx: Con
 
 
 def test_batches_are_at_most_max_items(ctx: Context) -> None:
-    recorder = Recorder()
+    recorder = HeldRecorder()
     batcher = EventBatcher(ctx, record=recorder, max_items=2)
     futures = held(batcher, recorder, [f"p{i}@example.com" for i in range(6)])
     recorder.release.set()

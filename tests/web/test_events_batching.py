@@ -7,8 +7,7 @@ are recorded together, whatever the speed of the machine.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -16,68 +15,36 @@ import httpx2 as httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from leadstreams.errors import LeadstreamsError
-from leadstreams.schemas.events import EventCreate
 from leadstreams.services import ingest
 from leadstreams.services.batcher import EventBatcher
 from leadstreams.services.context import Context
-from leadstreams.services.ingest import Recorded
 from tests.support import builders
 from tests.support.api import Api
+from tests.support.batching import PATIENCE, HeldRecorder
 
 ANY_FORM = {"all": [{"event": "form_submitted"}]}
-PATIENCE = 60  # seconds: only a broken implementation waits this long
-
-
-class Gate:
-    """Stands in for `ingest.record_many`: holds the first batch until released, records the
-    size of every batch, and can make a batch fail."""
-
-    def __init__(self, batcher: EventBatcher) -> None:
-        self.batcher = batcher
-        self.sizes: list[int] = []
-        self.entered = threading.Event()
-        self.release = threading.Event()
-        self.fail_batch: int | None = None  # this batch (0-based) raises
-        self._record = ingest.record_many
-
-    def __call__(
-        self, ctx: Context, items: Sequence[EventCreate]
-    ) -> list[Recorded | LeadstreamsError]:
-        number = len(self.sizes)
-        self.sizes.append(len(items))
-        if number == 0:
-            self.entered.set()
-            assert self.release.wait(PATIENCE)
-        if number == self.fail_batch:
-            raise RuntimeError("the database went away")
-        return self._record(ctx, items)
-
-    def wait_for_waiting(self, count: int) -> None:
-        for _ in range(PATIENCE * 100):
-            if self.batcher.waiting >= count:
-                return
-            threading.Event().wait(0.01)
-        raise AssertionError(f"{self.batcher.waiting} requests waiting, not {count}")
 
 
 @pytest.fixture
-def gate(api: Api, monkeypatch: pytest.MonkeyPatch) -> Iterator[Gate]:
-    gate = Gate(api.admin.app.state.events)  # type: ignore[attr-defined]
+def gate(api: Api, monkeypatch: pytest.MonkeyPatch) -> Iterator[HeldRecorder]:
+    gate = HeldRecorder()
+    gate.batcher = api.admin.app.state.events  # type: ignore[attr-defined]
     monkeypatch.setattr(ingest, "record_many", gate)
     yield gate
     gate.release.set()
 
 
 def together(
-    gate: Gate, first: Callable[[], httpx.Response], rest: list[Callable[[], httpx.Response]]
+    gate: HeldRecorder,
+    first: Callable[[], httpx.Response],
+    rest: list[Callable[[], httpx.Response]],
 ) -> tuple[httpx.Response, list[httpx.Response]]:
     """`first` alone in the first batch, the others all in the second."""
     with ThreadPoolExecutor(len(rest) + 1) as pool:
         head = pool.submit(first)
         assert gate.entered.wait(PATIENCE)
         tail = [pool.submit(call) for call in rest]
-        gate.wait_for_waiting(len(rest))
+        gate.wait_until_waiting(len(rest))
         gate.release.set()
         answers = head.result(PATIENCE), [t.result(PATIENCE) for t in tail]
     assert gate.sizes[:2] == [1, len(rest)]
@@ -89,7 +56,7 @@ def post(client: TestClient, event: dict[str, Any]) -> Callable[[], httpx.Respon
 
 
 def test_concurrent_events_are_recorded_together_and_each_gets_its_own_answer(
-    api: Api, ctx: Context, gate: Gate
+    api: Api, ctx: Context, gate: HeldRecorder
 ) -> None:
     stream_id = builders.stream(ctx, ANY_FORM, team_ids=[api.team_id])
     known = {i: builders.contact(ctx, f"known{i}@example.com") for i in range(4)}
@@ -132,7 +99,7 @@ def test_concurrent_events_are_recorded_together_and_each_gets_its_own_answer(
 
 
 def test_a_bad_event_among_good_ones_gets_its_error_and_the_others_are_stored(
-    api: Api, ctx: Context, gate: Gate
+    api: Api, ctx: Context, gate: HeldRecorder
 ) -> None:
     good = [{"email": f"good{i}@example.com", "type": "page_visited"} for i in range(5)]
     bad = {"contact_id": 999999, "type": "page_visited"}
@@ -152,7 +119,7 @@ def test_a_bad_event_among_good_ones_gets_its_error_and_the_others_are_stored(
 
 
 def test_a_retry_answers_200_with_the_same_event_alone_and_in_one_batch(
-    api: Api, ctx: Context, gate: Gate
+    api: Api, ctx: Context, gate: HeldRecorder
 ) -> None:
     builders.stream(ctx, ANY_FORM, team_ids=[api.team_id])
     event = {"event_id": "form-1", "email": "ann@example.com", "type": "form_submitted"}
@@ -172,12 +139,12 @@ def test_a_retry_answers_200_with_the_same_event_alone_and_in_one_batch(
 
 
 def test_a_batch_that_fails_unexpectedly_fails_its_requests_only(
-    api: Api, ctx: Context, gate: Gate
+    api: Api, ctx: Context, gate: HeldRecorder
 ) -> None:
     app = api.admin.app
     client = TestClient(app, raise_server_exceptions=False)
     client.headers["Authorization"] = api.marketing.headers["Authorization"]
-    gate.fail_batch = 1
+    gate.failures[1] = RuntimeError("the database went away")
     events = [{"email": f"p{i}@example.com", "type": "page_visited"} for i in range(4)]
 
     head, tail = together(gate, post(client, events[0]), [post(client, e) for e in events[1:]])
