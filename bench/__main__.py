@@ -61,7 +61,8 @@ POSTGRES_WORKERS = (1, 2, 4)  # server processes; 2 cores here, and PostgreSQL n
 
 def run_http_postgres(plan: Plan) -> Outcome:
     if plan.quick:
-        return http.http_postgres_benchmarks(plan.size(), workers=[1, 2], seconds=2, rates=[300])
+        quick = [100, 200]
+        return http.http_postgres_benchmarks(plan.size(), workers=[1, 2], seconds=2, rates=quick)
     rates = [50, 100, 150, 200, 250, 300, 400, 500, 600, 800]
     return http.http_postgres_benchmarks(
         plan.size(), workers=list(POSTGRES_WORKERS), seconds=10, rates=rates
