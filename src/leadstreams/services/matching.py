@@ -68,7 +68,7 @@ def load_contacts(
         connection,
         contact_ids=list(rows),
         types={t for stream in candidates for t in stream.reads.event_types},
-        since=oldest_needed(candidates, now),
+        since=_oldest_needed(candidates, now),
     )
     open_leads = leads_store.open_leads_of(connection, list(rows))
     states = {
@@ -185,7 +185,7 @@ def write_matches(
     return results
 
 
-def oldest_needed(candidates: Sequence[LiveStream], now: datetime) -> datetime | None:
+def _oldest_needed(candidates: Sequence[LiveStream], now: datetime) -> datetime | None:
     limits = [stream.reads.events_since(now) for stream in candidates if stream.reads.events]
     if not limits or any(limit is None for limit in limits):
         return None

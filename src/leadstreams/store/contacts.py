@@ -101,25 +101,9 @@ def search(connection: Connection, *, q: str | None, limit: int, after_id: int) 
     return list(connection.execute(query).mappings())
 
 
-def lead_stage(connection: Connection, contact_id: int, *, before_lead: int | None = None) -> str:
-    """The stage of the contact's most recent lead that is not cleared; 'none' without one.
-    `before_lead`: as it was before that (just made) lead existed."""
-    query = (
-        select(leads.c.stage)
-        .where(leads.c.contact_id == contact_id, leads.c.cleared_at.is_(None))
-        .order_by(leads.c.created_at.desc(), leads.c.id.desc())
-        .limit(1)
-    )
-    if before_lead is not None:
-        query = query.where(leads.c.id != before_lead)
-    return connection.scalar(query) or "none"
-
-
-def lead_stages(
-    connection: Connection, contact_ids: Collection[int], *, before_leads: Collection[int] = ()
-) -> dict[int, str]:
-    """`lead_stage` of many contacts in one query, by contact id (every id present).
-    `before_leads`: as it was before those (just made) leads existed."""
+def lead_stages(connection: Connection, contact_ids: Collection[int]) -> dict[int, str]:
+    """The stage of each contact's most recent lead that is not cleared ('none' without one),
+    in one query, by contact id (every id present)."""
     stages = dict.fromkeys(contact_ids, "none")
     if not stages:
         return stages
@@ -128,9 +112,7 @@ def lead_stages(
     )
     latest: dict[int, tuple[datetime, int]] = {}
     for contact_id, lead_id, created_at, stage in connection.execute(query):
-        if lead_id in before_leads:
-            continue
-        key = (created_at, lead_id)  # as lead_stage orders: created_at, then id, descending
+        key = (created_at, lead_id)  # the most recent: by created_at, then id
         if contact_id not in latest or key > latest[contact_id]:
             latest[contact_id] = key
             stages[contact_id] = stage

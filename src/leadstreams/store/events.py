@@ -46,20 +46,6 @@ def stored(connection: Connection, event_ids: Collection[str]) -> dict[str, tupl
     return {event_id: (id_, contact_id) for event_id, id_, contact_id in connection.execute(query)}
 
 
-def for_rules(
-    connection: Connection, *, contact_id: int, types: Collection[str], since: datetime | None
-) -> list[EventRecord]:
-    """The contact's events of these types (since `since`, when every condition has a window)."""
-    if not types:
-        return []
-    query = select(events.c.type, events.c.occurred_at, events.c.properties).where(
-        events.c.contact_id == contact_id, events.c.type.in_(sorted(types))
-    )
-    if since is not None:
-        query = query.where(events.c.occurred_at >= since)
-    return [EventRecord(t, at, props) for t, at, props in connection.execute(query)]
-
-
 def for_rules_of(
     connection: Connection,
     *,
@@ -67,7 +53,8 @@ def for_rules_of(
     types: Collection[str],
     since: datetime | None,
 ) -> dict[int, list[EventRecord]]:
-    """`for_rules` for many contacts in one query, by contact id."""
+    """The events of these types (since `since`, when every condition has a window) of these
+    contacts, in one query, by contact id."""
     found: dict[int, list[EventRecord]] = {contact_id: [] for contact_id in contact_ids}
     if not types or not found:
         return found

@@ -45,7 +45,7 @@ def _custom_field(name: str, type_: FieldType) -> ColumnElement[Any]:
 
 
 def _lead_stage() -> ColumnElement[Any]:
-    """As `store.contacts.lead_stage`: the most recent lead not cleared; 'none' without one."""
+    """As `store.contacts.lead_stages`: the most recent lead not cleared; 'none' without one."""
     lead = leads.alias("stage_lead")  # fetch history's queries join `leads` themselves
     latest = (
         select(lead.c.stage)
