@@ -4,7 +4,7 @@ import re
 from pathlib import Path
 from uuid import uuid4
 
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import APIResponse, Locator, Page, Route, expect
 
 from leadstreams.domain.roles import Role
 from leadstreams.services import leads
@@ -98,6 +98,39 @@ def test_a_lead_arrives_live_and_is_moved_by_drag_and_by_keyboard(
     # The cog of the "Lead streams" box opens the stream page.
     settings = page.get_by_role("link", name="Stream settings")
     expect(settings).to_have_attribute("href", "/streams")
+
+
+def test_a_move_answered_after_the_live_feed_leaves_one_card(page: Page, live: Live) -> None:
+    """The feed's refresh of a moved lead may land before the move's own answer."""
+    tag = uuid4().hex[:8]
+    stream_id = _nordic_stream(live, tag)
+    _contact(live, tag, "Frida", "Ek", "Nordic Bakery", 80)
+    log_in(page, live, "sales@example.com")
+    page.goto(f"{live.url}/leads?stream={stream_id}")
+    expect(_card(page, "Frida Ek")).to_be_visible()
+
+    held: list[tuple[Route, APIResponse]] = []
+
+    def hold_the_answer(route: Route) -> None:
+        held.append((route, route.fetch()))  # the server moves the lead; the page waits
+
+    page.route("**/leads/*/stage", hold_the_answer)
+    frida = _card(page, "Frida Ek")
+    frida.get_by_label("Move to").select_option("sql")
+    frida.get_by_role("button", name="Move").click()
+    expect(_column(page, "sql").get_by_role("link", name="Frida Ek")).to_be_visible(
+        timeout=LIVE_TIMEOUT
+    )
+    for _ in range(100):
+        if held:
+            break
+        page.wait_for_timeout(50)
+    ((route, answer),) = held
+    route.fulfill(response=answer)
+    expect(page.get_by_role("status")).to_have_text("Moved Frida Ek to SQL.")
+    expect(_card(page, "Frida Ek")).to_have_count(1)
+    assert _stage_of(live, "Frida Ek", stream_id) == "sql"
+    page.unroute("**/leads/*/stage")
 
 
 def test_the_contact_card_says_why_the_lead_matched(

@@ -35,10 +35,14 @@
     return true;
   }
 
-  // Put a fresh card where the old one was, keeping the keyboard focus inside it.
-  function replace(old, fresh) {
-    const focused = old && old.contains(document.activeElement) ? document.activeElement.id : null;
-    old?.remove();
+  // Put a fresh card in place of every copy of it, keeping the keyboard focus inside it.
+  // A move's answer and the live feed's refresh of the same lead may both arrive, in either
+  // order, each holding a card that the other has already replaced: remove them all.
+  function replace(fresh) {
+    const copies = board.querySelectorAll(`.lead[data-lead-id="${fresh.dataset.leadId}"]`);
+    const within = [...copies].find((c) => c.contains(document.activeElement));
+    const focused = within ? document.activeElement.id : null;
+    copies.forEach((c) => c.remove());
     if (place(fresh) && focused) document.getElementById(focused)?.focus();
   }
 
@@ -59,7 +63,7 @@
     if (answer.headers.get("HX-Redirect")) { window.location.href = answer.headers.get("HX-Redirect"); return; }
     if (!answer.ok) { say(`Could not move ${name}: ${await reason(answer)}`); return; }
     const fresh = parse(await answer.text());
-    replace(old, fresh);
+    replace(fresh);
     say(`Moved ${name} to ${labelOf(stage)}.`);
     if (focus) (fresh.isConnected ? fresh.querySelector("select") : listOf(stage))?.focus();
   }
@@ -72,7 +76,7 @@
     if (!answer.ok) return;
     const fresh = parse(await answer.text());
     if (old && old.outerHTML === fresh.outerHTML) return;
-    replace(old, fresh);
+    replace(fresh);
   }
 
   // The keyboard (and no-drag) way: each card's "Move to" form.
