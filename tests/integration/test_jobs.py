@@ -46,6 +46,39 @@ def test_a_worker_asked_to_stop_puts_the_job_back_and_the_next_worker_finishes_i
     assert (done["status"], done["scanned"], done["matches_created"]) == ("done", 20, 20)
 
 
+def test_a_total_estimated_too_low_grows_with_the_scan_and_is_exact_at_the_end(
+    ctx: Context,
+) -> None:
+    _scored_contacts(ctx, 20)  # three chunks of 7
+    stream_id = _no_live_matches(ctx)
+    job = history.start_fetch_history(ctx, stream_id=stream_id, user_id=None)
+    with ctx.uow() as uow:  # as PostgreSQL's estimate of a large table may be
+        jobs_store.progress(uow.connection, job_id=job["id"], values={"total": 3})
+        uow.commit()
+    chunks = iter([False, True])
+    jobs.run_next(ctx, worker="leaving", should_stop=lambda: next(chunks, True))
+    paused = history.get_job(ctx, job_id=job["id"])
+    assert (paused["scanned"], paused["total"]) == (7, 7)
+    jobs.run_next(ctx, worker="next")
+    done = history.get_job(ctx, job_id=job["id"])
+    assert (done["status"], done["scanned"], done["total"]) == ("done", 20, 20)
+
+
+def test_a_job_s_total_is_counted_except_for_a_large_postgresql_table(ctx: Context) -> None:
+    _scored_contacts(ctx, 5)
+    with ctx.engine.begin() as connection:
+        counted = jobs_store.count_contacts(connection)
+        if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql("ANALYZE contacts")
+    for i in range(3):  # the planner's statistics do not know of these yet
+        builders.contact(ctx, f"late{i}@example.com")
+    with ctx.engine.begin() as connection:
+        assert jobs_store.contacts_to_scan(connection) == counted + 3  # small: counted
+        large = jobs_store.contacts_to_scan(connection, exact_below=0)
+        estimated = connection.dialect.name == "postgresql"
+        assert large == (counted if estimated else counted + 3)
+
+
 def test_an_edit_during_fetch_history_leaves_the_job_with_the_rules_it_started_with(
     ctx: Context,
 ) -> None:

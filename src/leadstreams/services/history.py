@@ -49,7 +49,7 @@ def start_fetch_history(ctx: Context, *, stream_id: int, user_id: int | None) ->
             "status": "queued",
             # The rules as they are now: an edit during the job applies to live changes only.
             "params": {"now": now.isoformat(), "rules": stream["rules"], "user_id": user_id},
-            "total": jobs_store.count_contacts(uow.connection),
+            "total": jobs_store.contacts_to_scan(uow.connection),
             "created_at": now,
         }
         try:
@@ -249,9 +249,11 @@ def _chunk(
             _finish(uow, current, stream, now, scanned=total, made=made, cursor=high)
         else:
             assert scanned is not None
+            scanned += current["scanned"]
             values = {
                 "cursor": high,
-                "scanned": current["scanned"] + scanned,
+                "scanned": scanned,
+                "total": max(current["total"], scanned),  # an estimate may have been low
                 "matches_created": current["matches_created"] + made,
                 "heartbeat_at": now,
             }

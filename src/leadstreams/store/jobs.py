@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import RowMapping, func, insert, select, update
+from sqlalchemy import RowMapping, func, insert, select, text, update
 from sqlalchemy.engine import Connection
 
 from leadstreams.store.tables import contacts, jobs
@@ -82,6 +82,19 @@ def count_contacts(
     if up_to_id is not None:
         query = query.where(contacts.c.id <= up_to_id)
     return connection.scalar(query) or 0
+
+
+def contacts_to_scan(connection: Connection, *, exact_below: int = 100_000) -> int:
+    """A fetch-history job's `total` when it is queued. Exact, except on PostgreSQL for a
+    table the planner estimates at `exact_below` contacts or more: then that estimate, as
+    counting every index entry of a large table costs a sixth of a fast job. The job makes
+    its `total` exact when it ends."""
+    if connection.dialect.name == "postgresql":
+        query = text("SELECT reltuples FROM pg_class WHERE oid = 'contacts'::regclass")
+        estimate = connection.scalar(query)  # -1 until the table is first analyzed
+        if estimate is not None and estimate >= 0 and estimate >= exact_below:
+            return int(estimate)
+    return count_contacts(connection)
 
 
 def max_contact_id(connection: Connection) -> int:
