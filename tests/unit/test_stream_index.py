@@ -59,3 +59,17 @@ def test_a_field_change_finds_the_streams_that_read_the_field() -> None:
     assert sorted(s.id for s in index.for_fields({"lead_score", "country"})) == [1, 2]
     assert [s.id for s in index.for_fields({"country"})] == [2]
     assert index.for_fields({"city"}) == []
+
+
+def test_streams_that_share_a_where_share_its_test() -> None:
+    shared = {"event": "form_submitted", "where": [CONTACT_US]}
+    index = _index(
+        shared,
+        {"all": [{"field": "lead_score", "op": "gte", "value": 50}, shared]},
+        {"event": "form_submitted", "where": [DEMO]},
+        {"any": [shared, {"event": "form_submitted", "where": [DEMO], "min_count": 2}]},
+    )
+    assert _triggered(index, "form_submitted", form="Contact us") == [1, 2, 4]
+    assert _triggered(index, "form_submitted", form="Demo") == [3, 4]
+    assert _triggered(index, "form_submitted", form="Other") == []
+    assert len(index._by_event_type["form_submitted"].tests) == 2  # one per distinct where

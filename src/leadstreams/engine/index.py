@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from leadstreams.rules import (
+    EventCondition,
     EventRecord,
     Explainer,
     Predicate,
+    PropertyCondition,
     Reads,
     Rule,
     Vocabulary,
@@ -21,9 +23,9 @@ from leadstreams.rules import (
     reads,
 )
 
-# The tests of the `where` of a stream's conditions on one event type; None when one of them
-# takes any event of the type.
-_Tests = tuple[Callable[[EventRecord], bool], ...] | None
+# A stream's event conditions on one type that have a `where`; None when one of them takes
+# any event of the type.
+_Wheres = tuple[EventCondition, ...] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +35,7 @@ class LiveStream:
     rule: Rule
     predicate: Predicate
     reads: Reads
-    accepts: dict[str, _Tests]  # by the event types it reads
+    accepts: dict[str, _Wheres]  # by the event types it reads
     requalify_after_days: int | None
 
     @classmethod
@@ -41,40 +43,59 @@ class LiveStream:
         cls, *, id: int, version: int, rule: Rule, requalify_after_days: int | None
     ) -> LiveStream:
         read = reads(rule)
-        accepts: dict[str, _Tests] = {}
+        accepts: dict[str, _Wheres] = {}
         for condition in read.events:
-            tests = accepts.get(condition.event, ())
-            if tests is not None:
-                where = condition.where and compile_event_filter(condition)
-                accepts[condition.event] = (*tests, where) if where else None
+            conditions = accepts.get(condition.event, ())
+            if conditions is not None:
+                accepts[condition.event] = (*conditions, condition) if condition.where else None
         return cls(id, version, rule, compile_predicate(rule), read, accepts, requalify_after_days)
 
-    def triggered_by(self, event: EventRecord) -> bool:
-        if event.type not in self.accepts:
-            return False
-        tests = self.accepts[event.type]
-        return tests is None or any(test(event) for test in tests)
+
+@dataclass(slots=True)
+class _ByType:
+    """The streams that events of one type may trigger. Each distinct `where` is compiled
+    and tested once per event, however many streams share it."""
+
+    tests: list[Callable[[EventRecord], bool]] = field(default_factory=list)
+    numbers: dict[tuple[PropertyCondition, ...], int] = field(default_factory=dict)
+    # Each stream with the numbers of its tests, None when any event of the type triggers it.
+    streams: list[tuple[LiveStream, frozenset[int] | None]] = field(default_factory=list)
+
+    def add(self, stream: LiveStream, conditions: _Wheres) -> None:
+        if conditions is None:
+            self.streams.append((stream, None))
+            return
+        for condition in conditions:
+            if condition.where not in self.numbers:
+                self.numbers[condition.where] = len(self.tests)
+                self.tests.append(compile_event_filter(condition))
+        numbers = frozenset(self.numbers[condition.where] for condition in conditions)
+        self.streams.append((stream, numbers))
 
 
 class StreamIndex:
     def __init__(self, streams: Iterable[LiveStream], vocabulary: Vocabulary) -> None:
         self.streams = {s.id: s for s in streams}
         self.vocabulary = vocabulary
-        self._by_event_type: dict[str, list[tuple[LiveStream, _Tests]]] = defaultdict(list)
+        self._by_event_type: dict[str, _ByType] = defaultdict(_ByType)
         self._by_field: dict[str, list[LiveStream]] = defaultdict(list)
         self._explainers: dict[int, Explainer] = {}
         for stream in self.streams.values():
-            for event_type, tests in stream.accepts.items():
-                self._by_event_type[event_type].append((stream, tests))
+            for event_type, conditions in stream.accepts.items():
+                self._by_event_type[event_type].add(stream, conditions)
             for name in stream.reads.fields:
                 self._by_field[name].append(stream)
 
     def for_event(self, event: EventRecord) -> list[LiveStream]:
         """Streams with an event condition whose type and `where` this event satisfies."""
+        by_type = self._by_event_type.get(event.type)
+        if by_type is None:
+            return []
+        passed = {number for number, test in enumerate(by_type.tests) if test(event)}
         return [
             stream
-            for stream, tests in self._by_event_type.get(event.type, ())
-            if tests is None or any(test(event) for test in tests)
+            for stream, numbers in by_type.streams
+            if numbers is None or not numbers.isdisjoint(passed)
         ]
 
     def explainer(self, stream: LiveStream) -> Explainer:
