@@ -10,7 +10,7 @@ from sqlalchemy import RowMapping, func, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement
 
-from leadstreams.store.events import insert_ignoring_conflicts
+from leadstreams.store.sql import Among, InsertIgnoringConflicts
 from leadstreams.store.tables import contacts, leads
 from leadstreams.store.types import from_iso_text, to_iso_text
 
@@ -36,26 +36,30 @@ def get(connection: Connection, contact_id: int) -> RowMapping | None:
     )
 
 
+_BY_IDS = select(contacts).where(Among(contacts.c.id, "ids"))
+_IDS = select(contacts.c.id).where(Among(contacts.c.id, "ids"))
+_BY_EMAILS = select(contacts.c.email, contacts.c.id).where(Among(contacts.c.email, "emails"))
+
+
 def get_many(connection: Connection, contact_ids: Collection[int]) -> dict[int, RowMapping]:
     """The contacts of these ids, by id (one query; callers bound how many ids they pass)."""
     if not contact_ids:
         return {}
-    query = select(contacts).where(contacts.c.id.in_(sorted(contact_ids)))
-    return {row["id"]: row for row in connection.execute(query).mappings()}
+    rows = connection.execute(_BY_IDS, {"ids": sorted(contact_ids)}).mappings()
+    return {row["id"]: row for row in rows}
 
 
 def existing_ids(connection: Connection, contact_ids: Collection[int]) -> set[int]:
     if not contact_ids:
         return set()
-    query = select(contacts.c.id).where(contacts.c.id.in_(sorted(set(contact_ids))))
-    return set(connection.scalars(query))
+    return set(connection.scalars(_IDS, {"ids": sorted(set(contact_ids))}))
 
 
 def ids_by_email(connection: Connection, emails: Collection[str]) -> dict[str, int]:
     if not emails:
         return {}
-    query = select(contacts.c.email, contacts.c.id).where(contacts.c.email.in_(sorted(set(emails))))
-    return {email: contact_id for email, contact_id in connection.execute(query)}
+    found = connection.execute(_BY_EMAILS, {"emails": sorted(set(emails))})
+    return {email: contact_id for email, contact_id in found}
 
 
 def find(
@@ -74,9 +78,7 @@ def find(
 
 def create(connection: Connection, *, values: dict[str, Any]) -> int | None:
     """The new contact's id; None when its email or external_id was taken a moment ago."""
-    query = (
-        insert_ignoring_conflicts(connection, contacts).values(**values).returning(contacts.c.id)
-    )
+    query = InsertIgnoringConflicts(contacts).values(**values).returning(contacts.c.id)
     contact_id: int | None = connection.scalar(query)
     return contact_id
 
@@ -101,17 +103,20 @@ def search(connection: Connection, *, q: str | None, limit: int, after_id: int) 
     return list(connection.execute(query).mappings())
 
 
+_LEADS_OF = select(leads.c.contact_id, leads.c.id, leads.c.created_at, leads.c.stage).where(
+    Among(leads.c.contact_id, "ids"), leads.c.cleared_at.is_(None)
+)
+
+
 def lead_stages(connection: Connection, contact_ids: Collection[int]) -> dict[int, str]:
     """The stage of each contact's most recent lead that is not cleared ('none' without one),
     in one query, by contact id (every id present)."""
     stages = dict.fromkeys(contact_ids, "none")
     if not stages:
         return stages
-    query = select(leads.c.contact_id, leads.c.id, leads.c.created_at, leads.c.stage).where(
-        leads.c.contact_id.in_(sorted(stages)), leads.c.cleared_at.is_(None)
-    )
     latest: dict[int, tuple[datetime, int]] = {}
-    for contact_id, lead_id, created_at, stage in connection.execute(query):
+    found = connection.execute(_LEADS_OF, {"ids": sorted(stages)})
+    for contact_id, lead_id, created_at, stage in found:
         key = (created_at, lead_id)  # the most recent: by created_at, then id
         if contact_id not in latest or key > latest[contact_id]:
             latest[contact_id] = key

@@ -7,43 +7,32 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import RowMapping, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
 from leadstreams.rules import EventRecord
+from leadstreams.store.sql import Among, InsertIgnoringConflicts, insert_rows
 from leadstreams.store.tables import event_types, events
-
-
-def insert_ignoring_conflicts(connection: Connection, table: Any) -> Any:
-    """INSERT ... ON CONFLICT DO NOTHING, in the current database's dialect."""
-    maker = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
-    return maker(table).on_conflict_do_nothing()
-
-
-def add(connection: Connection, *, values: dict[str, Any]) -> int | None:
-    """The new event's id, or None when an event with this event_id exists already."""
-    query = insert_ignoring_conflicts(connection, events).values(**values).returning(events.c.id)
-    new_id: int | None = connection.scalar(query)
-    return new_id
 
 
 def add_many(connection: Connection, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
     """New events' ids by event_id; rows whose event_id exists already are left out."""
     if not rows:
         return {}
-    query = insert_ignoring_conflicts(connection, events).returning(events.c.id, events.c.event_id)
-    return {event_id: new_id for new_id, event_id in connection.execute(query, list(rows))}
+    made = insert_rows(connection, events, rows, returning=("id", "event_id"))
+    return {event_id: new_id for new_id, event_id in made}
+
+
+_STORED = select(events.c.event_id, events.c.id, events.c.contact_id).where(
+    Among(events.c.event_id, "event_ids")
+)
 
 
 def stored(connection: Connection, event_ids: Collection[str]) -> dict[str, tuple[int, int]]:
     """(id, contact_id) of the events stored with these event_ids, by event_id."""
     if not event_ids:
         return {}
-    query = select(events.c.event_id, events.c.id, events.c.contact_id).where(
-        events.c.event_id.in_(sorted(set(event_ids)))
-    )
-    return {event_id: (id_, contact_id) for event_id, id_, contact_id in connection.execute(query)}
+    found = connection.execute(_STORED, {"event_ids": sorted(set(event_ids))})
+    return {event_id: (id_, contact_id) for event_id, id_, contact_id in found}
 
 
 def for_rules_of(
@@ -59,10 +48,10 @@ def for_rules_of(
     if not types or not found:
         return found
     query = select(events.c.contact_id, events.c.type, events.c.occurred_at, events.c.properties)
-    query = query.where(events.c.contact_id.in_(sorted(found)), events.c.type.in_(sorted(types)))
+    query = query.where(Among(events.c.contact_id, "ids"), events.c.type.in_(sorted(types)))
     if since is not None:
         query = query.where(events.c.occurred_at >= since)
-    for contact_id, type_, at, props in connection.execute(query):
+    for contact_id, type_, at, props in connection.execute(query, {"ids": sorted(found)}):
         found[contact_id].append(EventRecord(type_, at, props))
     return found
 
@@ -80,7 +69,7 @@ def timeline(
 def remember_types(connection: Connection, *, names: Collection[str], at: datetime) -> None:
     if names:
         rows = [{"name": name, "first_seen_at": at} for name in sorted(names)]
-        connection.execute(insert_ignoring_conflicts(connection, event_types), rows)
+        connection.execute(InsertIgnoringConflicts(event_types), rows)
 
 
 def known_types(connection: Connection) -> list[str]:

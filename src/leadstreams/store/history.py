@@ -21,7 +21,6 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
-    Boolean,
     RowMapping,
     Select,
     String,
@@ -38,97 +37,22 @@ from sqlalchemy import (
     type_coerce,
     update,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql import ClauseElement, ColumnElement
+from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.dml import Insert
 from sqlalchemy.sql.functions import FunctionElement
-from sqlalchemy.sql.visitors import InternalTraversal
-from sqlalchemy.types import TypeDecorator, TypeEngine
+from sqlalchemy.types import TypeDecorator
 
 from leadstreams.rules import EventRecord
 from leadstreams.store.leads import CURRENT_MATCH, OPEN_LEAD
+from leadstreams.store.sql import Among, InsertIgnoringConflicts
 from leadstreams.store.tables import contacts, events, lead_stage_changes, leads, matches, outbox
 from leadstreams.store.types import Json, UTCDateTime
 
 Row = tuple[Any, ...]
 
 # --- constructs ------------------------------------------------------------------------------
-
-
-class _DoNothingOnConflict(ClauseElement):
-    """`ON CONFLICT DO NOTHING`, spelled alike by SQLite and PostgreSQL (no conflict target:
-    any unique key)."""
-
-    inherit_cache = True
-    _traverse_internals = []
-
-
-@compiles(_DoNothingOnConflict)
-def _do_nothing_on_conflict(
-    _element: _DoNothingOnConflict, _compiler: SQLCompiler, **_: Any
-) -> str:
-    return "ON CONFLICT DO NOTHING"
-
-
-class InsertIgnoringConflicts(Insert):
-    """`INSERT ... ON CONFLICT DO NOTHING` as a standard insert, which SQLAlchemy caches once
-    compiled: the dialects' own `insert(...).on_conflict_do_nothing()` opt out of the
-    statement cache, and were compiled again at every execution."""
-
-    inherit_cache = True
-    _post_values_clause = _DoNothingOnConflict()
-
-
-class IdList(TypeDecorator[Collection[int]]):
-    """A list of ids bound as one parameter: a bigint array on PostgreSQL, JSON text on SQLite."""
-
-    impl = String
-    cache_ok = True
-
-    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
-        if dialect.name == "postgresql":
-            return dialect.type_descriptor(ARRAY(BigInteger()))
-        return dialect.type_descriptor(String())
-
-    def process_bind_param(self, value: Collection[int] | None, dialect: Dialect) -> Any:
-        ids = list(value or ())
-        return ids if dialect.name == "postgresql" else json.dumps(ids)
-
-
-class Among(ColumnElement[bool]):
-    """`column IN ids`, the ids bound as one parameter named `name` (an `IdList`):
-    `= ANY (array)` on PostgreSQL, which an index serves as it does `IN`, and the members of
-    a JSON array on SQLite."""
-
-    inherit_cache = True
-    type = Boolean()
-    _is_implicitly_boolean = True  # a test: SQLite is not to compare it with 1
-    _traverse_internals = [
-        ("column", InternalTraversal.dp_clauseelement),
-        ("ids", InternalTraversal.dp_clauseelement),
-    ]
-
-    def __init__(self, column: ColumnElement[Any], name: str) -> None:
-        self.column = column
-        self.ids = bindparam(name, type_=IdList())
-
-    @property
-    def _from_objects(self) -> list[Any]:
-        return self.column._from_objects
-
-
-@compiles(Among, "postgresql")
-def _among_pg(element: Among, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"{compiler.process(element.column, **kw)} = ANY ({compiler.process(element.ids, **kw)})"
-
-
-@compiles(Among)
-def _among_sqlite(element: Among, compiler: SQLCompiler, **kw: Any) -> str:
-    column, ids = compiler.process(element.column, **kw), compiler.process(element.ids, **kw)
-    return f"{column} IN (SELECT value FROM json_each({ids}))"  # noqa: S608 (compiled SQL)
 
 
 class _json_entries(FunctionElement[Any]):

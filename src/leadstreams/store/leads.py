@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, and_, delete, insert, or_, select, update
+from sqlalchemy import RowMapping, and_, bindparam, delete, insert, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement
 
 from leadstreams.domain.matching import CurrentMatch
-from leadstreams.store.events import insert_ignoring_conflicts
+from leadstreams.store.sql import Among, insert_rows
 from leadstreams.store.tables import (
     contacts,
     lead_notes,
@@ -28,36 +28,37 @@ OPEN_LEAD = and_(leads.c.closed_at.is_(None), leads.c.cleared_at.is_(None))
 CURRENT_MATCH = and_(matches.c.cleared_at.is_(None), matches.c.superseded_at.is_(None))
 
 
+_CURRENT_MATCHES = (
+    select(
+        matches.c.id, matches.c.stream_id, matches.c.contact_id, matches.c.matched_at,
+        leads.c.closed_at,
+    )
+    .join(leads, leads.c.id == matches.c.lead_id)
+    .where(Among(matches.c.contact_id, "ids"), CURRENT_MATCH)
+)  # fmt: skip
+
+
 def current_matches_of(
     connection: Connection, contact_ids: Collection[int]
 ) -> dict[tuple[int, int], tuple[int, CurrentMatch]]:
     """`current_match` of these contacts in every stream, by (stream id, contact id)."""
     if not contact_ids:
         return {}
-    query = (
-        select(
-            matches.c.id,
-            matches.c.stream_id,
-            matches.c.contact_id,
-            matches.c.matched_at,
-            leads.c.closed_at,
-        )
-        .join(leads, leads.c.id == matches.c.lead_id)
-        .where(matches.c.contact_id.in_(sorted(set(contact_ids))), CURRENT_MATCH)
-    )
     return {
         (row.stream_id, row.contact_id): (
             row.id,
             CurrentMatch(row.matched_at, lead_closed=row.closed_at is not None),
         )
-        for row in connection.execute(query)
+        for row in connection.execute(_CURRENT_MATCHES, {"ids": sorted(set(contact_ids))})
     }
+
+
+_SUPERSEDE = update(matches).where(Among(matches.c.id, "ids")).values(superseded_at=bindparam("at"))
 
 
 def supersede(connection: Connection, *, match_ids: Collection[int], at: datetime) -> None:
     if match_ids:
-        query = update(matches).where(matches.c.id.in_(sorted(match_ids)))
-        connection.execute(query.values(superseded_at=at))
+        connection.execute(_SUPERSEDE, {"ids": sorted(match_ids), "at": at})
 
 
 def open_lead_id(connection: Connection, *, contact_id: int) -> int | None:
@@ -65,14 +66,17 @@ def open_lead_id(connection: Connection, *, contact_id: int) -> int | None:
     return connection.scalar(query)
 
 
+_OPEN_LEADS = select(leads.c.contact_id, leads.c.id).where(
+    Among(leads.c.contact_id, "ids"), OPEN_LEAD
+)
+
+
 def open_leads_of(connection: Connection, contact_ids: Collection[int]) -> dict[int, int]:
     """The open lead of each of these contacts that has one: lead id by contact id."""
     if not contact_ids:
         return {}
-    query = select(leads.c.contact_id, leads.c.id).where(
-        leads.c.contact_id.in_(sorted(set(contact_ids))), OPEN_LEAD
-    )
-    return dict(connection.execute(query).tuples().all())
+    found = connection.execute(_OPEN_LEADS, {"ids": sorted(set(contact_ids))})
+    return dict(found.tuples().all())
 
 
 def create_leads(
@@ -87,8 +91,9 @@ def create_leads(
          "updated_at": at}
         for contact_id in sorted(set(contact_ids))
     ]  # fmt: skip
-    query = insert_ignoring_conflicts(connection, leads).returning(leads.c.contact_id, leads.c.id)
-    made: dict[int, int] = dict(connection.execute(query, rows).tuples().all())
+    made: dict[int, int] = dict(
+        insert_rows(connection, leads, rows, returning=("contact_id", "id")).tuples().all()
+    )
     if made:
         changes = [{"lead_id": lead_id, "from_stage": None, "to_stage": "mql", "at": at}
                    for lead_id in made.values()]  # fmt: skip
@@ -111,10 +116,8 @@ def add_matches(
     match for the contact (made by another process) is left out."""
     if not rows:
         return {}
-    query = insert_ignoring_conflicts(connection, matches).returning(
-        matches.c.stream_id, matches.c.contact_id, matches.c.id
-    )
-    return {(s, c): i for s, c, i in connection.execute(query, list(rows))}
+    made = insert_rows(connection, matches, rows, returning=("stream_id", "contact_id", "id"))
+    return {(s, c): i for s, c, i in made}
 
 
 def add_outbox(
