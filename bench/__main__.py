@@ -49,10 +49,12 @@ def run_eval(plan: Plan) -> Outcome:
     return Outcome(figures)
 
 
+# Offered events/s, rising until the server falls behind (`http._ramp` stops there).
+FULL_RATES = [50, 100, 150, 200, 250, 300, 400, 500, 600, 800, 1000, 1200, 1500]
+
+
 def run_http(plan: Plan) -> Outcome:
-    rates = (
-        [100, 150, 200, 300, 400, 500] if plan.quick else [50, 100, 150, 200, 250, 300, 400, 500]
-    )
+    rates = [100, 150, 200, 300, 400, 500] if plan.quick else FULL_RATES
     return http.http_benchmarks(plan.size(), seconds=3 if plan.quick else 10, rates=rates)
 
 
@@ -63,9 +65,8 @@ def run_http_postgres(plan: Plan) -> Outcome:
     if plan.quick:
         quick = [100, 200]
         return http.http_postgres_benchmarks(plan.size(), workers=[1, 2], seconds=2, rates=quick)
-    rates = [50, 100, 150, 200, 250, 300, 400, 500, 600, 800]
     return http.http_postgres_benchmarks(
-        plan.size(), workers=list(POSTGRES_WORKERS), seconds=10, rates=rates
+        plan.size(), workers=list(POSTGRES_WORKERS), seconds=10, rates=FULL_RATES
     )
 
 
