@@ -50,6 +50,9 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.execute("PRAGMA journal_mode = WAL")
     cursor.execute("PRAGMA synchronous = NORMAL")
+    # Reads through a memory map of up to 1 GiB of the file, not a read() call per page:
+    # fetch history took a sixth less time, ingest a tenth (docs/performance.md).
+    cursor.execute("PRAGMA mmap_size = 1073741824")
     cursor.close()
 
 
