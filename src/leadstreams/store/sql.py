@@ -10,7 +10,7 @@ execution), and the database plans it once.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -129,7 +129,7 @@ def _among_sqlite(element: Among, compiler: SQLCompiler, **kw: Any) -> str:
 def insert_rows(
     connection: Connection,
     table: Table,
-    rows: Sequence[Mapping[str, Any]],
+    rows: Sequence[dict[str, Any]],
     *,
     returning: Sequence[str],
 ) -> CursorResult[Any]:
