@@ -88,6 +88,13 @@ BAD_INPUT: list[tuple[str, str, Any, set[str]]] = [
     ("POST", "/contacts", {"email": "a@x.com", "tags": "vip"}, {"tags"}),
     ("POST", "/contacts", {"email": "a@x.com", "tags": ["ok", ""]}, {"tags[1]"}),
     ("POST", "/contacts", {"email": "a@x.com", "colour": "red"}, {"colour"}),
+    # the NUL character, which PostgreSQL cannot store, anywhere in a text
+    ("POST", "/contacts", {"email": "a@x.com", "first_name": "A\x00"}, {"first_name"}),
+    ("POST", "/contacts", {"email": "a@x.com", "tags": ["ok", "v\x00"]}, {"tags"}),
+    ("PATCH", "/contacts/{contact}", {"fields": {"plan": "pro\x00"}}, {"fields"}),
+    ("POST", "/events", {**EVENT, "properties": {"url": ["/a", "/b\x00"]}}, {"properties"}),
+    ("POST", "/events", {**EVENT, "properties": {"u\x00rl": "/"}}, {"properties"}),
+    ("POST", "/leads/{lead}/notes", {"text": "Hi\x00"}, {"text"}),
     ("POST", "/contacts", {"email": "a@x.com", "fields": {"nps": "ten"}}, {"fields.nps"}),
     ("POST", "/contacts", {"email": "a@x.com", "fields": {"npss": 9}}, {"fields.npss"}),
     (
@@ -373,6 +380,12 @@ def test_a_batch_reports_each_item_and_keeps_the_good_ones(world: World) -> None
         "not an event",
         {"event_id": "visit-4", "contact_id": world.ids["contact"], "type": "page_visited"},
         {"event_id": "visit-5", "email": "not-an-email", "type": "page_visited"},
+        {
+            "event_id": "visit-6",
+            "email": "new@example.com",
+            "type": "page_visited",
+            "properties": {"url": "/\x00"},
+        },
     ]
     answer = world.api.marketing.post("/api/v1/events/batch", json={"events": events})
     assert answer.status_code == 200, answer.text
@@ -386,8 +399,10 @@ def test_a_batch_reports_each_item_and_keeps_the_good_ones(world: World) -> None
         (5, "error"),
         (6, "created"),
         (7, "error"),
+        (8, "error"),
     ]
     assert [d["path"] for d in results[1]["details"]] == ["type"]
+    assert [d["path"] for d in results[8]["details"]] == ["properties"]
     assert [d["path"] for d in results[4]["details"]] == ["contact_id"]
     assert [d["path"] for d in results[7]["details"]] == ["email"]
     assert results[2]["id"] == results[0]["id"]

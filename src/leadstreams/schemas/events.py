@@ -40,4 +40,5 @@ class EventCreated(BaseModel):
 
 class EventBatch(Strict):
     # Items stay raw here: each is validated on its own, so one bad item loses nothing else.
+    unchecked = frozenset({"events"})
     events: list[Any] = Field(max_length=MAX_BATCH)
