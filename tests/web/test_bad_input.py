@@ -370,6 +370,29 @@ def test_fetching_history_while_a_fetch_runs_is_409_and_starts_no_second_job(
     assert world.unchanged_since(before)
 
 
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/events", '{"email": "a@x.com", "type": "page_visited", "properties": {"s": NaN}}',
+         "properties"),
+        ("/contacts", '{"email": "a@x.com", "fields": {"nps": -Infinity}}', "fields"),
+        ("/streams", '{"name": "N", "rules": {"field": "lead_score", "op": "gte", '
+         '"value": Infinity}, "team_ids": [1]}', "rules"),
+    ],
+)  # fmt: skip
+def test_a_number_that_is_not_finite_is_refused_naming_its_field(
+    world: World, path: str, body: str, field: str
+) -> None:
+    """Python's JSON reader takes NaN and Infinity, which no JSON column can hold."""
+    before = database_rows(world.ctx.engine)
+    headers = {"content-type": "application/json"}
+    answer = world.api.admin.post(f"/api/v1{path}", content=body, headers=headers)
+    error = _refused(answer, 422, "invalid_input")
+    assert [d["path"] for d in error["details"]] == [field]
+    assert "finite" in error["details"][0]["message"]
+    assert world.unchanged_since(before)
+
+
 def test_a_batch_reports_each_item_and_keeps_the_good_ones(world: World) -> None:
     events = [
         {"event_id": "visit-1", "email": "new@example.com", "type": "page_visited"},

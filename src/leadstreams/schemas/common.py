@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar
 
@@ -28,11 +29,19 @@ MAX_ID = 2**63 - 1
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
-def nul_character_at(value: Any, path: str = "") -> str | None:
-    """Where a text in `value` (a string, or strings and keys nested in dicts and lists)
-    holds the NUL character: "" for `value` itself, a dotted path inside it, or None."""
+NUL_TEXT = "text may not contain the NUL character (\\u0000)"
+NOT_FINITE = "numbers must be finite (NaN and Infinity are not JSON)"
+
+
+def unstorable_at(value: Any, path: str = "") -> tuple[str, str] | None:
+    """Where `value` (or a string, number or key nested in its dicts and lists) holds what
+    the two databases cannot store alike: a text with the NUL character, which PostgreSQL
+    refuses, or a number that is not finite, which no JSON column holds. (Where: "" for
+    `value` itself, else a dotted path inside it; what is wrong), or None."""
     if isinstance(value, str):
-        return path if "\x00" in value else None
+        return (path, NUL_TEXT) if "\x00" in value else None
+    if isinstance(value, float):
+        return None if math.isfinite(value) else (path, NOT_FINITE)
     if isinstance(value, dict):
         items: Any = value.items()
     elif isinstance(value, list | tuple):
@@ -42,28 +51,30 @@ def nul_character_at(value: Any, path: str = "") -> str | None:
     for key, item in items:
         inner = f"{path}.{key}" if path else str(key)
         if isinstance(key, str) and "\x00" in key:
-            return inner
-        found = nul_character_at(item, inner)
+            return inner, NUL_TEXT
+        found = unstorable_at(item, inner)
         if found is not None:
             return found
     return None
 
 
 class Strict(BaseModel):
-    """Unknown keys are errors: a typo must not be silently ignored. No text may hold the NUL
-    character: PostgreSQL cannot store it (and its error failed a whole transaction), and
-    SQLite would, so the two databases would differ."""
+    """Unknown keys are errors: a typo must not be silently ignored. Nothing the databases
+    cannot store alike is taken (`unstorable_at`): PostgreSQL's error on it failed the whole
+    transaction, with the good items of its batch, and SQLite stored what it then could not
+    read with its JSON functions."""
 
     model_config = ConfigDict(extra="forbid")
     unchecked: ClassVar[frozenset[str]] = frozenset()  # fields whose parts are checked later
 
     @field_validator("*", mode="before")
     @classmethod
-    def _no_nul_character(cls, value: Any, info: ValidationInfo) -> Any:
+    def _storable(cls, value: Any, info: ValidationInfo) -> Any:
         if info.field_name in cls.unchecked:
             return value
-        at = nul_character_at(value)
-        if at is not None:
+        found = unstorable_at(value)
+        if found is not None:
+            at, problem = found
             where = f" (at {at})".replace("\x00", "\\u0000") if at else ""
-            raise ValueError(f"text may not contain the NUL character (\\u0000){where}")
+            raise ValueError(problem + where)
         return value
