@@ -31,36 +31,41 @@ def _no_live_matches(ctx: Context) -> int:
     return builders.stream(ctx, rules, team_ids=[team_id])
 
 
+def _queued_job(ctx: Context) -> int:
+    """A fetch history of 20 contacts, in three chunks of 7 (the test settings' chunk)."""
+    _scored_contacts(ctx, 20)
+    stream_id = _no_live_matches(ctx)
+    return int(history.start_fetch_history(ctx, stream_id=stream_id, user_id=None)["id"])
+
+
+def _one_chunk_then_stop(ctx: Context, job_id: int) -> dict[str, Any]:
+    chunks = iter([False, True])  # one chunk, then the worker is asked to stop
+    jobs.run_next(ctx, worker="leaving", should_stop=lambda: next(chunks, True))
+    return history.get_job(ctx, job_id=job_id)
+
+
 def test_a_worker_asked_to_stop_puts_the_job_back_and_the_next_worker_finishes_it(
     ctx: Context,
 ) -> None:
-    _scored_contacts(ctx, 20)  # three chunks of 7
-    stream_id = _no_live_matches(ctx)
-    job = history.start_fetch_history(ctx, stream_id=stream_id, user_id=None)
-    chunks = iter([False, True])  # one chunk, then the worker is asked to stop
-    jobs.run_next(ctx, worker="leaving", should_stop=lambda: next(chunks, True))
-    paused = history.get_job(ctx, job_id=job["id"])
+    job_id = _queued_job(ctx)
+    paused = _one_chunk_then_stop(ctx, job_id)
     assert (paused["status"], paused["scanned"], paused["matches_created"]) == ("queued", 7, 7)
     jobs.run_next(ctx, worker="next")  # no stale heartbeat to wait for: it was queued again
-    done = history.get_job(ctx, job_id=job["id"])
+    done = history.get_job(ctx, job_id=job_id)
     assert (done["status"], done["scanned"], done["matches_created"]) == ("done", 20, 20)
 
 
 def test_a_total_estimated_too_low_grows_with_the_scan_and_is_exact_at_the_end(
     ctx: Context,
 ) -> None:
-    _scored_contacts(ctx, 20)  # three chunks of 7
-    stream_id = _no_live_matches(ctx)
-    job = history.start_fetch_history(ctx, stream_id=stream_id, user_id=None)
+    job_id = _queued_job(ctx)
     with ctx.uow() as uow:  # as PostgreSQL's estimate of a large table may be
-        jobs_store.progress(uow.connection, job_id=job["id"], values={"total": 3})
+        jobs_store.progress(uow.connection, job_id=job_id, values={"total": 3})
         uow.commit()
-    chunks = iter([False, True])
-    jobs.run_next(ctx, worker="leaving", should_stop=lambda: next(chunks, True))
-    paused = history.get_job(ctx, job_id=job["id"])
+    paused = _one_chunk_then_stop(ctx, job_id)
     assert (paused["scanned"], paused["total"]) == (7, 7)
     jobs.run_next(ctx, worker="next")
-    done = history.get_job(ctx, job_id=job["id"])
+    done = history.get_job(ctx, job_id=job_id)
     assert (done["status"], done["scanned"], done["total"]) == ("done", 20, 20)
 
 
