@@ -223,34 +223,28 @@ def _json_member_pg(element: json_member, compiler: SQLCompiler, **kw: Any) -> s
     return f"({col} -> {_pg_key(key)})"
 
 
-class json_array_items(FunctionElement[Any]):
-    """The items of a JSON array of strings, as a table with one column `value`."""
+def renamed_function(*, sqlite: str, postgresql: str, type_: Any = None) -> Any:
+    """A SQL function that only its name tells apart: `sqlite(...)` on SQLite (and when
+    printed), `postgresql(...)` on PostgreSQL."""
+    attributes: dict[str, Any] = {"inherit_cache": True}
+    if type_ is not None:
+        attributes["type"] = type_
+    element = type(f"{sqlite}_or_{postgresql}", (FunctionElement,), attributes)
 
-    inherit_cache = True
+    def spelled(name: str) -> Callable[..., str]:
+        def render(element: FunctionElement[Any], compiler: SQLCompiler, **kw: Any) -> str:
+            return f"{name}({compiler.process(element.clauses, **kw)})"
 
+        return render
 
-@compiles(json_array_items, "sqlite")
-def _items_sqlite(element: json_array_items, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"json_each({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(json_array_items, "postgresql")
-def _items_pg(element: json_array_items, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"jsonb_array_elements_text({compiler.process(element.clauses, **kw)})"
-
-
-class json_array_length(FunctionElement[int]):
-    inherit_cache = True
-
-
-@compiles(json_array_length, "sqlite")
-def _length_sqlite(element: json_array_length, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"json_array_length({compiler.process(element.clauses, **kw)})"
+    compiles(element)(spelled(sqlite))
+    compiles(element, "postgresql")(spelled(postgresql))
+    return element
 
 
-@compiles(json_array_length, "postgresql")
-def _length_pg(element: json_array_length, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"jsonb_array_length({compiler.process(element.clauses, **kw)})"
+# The items of a JSON array of strings, as a table with one column `value`.
+json_array_items = renamed_function(sqlite="json_each", postgresql="jsonb_array_elements_text")
+json_array_length = renamed_function(sqlite="json_array_length", postgresql="jsonb_array_length")
 
 
 # --- the compiler --------------------------------------------------------------------------

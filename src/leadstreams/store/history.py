@@ -38,13 +38,11 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Connection, Dialect
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import ColumnElement
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
 from leadstreams.rules import EventRecord
+from leadstreams.rules.compile_sql import renamed_function
 from leadstreams.store.leads import CURRENT_MATCH, OPEN_LEAD
 from leadstreams.store.sql import Among, InsertIgnoringConflicts
 from leadstreams.store.tables import contacts, events, lead_stage_changes, leads, matches, outbox
@@ -55,53 +53,12 @@ Row = tuple[Any, ...]
 # --- constructs ------------------------------------------------------------------------------
 
 
-class _json_entries(FunctionElement[Any]):
-    """The members of a JSON object, as rows of `key` (text) and `value` (JSON)."""
-
-    inherit_cache = True
-
-
-@compiles(_json_entries, "postgresql")
-def _json_entries_pg(element: _json_entries, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"jsonb_each({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(_json_entries)
-def _json_entries_sqlite(element: _json_entries, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"json_each({compiler.process(element.clauses, **kw)})"
-
-
-class _json_object(FunctionElement[Any]):
-    """A JSON object of the (key, value) arguments."""
-
-    type = Json
-    inherit_cache = True
-
-
-@compiles(_json_object, "postgresql")
-def _json_object_pg(element: _json_object, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"jsonb_build_object({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(_json_object)
-def _json_object_sqlite(element: _json_object, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"json_object({compiler.process(element.clauses, **kw)})"
-
-
-class _id_array(FunctionElement[Any]):
-    """The aggregated ids: an array on PostgreSQL (NULL when none), JSON text on SQLite."""
-
-    inherit_cache = True
-
-
-@compiles(_id_array, "postgresql")
-def _id_array_pg(element: _id_array, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"array_agg({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(_id_array)
-def _id_array_sqlite(element: _id_array, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"json_group_array({compiler.process(element.clauses, **kw)})"
+# The members of a JSON object, as rows of `key` (text) and `value` (JSON).
+_json_entries = renamed_function(sqlite="json_each", postgresql="jsonb_each")
+# A JSON object of the (key, value) arguments.
+_json_object = renamed_function(sqlite="json_object", postgresql="jsonb_build_object", type_=Json)
+# The aggregated ids: an array on PostgreSQL (NULL when none), JSON text on SQLite.
+_id_array = renamed_function(sqlite="json_group_array", postgresql="array_agg")
 
 
 # --- the chunk's scan --------------------------------------------------------------------------
