@@ -6,7 +6,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import RowMapping, Select
@@ -14,17 +14,19 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import ColumnElement
 
+from leadstreams.domain.matching import Origin, may_match, requalify_cutoff
 from leadstreams.errors import Conflict, NotFound
-from leadstreams.rules import Explainer, Rule, parse, reads
+from leadstreams.rules import Explainer, parse, reads
 from leadstreams.rules.compile_sql import to_sql
 from leadstreams.rules.fields import Vocabulary
 from leadstreams.services.context import Context
-from leadstreams.store import contacts as contacts_store
 from leadstreams.store import fields as fields_store
 from leadstreams.store import history as history_store
 from leadstreams.store import jobs as jobs_store
 from leadstreams.store import leads as leads_store
+from leadstreams.store import match_writer, rule_inputs
 from leadstreams.store import streams as streams_store
+from leadstreams.store.match_writer import MatchToWrite
 from leadstreams.store.rule_columns import sql_columns
 from leadstreams.store.uow import UnitOfWork
 
@@ -93,14 +95,10 @@ def _never() -> bool:
 class _Plan:
     """What every chunk of one run needs, read and compiled once: the job's pinned rule."""
 
-    rule: Rule
     condition: ColumnElement[bool]
     vocabulary: Vocabulary
     as_of: datetime  # windows are measured from the job's start
-    event_types: frozenset[str]
-    events_since: datetime | None  # the oldest event an explanation needs (as live matching)
-    reads_stage: bool  # whether the rule reads `lead_stage` (else explanations need no stage)
-    reads_properties: bool  # whether an event condition has a `where` on the events' properties
+    needs: rule_inputs.Needs  # what explaining a match reads of its contact
     explainer: Explainer
     scans: dict[tuple[int, bool, bool, bool], Select[Any]] = field(default_factory=dict)
 
@@ -123,17 +121,11 @@ def _plan(connection: Connection, job: RowMapping, stream: RowMapping) -> _Plan:
     as_of = datetime.fromisoformat(job["params"]["now"])
     vocabulary = fields_store.vocabulary(connection)
     rule = parse(job["params"].get("rules", stream["rules"]), vocabulary)
-    condition = to_sql(rule, sql_columns(vocabulary), now=as_of)
-    read = reads(rule)
     return _Plan(
-        rule,
-        condition,
+        to_sql(rule, sql_columns(vocabulary), now=as_of),
         vocabulary,
         as_of,
-        read.event_types,
-        read.events_since(as_of),
-        "lead_stage" in read.fields,
-        any(condition.where for condition in read.events),
+        rule_inputs.Needs.of([reads(rule)], as_of),
         Explainer(rule, vocabulary),
     )
 
@@ -319,69 +311,52 @@ def _match_chunk(
     Python, and the leads and matches are made for exactly those ids."""
     connection = uow.connection
     now = uow.clock.now()
-    requalify = stream["requalify_after_days"]
-    requalify_before = now - timedelta(days=requalify) if requalify else None
+    cutoff = requalify_cutoff(now, stream["requalify_after_days"])
     scanned, eligible = history_store.scan_chunk(
         connection,
-        plan.scan(stream["id"], count=count, requalify=requalify_before is not None, last=last),
+        plan.scan(stream["id"], count=count, requalify=cutoff is not None, last=last),
         low=low,
         high=high,
-        requalify_before=requalify_before,
+        requalify_before=cutoff,
     )
-    if not eligible:
-        return scanned, 0
-    if requalify_before is not None:
-        history_store.supersede_requalifying(
-            connection,
-            stream_id=stream["id"],
-            contact_ids=eligible,
-            requalify_before=requalify_before,
-            now=now,
-        )
-    trigger = {"kind": "history", "job_id": job["id"]}
     made = 0
     for start in range(0, len(eligible), MATCH_BATCH):
-        batch = eligible[start : start + MATCH_BATCH]
-        # Explained before their leads are made: as the rule saw them.
-        explanations = _explain(connection, plan, batch)
-        created = history_store.create_leads(connection, contact_ids=batch, now=now)
-        matched = history_store.add_matches(
-            connection, stream_id=stream["id"], explanations=explanations, trigger=trigger, now=now
-        )
-        history_store.announce(
-            connection,
-            match_ids=[match_id for match_id, _, _ in matched],
-            new_leads=[lead_id for lead_id, _ in created],
-            now=now,
-        )
-        made += len(matched)
+        planned = _matches(uow, job, stream, plan, eligible[start : start + MATCH_BATCH])
+        written = match_writer.write_matches(connection, planned, now=now)
+        made += sum(1 for match in written if match is not None)
     return scanned, made
 
 
 MATCH_BATCH = 1_000  # contacts explained and matched at a time: bounds the events in memory
 
 
-def _explain(connection: Connection, plan: _Plan, contact_ids: list[int]) -> dict[int, Any]:
-    """The explanations of these contacts' matches, by contact id, in two queries (three when
-    the rule reads the lead stage). A contact gone meanwhile has none (and gets no match)."""
-    rows = history_store.contacts_of(connection, contact_ids)
-    stages = contacts_store.lead_stages(connection, contact_ids) if plan.reads_stage else {}
-    events = history_store.events_to_explain(
+def _matches(
+    uow: UnitOfWork, job: RowMapping, stream: RowMapping, plan: _Plan, contact_ids: list[int]
+) -> list[MatchToWrite]:
+    """The matches of these eligible contacts, explained as the rule saw them (before their
+    leads are made, which changes their `lead_stage`). A contact gone meanwhile has none.
+    Rule 3 is checked again as live matching checks it: the scan stated it in SQL."""
+    connection, now = uow.connection, uow.clock.now()
+    requalify = stream["requalify_after_days"]
+    inputs = rule_inputs.load(
         connection,
-        contact_ids=contact_ids,
-        types=plan.event_types,
-        since=plan.events_since,
-        properties=plan.reads_properties,
+        contact_ids,
+        needs=plan.needs,
+        datetime_fields=plan.vocabulary.custom_datetime_fields,
     )
-    datetime_fields = plan.vocabulary.custom_datetime_fields
-    return {
-        contact_id: plan.explainer(
-            contacts_store.rule_fields(row, stages.get(contact_id), datetime_fields),
-            events[contact_id],
-            plan.as_of,
+    current = match_writer.current_matches_of(connection, list(inputs)) if requalify else {}
+    trigger = {"kind": "history", "job_id": job["id"]}
+    planned = []
+    for contact_id, found in inputs.items():
+        match = current.get((stream["id"], contact_id))
+        if not may_match(match, requalify_after_days=requalify, now=now):
+            continue
+        explanation = plan.explainer(found.fields, found.events, plan.as_of)
+        supersedes = match.id if match is not None else None
+        planned.append(
+            MatchToWrite(contact_id, stream["id"], Origin.HISTORY, trigger, explanation, supersedes)
         )
-        for contact_id, row in rows.items()
-    }
+    return planned
 
 
 def clear_stream(ctx: Context, *, stream_id: int, user_id: int | None) -> int:

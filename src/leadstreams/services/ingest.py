@@ -16,16 +16,10 @@ from leadstreams.schemas.contacts import ContactCreate
 from leadstreams.schemas.events import EventCreate
 from leadstreams.services.contacts import ContactChange, write_contact
 from leadstreams.services.context import Context
-from leadstreams.services.matching import (
-    ContactState,
-    NewMatch,
-    PlannedMatch,
-    load_contacts,
-    plan_matches,
-    write_matches,
-)
+from leadstreams.services.matching import ContactState, load_contacts, plan_matches
 from leadstreams.store import contacts as contacts_store
 from leadstreams.store import events as events_store
+from leadstreams.store.match_writer import MatchToWrite, NewMatch, write_matches
 from leadstreams.store.uow import UnitOfWork
 
 
@@ -174,7 +168,7 @@ class _Batch:
     ) -> dict[int, list[NewMatch]]:
         """Evaluates each event's candidates on its contact, in the batch's order, then
         writes the matches all at once: the new matches by position."""
-        planned: list[tuple[int, PlannedMatch]] = []
+        planned: list[tuple[int, MatchToWrite]] = []
         for position in positions:
             state = states.get(self.contact_of[position])
             if state is None:
@@ -184,7 +178,7 @@ class _Batch:
                        "type": records[position].type}  # fmt: skip
             found = plan_matches(self.index, state, candidates[position], trigger, self.now)
             planned += [(position, match) for match in found]
-        written = write_matches(self.uow, [match for _, match in planned], origin="live")
+        written = write_matches(self.connection, [match for _, match in planned], now=self.now)
         by_position: dict[int, list[NewMatch]] = {}
         for (position, _), match in zip(planned, written, strict=True):
             if match is not None:

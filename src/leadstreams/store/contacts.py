@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement
 
 from leadstreams.store.sql import Among, InsertIgnoringConflicts
-from leadstreams.store.tables import contacts, leads
+from leadstreams.store.tables import contacts
 from leadstreams.store.types import from_iso_text, to_iso_text
 
 COLUMNS = (
@@ -101,27 +101,6 @@ def search(connection: Connection, *, q: str | None, limit: int, after_id: int) 
     if q:
         query = query.where(search_condition(q))
     return list(connection.execute(query).mappings())
-
-
-_LEADS_OF = select(leads.c.contact_id, leads.c.id, leads.c.created_at, leads.c.stage).where(
-    Among(leads.c.contact_id, "ids"), leads.c.cleared_at.is_(None)
-)
-
-
-def lead_stages(connection: Connection, contact_ids: Collection[int]) -> dict[int, str]:
-    """The stage of each contact's most recent lead that is not cleared ('none' without one),
-    in one query, by contact id (every id present)."""
-    stages = dict.fromkeys(contact_ids, "none")
-    if not stages:
-        return stages
-    latest: dict[int, tuple[datetime, int]] = {}
-    found = connection.execute(_LEADS_OF, {"ids": sorted(stages)})
-    for contact_id, lead_id, created_at, stage in found:
-        key = (created_at, lead_id)  # the most recent: by created_at, then id
-        if contact_id not in latest or key > latest[contact_id]:
-            latest[contact_id] = key
-            stages[contact_id] = stage
-    return stages
 
 
 def rule_fields(

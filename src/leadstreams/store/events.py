@@ -9,7 +9,6 @@ from typing import Any
 from sqlalchemy import RowMapping, select
 from sqlalchemy.engine import Connection
 
-from leadstreams.rules import EventRecord
 from leadstreams.store.sql import Among, InsertIgnoringConflicts, insert_rows
 from leadstreams.store.tables import event_types, events
 
@@ -33,27 +32,6 @@ def stored(connection: Connection, event_ids: Collection[str]) -> dict[str, tupl
         return {}
     found = connection.execute(_STORED, {"event_ids": sorted(set(event_ids))})
     return {event_id: (id_, contact_id) for event_id, id_, contact_id in found}
-
-
-def for_rules_of(
-    connection: Connection,
-    *,
-    contact_ids: Collection[int],
-    types: Collection[str],
-    since: datetime | None,
-) -> dict[int, list[EventRecord]]:
-    """The events of these types (since `since`, when every condition has a window) of these
-    contacts, in one query, by contact id."""
-    found: dict[int, list[EventRecord]] = {contact_id: [] for contact_id in contact_ids}
-    if not types or not found:
-        return found
-    query = select(events.c.contact_id, events.c.type, events.c.occurred_at, events.c.properties)
-    query = query.where(Among(events.c.contact_id, "ids"), events.c.type.in_(sorted(types)))
-    if since is not None:
-        query = query.where(events.c.occurred_at >= since)
-    for contact_id, type_, at, props in connection.execute(query, {"ids": sorted(found)}):
-        found[contact_id].append(EventRecord(type_, at, props))
-    return found
 
 
 def timeline(

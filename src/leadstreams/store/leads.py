@@ -1,18 +1,16 @@
-"""Leads and matches: the writes that rules 3 and 4 need, race-safe through unique keys."""
+"""Leads: what an open lead and a current match are, outbox rows, clearing a stream, the board."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, and_, bindparam, delete, insert, or_, select, update
+from sqlalchemy import RowMapping, and_, insert, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement
 
-from leadstreams.domain.matching import CurrentMatch
-from leadstreams.store.sql import Among, insert_rows
 from leadstreams.store.tables import (
     contacts,
     lead_notes,
@@ -28,96 +26,9 @@ OPEN_LEAD = and_(leads.c.closed_at.is_(None), leads.c.cleared_at.is_(None))
 CURRENT_MATCH = and_(matches.c.cleared_at.is_(None), matches.c.superseded_at.is_(None))
 
 
-_CURRENT_MATCHES = (
-    select(
-        matches.c.id, matches.c.stream_id, matches.c.contact_id, matches.c.matched_at,
-        leads.c.closed_at,
-    )
-    .join(leads, leads.c.id == matches.c.lead_id)
-    .where(Among(matches.c.contact_id, "ids"), CURRENT_MATCH)
-)  # fmt: skip
-
-
-def current_matches_of(
-    connection: Connection, contact_ids: Collection[int]
-) -> dict[tuple[int, int], tuple[int, CurrentMatch]]:
-    """`current_match` of these contacts in every stream, by (stream id, contact id)."""
-    if not contact_ids:
-        return {}
-    return {
-        (row.stream_id, row.contact_id): (
-            row.id,
-            CurrentMatch(row.matched_at, lead_closed=row.closed_at is not None),
-        )
-        for row in connection.execute(_CURRENT_MATCHES, {"ids": sorted(set(contact_ids))})
-    }
-
-
-_SUPERSEDE = update(matches).where(Among(matches.c.id, "ids")).values(superseded_at=bindparam("at"))
-
-
-def supersede(connection: Connection, *, match_ids: Collection[int], at: datetime) -> None:
-    if match_ids:
-        connection.execute(_SUPERSEDE, {"ids": sorted(match_ids), "at": at})
-
-
 def open_lead_id(connection: Connection, *, contact_id: int) -> int | None:
     query = select(leads.c.id).where(leads.c.contact_id == contact_id, OPEN_LEAD)
     return connection.scalar(query)
-
-
-_OPEN_LEADS = select(leads.c.contact_id, leads.c.id).where(
-    Among(leads.c.contact_id, "ids"), OPEN_LEAD
-)
-
-
-def open_leads_of(connection: Connection, contact_ids: Collection[int]) -> dict[int, int]:
-    """The open lead of each of these contacts that has one: lead id by contact id."""
-    if not contact_ids:
-        return {}
-    found = connection.execute(_OPEN_LEADS, {"ids": sorted(set(contact_ids))})
-    return dict(found.tuples().all())
-
-
-def create_leads(
-    connection: Connection, *, contact_ids: Collection[int], at: datetime
-) -> dict[int, int]:
-    """New open leads in stage mql, with their first stage change: lead id by contact id.
-    A contact that has an open lead already (opened by another process) gets none."""
-    if not contact_ids:
-        return {}
-    rows = [
-        {"contact_id": contact_id, "stage": "mql", "hidden": False, "created_at": at,
-         "updated_at": at}
-        for contact_id in sorted(set(contact_ids))
-    ]  # fmt: skip
-    made: dict[int, int] = dict(
-        insert_rows(connection, leads, rows, returning=("contact_id", "id")).tuples().all()
-    )
-    if made:
-        changes = [{"lead_id": lead_id, "from_stage": None, "to_stage": "mql", "at": at}
-                   for lead_id in made.values()]  # fmt: skip
-        connection.execute(insert(lead_stage_changes), changes)
-    return made
-
-
-def delete_new_leads(connection: Connection, lead_ids: Collection[int]) -> None:
-    """Take back leads made in this transaction that ended up with no match."""
-    if lead_ids:
-        ids = sorted(lead_ids)
-        connection.execute(delete(lead_stage_changes).where(lead_stage_changes.c.lead_id.in_(ids)))
-        connection.execute(delete(leads).where(leads.c.id.in_(ids)))
-
-
-def add_matches(
-    connection: Connection, rows: Sequence[dict[str, Any]]
-) -> dict[tuple[int, int], int]:
-    """New matches' ids by (stream id, contact id); a row whose stream already has a current
-    match for the contact (made by another process) is left out."""
-    if not rows:
-        return {}
-    made = insert_rows(connection, matches, rows, returning=("stream_id", "contact_id", "id"))
-    return {(s, c): i for s, c, i in made}
 
 
 def add_outbox(
