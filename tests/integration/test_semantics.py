@@ -802,7 +802,7 @@ def test_rule_8_every_edit_activation_deactivation_clear_and_fetch_is_recorded(
         _advance(ctx, hours=1)
         step()
 
-    trail = streams.history(ctx, stream_id=stream_id)
+    trail = streams.stream_log(ctx, stream_id=stream_id)
     hour = timedelta(hours=1)
     assert [(h["action"], h["user_id"], h["at"]) for h in trail] == [
         ("created", who, START),

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import ColumnElement
 
+from leadstreams.domain.streams import StreamAction
 from leadstreams.errors import Conflict, NotFound
 from leadstreams.rules import Explainer, Rule, parse, reads
 from leadstreams.rules.compile_sql import to_sql
@@ -56,11 +57,11 @@ def start_fetch_history(ctx: Context, *, stream_id: int, user_id: int | None) ->
             job_id = jobs_store.create(uow.connection, values=values)
         except IntegrityError as error:  # another request queued one a moment ago
             raise Conflict("a fetch-history job is already running for this stream") from error
-        streams_store.record(
+        streams_store.append_log(
             uow.connection,
             stream_id=stream_id,
             user_id=user_id,
-            action="fetch_history_started",
+            action=StreamAction.FETCH_HISTORY_STARTED,
             changes={"job_id": job_id},
             at=now,
         )
@@ -290,11 +291,11 @@ def _finish(
     streams_store.update_values(
         connection, stream_id=stream["id"], values={"history_fetched_at": now}
     )
-    streams_store.record(
+    streams_store.append_log(
         connection,
         stream_id=stream["id"],
         user_id=job["params"].get("user_id"),
-        action="fetch_history_done",
+        action=StreamAction.FETCH_HISTORY_DONE,
         changes={"job_id": job["id"], "matches_created": matches_created},
         at=now,
     )
@@ -394,11 +395,11 @@ def clear_stream(ctx: Context, *, stream_id: int, user_id: int | None) -> int:
             raise Conflict("deactivate the stream before clearing its leads")
         now = uow.clock.now()
         cleared = leads_store.clear_stream(uow.connection, stream_id=stream_id, at=now)
-        streams_store.record(
+        streams_store.append_log(
             uow.connection,
             stream_id=stream_id,
             user_id=user_id,
-            action="cleared",
+            action=StreamAction.CLEARED,
             changes={"matches_cleared": cleared},
             at=now,
         )

@@ -1,4 +1,4 @@
-"""Lead streams: create, edit, activate, deactivate, delete, preview; every change recorded."""
+"""Lead streams: create, edit, activate, deactivate, delete, preview; every change logged."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import RowMapping, func, select
 
+from leadstreams.domain.streams import StreamAction
 from leadstreams.errors import Conflict, ErrorDetail, InvalidInput, NotFound
 from leadstreams.rules import Rule, RuleValidationError, Vocabulary, describe, dump, parse
 from leadstreams.rules.compile_sql import to_sql
@@ -65,11 +66,11 @@ def create_stream(ctx: Context, *, data: StreamCreate, user_id: int | None) -> d
         values |= {"active": False, "created_at": now, "updated_at": now, "version": 1}
         stream_id = streams_store.create(uow.connection, values=values)
         streams_store.set_teams(uow.connection, stream_id=stream_id, team_ids=data.team_ids)
-        streams_store.record(
+        streams_store.append_log(
             uow.connection,
             stream_id=stream_id,
             user_id=user_id,
-            action="created",
+            action=StreamAction.CREATED,
             changes=data.model_dump(),
             at=now,
         )
@@ -123,11 +124,11 @@ def _apply(
     streams_store.update_values(uow.connection, stream_id=row["id"], values=values)
     if "team_ids" in changes:
         streams_store.set_teams(uow.connection, stream_id=row["id"], team_ids=given["team_ids"])
-    streams_store.record(
+    streams_store.append_log(
         uow.connection,
         stream_id=row["id"],
         user_id=user_id,
-        action="edited",
+        action=StreamAction.EDITED,
         changes=changes,
         at=now,
     )
@@ -148,11 +149,11 @@ def set_active(
             else:
                 jobs_store.cancel_for_stream(uow.connection, stream_id=stream_id, at=now)
             streams_store.update_values(uow.connection, stream_id=stream_id, values=values)
-            streams_store.record(
+            streams_store.append_log(
                 uow.connection,
                 stream_id=stream_id,
                 user_id=user_id,
-                action="activated" if active else "deactivated",
+                action=StreamAction.ACTIVATED if active else StreamAction.DEACTIVATED,
                 changes={},
                 at=now,
             )
@@ -171,11 +172,11 @@ def delete_stream(ctx: Context, *, stream_id: int, user_id: int | None) -> None:
             raise Conflict("deactivate the stream before deleting it")
         now = uow.clock.now()
         streams_store.update_values(uow.connection, stream_id=stream_id, values={"deleted_at": now})
-        streams_store.record(
+        streams_store.append_log(
             uow.connection,
             stream_id=stream_id,
             user_id=user_id,
-            action="deleted",
+            action=StreamAction.DELETED,
             changes={},
             at=now,
         )
@@ -234,10 +235,11 @@ def _read(
     return out
 
 
-def history(ctx: Context, *, stream_id: int) -> list[dict[str, Any]]:
+def stream_log(ctx: Context, *, stream_id: int) -> list[dict[str, Any]]:
+    """Every change of the stream, oldest first: who, when, what (rule 8)."""
     with ctx.uow(read_only=True) as uow:
         _get(uow, stream_id)
-        return [dict(row) for row in streams_store.history(uow.connection, stream_id)]
+        return [dict(row) for row in streams_store.read_log(uow.connection, stream_id)]
 
 
 def preview(ctx: Context, *, stream_id: int, sample: int) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Lead streams, their teams and their history."""
+"""Lead streams, their teams and their log (who changed what, when)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import RowMapping, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
+from leadstreams.domain.streams import StreamAction
 from leadstreams.store.tables import (
     matches,
     stream_history,
@@ -105,23 +106,23 @@ def last_matched(connection: Connection, stream_id: int | None = None) -> dict[i
     return {stream: at for stream, at in connection.execute(query)}
 
 
-def record(
+def append_log(
     connection: Connection,
     *,
     stream_id: int,
     user_id: int | None,
-    action: str,
+    action: StreamAction,
     changes: dict[str, Any],
     at: datetime,
 ) -> None:
     connection.execute(
         insert(stream_history).values(
-            stream_id=stream_id, user_id=user_id, action=action, changes=changes, at=at
+            stream_id=stream_id, user_id=user_id, action=action.value, changes=changes, at=at
         )
     )
 
 
-def history(connection: Connection, stream_id: int) -> list[RowMapping]:
+def read_log(connection: Connection, stream_id: int) -> list[RowMapping]:
     query = (
         select(stream_history)
         .where(stream_history.c.stream_id == stream_id)

@@ -84,10 +84,10 @@ def preview(
 
 
 @router.get("/streams/{stream_id}/history")
-def stream_history(ctx: Ctx, who: Who, stream_id: Id) -> list[dict[str, Any]]:
+def stream_log(ctx: Ctx, who: Who, stream_id: Id) -> list[dict[str, Any]]:
     """Every change: who, when, what."""
     who.require(Action.MANAGE_STREAMS)
-    return streams.history(ctx, stream_id=stream_id)
+    return streams.stream_log(ctx, stream_id=stream_id)
 
 
 @router.get("/jobs/{job_id}")

@@ -167,7 +167,7 @@ def _editor(
     job_id: int | None = None,
     status_code: int | None = None,
 ) -> Response:
-    """The create/edit page; for a saved stream also its switch, actions, preview, history."""
+    """The create/edit page; for a saved stream also its switch, actions, preview, log."""
     context: dict[str, Any] = {
         "form": form,
         "stream": stream,
@@ -187,10 +187,10 @@ def _stream_extras(ctx: Ctx, stream_id: int, job_id: int | None) -> dict[str, An
     names = {u["id"]: u["name"] for u in users.list_users(ctx)}
     entries = [
         {"at": e["at"], "who": names.get(e["user_id"], "system"), "what": what_happened(e)}
-        for e in reversed(streams.history(ctx, stream_id=stream_id))
+        for e in reversed(streams.stream_log(ctx, stream_id=stream_id))
     ]
     job = history.get_job(ctx, job_id=job_id) if job_id else None
-    return {"history": entries, "job": job if job and job["stream_id"] == stream_id else None}
+    return {"log": entries, "job": job if job and job["stream_id"] == stream_id else None}
 
 
 def _refused(
