@@ -27,6 +27,7 @@ from leadstreams.store import jobs as jobs_store
 from leadstreams.store import leads as leads_store
 from leadstreams.store import streams as streams_store
 from leadstreams.store.rule_columns import sql_columns
+from leadstreams.store.streams import Stream
 from leadstreams.store.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ def start_fetch_history(ctx: Context, *, stream_id: int, user_id: int | None) ->
         stream = streams_store.get_for_update(uow.connection, stream_id)
         if stream is None:
             raise NotFound(f"no stream with id {stream_id}")
-        if not stream["active"]:
+        if not stream.active:
             raise Conflict("fetch history needs the stream to be active")
         if jobs_store.live_for_stream(uow.connection, kind=FETCH_HISTORY, stream_id=stream_id):
             raise Conflict("a fetch-history job is already running for this stream")
@@ -49,7 +50,7 @@ def start_fetch_history(ctx: Context, *, stream_id: int, user_id: int | None) ->
             "stream_id": stream_id,
             "status": "queued",
             # The rules as they are now: an edit during the job applies to live changes only.
-            "params": {"now": now.isoformat(), "rules": stream["rules"], "user_id": user_id},
+            "params": {"now": now.isoformat(), "rules": stream.rules, "user_id": user_id},
             "total": jobs_store.contacts_to_scan(uow.connection),
             "created_at": now,
         }
@@ -120,10 +121,10 @@ class _Plan:
         return self.scans[key]
 
 
-def _plan(connection: Connection, job: RowMapping, stream: RowMapping) -> _Plan:
+def _plan(connection: Connection, job: RowMapping, stream: Stream) -> _Plan:
     as_of = datetime.fromisoformat(job["params"]["now"])
     vocabulary = fields_store.vocabulary(connection)
-    rule = parse(job["params"].get("rules", stream["rules"]), vocabulary)
+    rule = parse(job["params"].get("rules", stream.rules), vocabulary)
     condition = to_sql(rule, sql_columns(vocabulary), now=as_of)
     read = reads(rule)
     return _Plan(
@@ -213,7 +214,7 @@ def _chunk(
         if current is None or current["status"] != "running":
             return (current["status"] if current else "cancelled"), cursor, plan
         now = uow.clock.now()
-        if stream is None or not stream["active"]:
+        if stream is None or not stream.active:
             jobs_store.progress(
                 connection, job_id=job["id"], values={"status": "cancelled", "finished_at": now}
             )
@@ -267,7 +268,7 @@ def _chunk(
 def _finish(
     uow: UnitOfWork,
     job: RowMapping,
-    stream: RowMapping,
+    stream: Stream,
     now: datetime,
     *,
     scanned: int,
@@ -288,12 +289,10 @@ def _finish(
     if cursor is not None:
         values |= {"cursor": cursor, "heartbeat_at": now}
     jobs_store.progress(connection, job_id=job["id"], values=values)
-    streams_store.update_values(
-        connection, stream_id=stream["id"], values={"history_fetched_at": now}
-    )
+    streams_store.update_values(connection, stream_id=stream.id, values={"history_fetched_at": now})
     streams_store.append_log(
         connection,
-        stream_id=stream["id"],
+        stream_id=stream.id,
         user_id=job["params"].get("user_id"),
         action=StreamAction.FETCH_HISTORY_DONE,
         changes={"job_id": job["id"], "matches_created": matches_created},
@@ -304,7 +303,7 @@ def _finish(
 def _match_chunk(
     uow: UnitOfWork,
     job: RowMapping,
-    stream: RowMapping,
+    stream: Stream,
     plan: _Plan,
     *,
     low: int,
@@ -320,11 +319,11 @@ def _match_chunk(
     Python, and the leads and matches are made for exactly those ids."""
     connection = uow.connection
     now = uow.clock.now()
-    requalify = stream["requalify_after_days"]
+    requalify = stream.requalify_after_days
     requalify_before = now - timedelta(days=requalify) if requalify else None
     scanned, eligible = history_store.scan_chunk(
         connection,
-        plan.scan(stream["id"], count=count, requalify=requalify_before is not None, last=last),
+        plan.scan(stream.id, count=count, requalify=requalify_before is not None, last=last),
         low=low,
         high=high,
         requalify_before=requalify_before,
@@ -334,7 +333,7 @@ def _match_chunk(
     if requalify_before is not None:
         history_store.supersede_requalifying(
             connection,
-            stream_id=stream["id"],
+            stream_id=stream.id,
             contact_ids=eligible,
             requalify_before=requalify_before,
             now=now,
@@ -347,7 +346,7 @@ def _match_chunk(
         explanations = _explain(connection, plan, batch)
         created = history_store.create_leads(connection, contact_ids=batch, now=now)
         matched = history_store.add_matches(
-            connection, stream_id=stream["id"], explanations=explanations, trigger=trigger, now=now
+            connection, stream_id=stream.id, explanations=explanations, trigger=trigger, now=now
         )
         history_store.announce(
             connection,
@@ -391,7 +390,7 @@ def clear_stream(ctx: Context, *, stream_id: int, user_id: int | None) -> int:
         stream = streams_store.get_for_update(uow.connection, stream_id)
         if stream is None:
             raise NotFound(f"no stream with id {stream_id}")
-        if stream["active"]:
+        if stream.active:
             raise Conflict("deactivate the stream before clearing its leads")
         now = uow.clock.now()
         cleared = leads_store.clear_stream(uow.connection, stream_id=stream_id, at=now)

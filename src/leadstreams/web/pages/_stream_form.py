@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -13,7 +12,7 @@ from pydantic import ValidationError
 from leadstreams.api.errors import pydantic_path
 from leadstreams.domain.streams import StreamAction
 from leadstreams.errors import ErrorDetail, InvalidInput, LeadstreamsError
-from leadstreams.schemas.streams import StreamCreate, StreamUpdate
+from leadstreams.schemas.streams import StreamCreate, StreamLogEntry, StreamRead, StreamUpdate
 from leadstreams.services import vocabulary
 from leadstreams.services.context import Context
 
@@ -37,12 +36,12 @@ class StreamForm:
     team_ids: list[int] = field(default_factory=list)
 
     @classmethod
-    def of(cls, stream: Mapping[str, Any]) -> StreamForm:
+    def of(cls, stream: StreamRead) -> StreamForm:
         return cls(
-            name=stream["name"],
-            description=stream["description"] or "",
-            rules=json.dumps(stream["rules"]),
-            team_ids=list(stream["team_ids"]),
+            name=stream.name,
+            description=stream.description or "",
+            rules=json.dumps(stream.rules),
+            team_ids=list(stream.team_ids),
         )
 
 
@@ -117,10 +116,9 @@ _ACTIONS: dict[str, str] = {
 _FIELDS = {"team_ids": "teams", "requalify_after_days": "re-qualify period"}
 
 
-def what_happened(entry: Mapping[str, Any]) -> str:
+def what_happened(entry: StreamLogEntry) -> str:
     """One line of the stream's log, e.g. 'edited name, rules'."""
-    action: str = entry["action"]
-    changes = entry["changes"] or {}
+    action, changes = entry.action, entry.changes or {}
     text = _ACTIONS.get(action, action.replace("_", " "))
     if action == StreamAction.EDITED and changes:
         text += " " + ", ".join(_FIELDS.get(key, key) for key in changes)

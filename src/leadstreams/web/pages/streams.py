@@ -12,7 +12,7 @@ from leadstreams.api.deps import Ctx
 from leadstreams.domain.roles import Action, may
 from leadstreams.errors import Conflict, InvalidInput, LeadstreamsError, NotFound
 from leadstreams.schemas.common import Id, Strict
-from leadstreams.schemas.streams import StreamCreate, StreamUpdate
+from leadstreams.schemas.streams import StreamCreate, StreamRead, StreamUpdate
 from leadstreams.services import history, streams, users, vocabulary
 from leadstreams.services.auth import Principal
 from leadstreams.web.deps import Csrf, PageUser
@@ -67,7 +67,7 @@ def create_stream(request: Request, ctx: Ctx, user: Manager, form: TypedForm) ->
     except (InvalidInput, Conflict) as error:
         return _editor(request, ctx, user, form=form, error=error)
     note = "Lead stream created. It is inactive: switch it to Active to start making leads."
-    return _back(request, f"/streams/{stream['id']}", note)
+    return _back(request, f"/streams/{stream.id}", note)
 
 
 @router.post("/streams/rules/text", dependencies=[Csrf])
@@ -162,7 +162,7 @@ def _editor(
     user: Principal,
     *,
     form: StreamForm,
-    stream: dict[str, Any] | None = None,
+    stream: StreamRead | None = None,
     error: LeadstreamsError | None = None,
     job_id: int | None = None,
     status_code: int | None = None,
@@ -177,7 +177,7 @@ def _editor(
         "flash": request.session.pop(_FLASH, None),
     }
     if stream is not None:
-        context |= _stream_extras(ctx, stream["id"], job_id)
+        context |= _stream_extras(ctx, stream.id, job_id)
     if status_code is None:
         status_code = 422 if isinstance(error, InvalidInput) else 409 if error else 200
     return render(request, "streams_form.html", context, user=user, status_code=status_code)
@@ -186,7 +186,7 @@ def _editor(
 def _stream_extras(ctx: Ctx, stream_id: int, job_id: int | None) -> dict[str, Any]:
     names = {u["id"]: u["name"] for u in users.list_users(ctx)}
     entries = [
-        {"at": e["at"], "who": names.get(e["user_id"], "system"), "what": what_happened(e)}
+        {"at": e.at, "who": names.get(e.user_id, "system"), "what": what_happened(e)}
         for e in reversed(streams.stream_log(ctx, stream_id=stream_id))
     ]
     job = history.get_job(ctx, job_id=job_id) if job_id else None
