@@ -184,17 +184,22 @@ def delete_stream(ctx: Context, *, stream_id: int, user_id: int | None) -> None:
 
 def get_stream(ctx: Context, *, stream_id: int) -> StreamRead:
     with ctx.uow(read_only=True) as uow:
-        return stream_read(uow, _get(uow, stream_id), fields_store.vocabulary(uow.connection))
+        vocabulary = fields_store.vocabulary(uow.connection)
+        return read_stream(uow, stream_id=stream_id, vocabulary=vocabulary)
 
 
 def list_streams(ctx: Context) -> list[StreamRead]:
     with ctx.uow(read_only=True) as uow:
-        return all_stream_reads(uow)
+        return read_streams(uow, vocabulary=fields_store.vocabulary(uow.connection))
 
 
-def all_stream_reads(uow: UnitOfWork) -> list[StreamRead]:
+def read_stream(uow: UnitOfWork, *, stream_id: int, vocabulary: Vocabulary) -> StreamRead:
+    """The stream (NotFound if there is none), read in the caller's unit of work."""
+    return stream_read(uow, _get(uow, stream_id), vocabulary)
+
+
+def read_streams(uow: UnitOfWork, *, vocabulary: Vocabulary) -> list[StreamRead]:
     """Every stream not archived, by id, read in the caller's unit of work."""
-    vocabulary = fields_store.vocabulary(uow.connection)
     counts = streams_store.lead_counts(uow.connection)
     last = streams_store.last_matched(uow.connection)
     teams = streams_store.team_ids_by_stream(uow.connection)
@@ -230,16 +235,16 @@ def _read(
 def stream_log(ctx: Context, *, stream_id: int) -> list[StreamLogEntry]:
     """Every change of the stream, oldest first: who, when, what (rule 8)."""
     with ctx.uow(read_only=True) as uow:
-        return [_log_entry(entry) for entry in log_of(uow, stream_id=stream_id)]
+        return [log_entry_read(entry) for entry in read_log(uow, stream_id=stream_id)]
 
 
-def log_of(uow: UnitOfWork, *, stream_id: int) -> list[LogEntry]:
+def read_log(uow: UnitOfWork, *, stream_id: int) -> list[LogEntry]:
     """The log of a stream that exists (else NotFound), read in the caller's unit of work."""
     _get(uow, stream_id)
     return streams_store.read_log(uow.connection, stream_id)
 
 
-def _log_entry(entry: LogEntry) -> StreamLogEntry:
+def log_entry_read(entry: LogEntry) -> StreamLogEntry:
     return StreamLogEntry.model_validate(entry, from_attributes=True)
 
 
