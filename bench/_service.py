@@ -33,7 +33,7 @@ def team(ctx: Context) -> int:
 
 def add_stream(ctx: Context, *, team_id: int, name: str, rules: dict[str, Any]) -> int:
     data = StreamCreate(name=name, rules=rules, team_ids=[team_id])
-    stream_id = int(streams.create_stream(ctx, data=data, user_id=None)["id"])
+    stream_id = streams.create_stream(ctx, data=data, user_id=None).id
     streams.set_active(ctx, stream_id=stream_id, active=True, user_id=None)
     return stream_id
 

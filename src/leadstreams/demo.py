@@ -118,7 +118,7 @@ def build(
     summary.events = _load_events(ctx, rng, people, contact_ids, now=now, seed=seed, bar=bar)
     _make_streams(ctx, team_ids, marketing_id)
     run_pending_jobs(ctx)
-    summary.streams = streams.list_streams(ctx)
+    summary.streams = [stream.model_dump() for stream in streams.list_streams(ctx)]
     return summary
 
 
@@ -360,8 +360,8 @@ def _make_streams(ctx: Context, team_ids: dict[str, int], user_id: int) -> None:
     for body, active in stream_plans(team_ids):
         stream = streams.create_stream(ctx, data=StreamCreate.model_validate(body), user_id=user_id)
         if active:
-            streams.set_active(ctx, stream_id=stream["id"], active=True, user_id=user_id)
-            history.start_fetch_history(ctx, stream_id=stream["id"], user_id=user_id)
+            streams.set_active(ctx, stream_id=stream.id, active=True, user_id=user_id)
+            history.start_fetch_history(ctx, stream_id=stream.id, user_id=user_id)
 
 
 # -- tables: names and places (the weights of countries lean Nordic) -------------------------

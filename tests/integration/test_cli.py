@@ -116,10 +116,10 @@ def test_activating_and_deactivating_a_stream_changes_it_and_says_so(ctx: Contex
     activated = run(ctx, "streams", "activate", str(stream_id))
     assert activated.exit_code == 0
     assert f"Stream {stream_id} 'Hot leads' is active." in activated.stdout
-    assert streams.get_stream(ctx, stream_id=stream_id)["active"] is True
+    assert streams.get_stream(ctx, stream_id=stream_id).active is True
     deactivated = run(ctx, "streams", "deactivate", str(stream_id))
     assert "is inactive" in deactivated.stdout
-    assert streams.get_stream(ctx, stream_id=stream_id)["active"] is False
+    assert streams.get_stream(ctx, stream_id=stream_id).active is False
 
 
 def test_clearing_an_active_stream_is_refused_with_a_message(ctx: Context) -> None:
@@ -136,7 +136,7 @@ def test_clearing_an_inactive_stream_clears_its_matches(ctx: Context) -> None:
     result = run(ctx, "streams", "clear", str(stream_id))
     assert result.exit_code == 0
     assert f"Stream {stream_id}: 1 matches cleared." in result.stdout
-    assert streams.get_stream(ctx, stream_id=stream_id)["lead_count"] == 0
+    assert streams.get_stream(ctx, stream_id=stream_id).lead_count == 0
 
 
 def test_an_unknown_stream_is_reported_not_found(ctx: Context) -> None:
@@ -161,7 +161,7 @@ def test_fetch_history_with_wait_makes_history_leads(ctx: Context) -> None:
     result = run(ctx, "streams", "fetch-history", str(stream_id), "--wait")
     assert result.exit_code == 0, result.output
     assert "done: 3 contacts scanned, 2 matches created." in result.stdout
-    assert streams.get_stream(ctx, stream_id=stream_id)["lead_count"] == 2
+    assert streams.get_stream(ctx, stream_id=stream_id).lead_count == 2
 
 
 def test_fetch_history_without_wait_queues_the_job(ctx: Context) -> None:
@@ -192,8 +192,8 @@ def test_demo_fills_an_empty_database_and_prints_the_accounts(ctx: Context) -> N
     ]
     assert "Made 200 contacts and" in result.stdout
     made = streams.list_streams(ctx)
-    assert [s["active"] for s in made] == [True, True, True, False]
-    assert sum(s["lead_count"] for s in made) > 0
+    assert [s.active for s in made] == [True, True, True, False]
+    assert sum(s.lead_count for s in made) > 0
     assert len(users.list_users(ctx)) == 6 and len(users.list_teams(ctx)) == 3
     again = run(ctx, "demo", "--contacts", "200", "--no-serve")
     assert "left as it is" in again.stdout and admin.password in again.stdout

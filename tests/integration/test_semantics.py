@@ -200,7 +200,7 @@ def test_rule_2_a_newsletter_form_does_not_trigger_a_contact_us_stream(ctx: Cont
     stream_id = builders.stream(ctx, CONTACT_FORM, team_ids=[team_id], active=False)
     _form(ctx, "a@x.com", CONTACT_US, occurred_at=START - timedelta(days=365))
     _activate(ctx, stream_id)
-    assert streams.preview(ctx, stream_id=stream_id, sample=0)["matching"] == 1  # rules hold
+    assert streams.preview(ctx, stream_id=stream_id, sample=0).matching == 1  # rules hold
 
     assert _form(ctx, "a@x.com", NEWSLETTER) == []
     assert builders.event(ctx, "a@x.com", "email_opened").matches == []
@@ -534,7 +534,7 @@ def test_rule_6_fetch_history_matches_every_contact_as_it_is_now_subject_to_rule
     made = sorted((topic, payload["origin"]) for topic, _, payload in _deliveries(ctx)[before:])
     new_leads, joined_lead = ("lead.created", "history"), ("lead.matched", "history")
     assert made == [new_leads] * 6 + [joined_lead]
-    assert streams.get_stream(ctx, stream_id=stream_id)["history_fetched_at"] == START
+    assert streams.get_stream(ctx, stream_id=stream_id).history_fetched_at == START
 
 
 def test_rule_6_fetch_history_is_idempotent_except_for_contacts_eligible_since(
@@ -666,7 +666,7 @@ def test_rule_6_fetch_history_reads_the_lead_stage_as_live_evaluation_does(ctx: 
     _move(ctx, seller, made.lead_id, "sql")
     _activate(ctx, worked_id)
 
-    assert streams.preview(ctx, stream_id=worked_id, sample=0)["matching"] == 1
+    assert streams.preview(ctx, stream_id=worked_id, sample=0).matching == 1
     assert _fetch_history(ctx, worked_id)["matches_created"] == 1
     assert [m["lead_id"] for m in _matches(ctx, worked_id)] == [made.lead_id]
 
@@ -785,7 +785,7 @@ def test_rule_8_every_edit_activation_deactivation_clear_and_fetch_is_recorded(
     team_id = builders.team(ctx)
     who = _admin(ctx).id
     data = StreamCreate(name="Hot", rules=SCORE_50, team_ids=[team_id])
-    stream_id = streams.create_stream(ctx, data=data, user_id=who)["id"]
+    stream_id = streams.create_stream(ctx, data=data, user_id=who).id
     builders.contact(ctx, "a@x.com", lead_score=60)
     hotter = {"field": "lead_score", "op": "gte", "value": 55}
 
@@ -802,9 +802,9 @@ def test_rule_8_every_edit_activation_deactivation_clear_and_fetch_is_recorded(
         _advance(ctx, hours=1)
         step()
 
-    trail = streams.history(ctx, stream_id=stream_id)
+    trail = streams.stream_log(ctx, stream_id=stream_id)
     hour = timedelta(hours=1)
-    assert [(h["action"], h["user_id"], h["at"]) for h in trail] == [
+    assert [(h.action, h.user_id, h.at) for h in trail] == [
         ("created", who, START),
         ("activated", who, START + hour),
         ("edited", who, START + 2 * hour),
@@ -813,12 +813,12 @@ def test_rule_8_every_edit_activation_deactivation_clear_and_fetch_is_recorded(
         ("deactivated", who, START + 4 * hour),
         ("cleared", who, START + 5 * hour),
     ]
-    edited = trail[2]["changes"]
+    edited = trail[2].changes
     assert edited["name"] == {"from": "Hot", "to": "Hotter"}
     assert (edited["rules"]["from"], edited["rules"]["to"]) == (SCORE_50, hotter)
-    job_id = trail[3]["changes"]["job_id"]
-    assert trail[4]["changes"] == {"job_id": job_id, "matches_created": 1}
-    assert trail[6]["changes"] == {"matches_cleared": 1}
+    job_id = trail[3].changes["job_id"]
+    assert trail[4].changes == {"job_id": job_id, "matches_created": 1}
+    assert trail[6].changes == {"matches_cleared": 1}
 
 
 # --- rule 9: deleting --------------------------------------------------------------------

@@ -45,7 +45,7 @@ def stream(
     **extra: Any,
 ) -> int:
     data = StreamCreate(name=name, rules=rules, team_ids=team_ids, **extra)
-    stream_id = int(streams.create_stream(ctx, data=data, user_id=None)["id"])
+    stream_id = streams.create_stream(ctx, data=data, user_id=None).id
     if active:
         streams.set_active(ctx, stream_id=stream_id, active=True, user_id=None)
     return stream_id

@@ -60,12 +60,12 @@ def test_creating_a_stream_with_valid_rules_makes_an_inactive_stream(
     answer = browser.post("/streams/new", data=_form(token, [api.team_id]))
     assert answer.status_code == 303
     [stream] = streams.list_streams(ctx)
-    assert (stream["name"], stream["active"], stream["team_ids"]) == (
+    assert (stream.name, stream.active, stream.team_ids) == (
         "Hot leads",
         False,
         [api.team_id],
     )
-    assert answer.headers["location"] == f"/streams/{stream['id']}"
+    assert answer.headers["location"] == f"/streams/{stream.id}"
     page = browser.get(answer.headers["location"]).text
     assert "Lead stream created" in page and "Lead score is at least 50" in page
 
@@ -122,7 +122,7 @@ def test_editing_a_stream_saves_and_records_it(ctx: Context, api: Api) -> None:
     data = _form(token, [api.team_id, api.other_team_id], name="Warm leads")
     assert browser.post(f"/streams/{stream_id}", data=data).status_code == 303
     stream = streams.get_stream(ctx, stream_id=stream_id)
-    assert (stream["name"], stream["team_ids"]) == ("Warm leads", [api.team_id, api.other_team_id])
+    assert (stream.name, stream.team_ids) == ("Warm leads", [api.team_id, api.other_team_id])
     page = browser.get(f"/streams/{stream_id}").text
     assert "edited name, teams" in page
 
@@ -132,14 +132,14 @@ def test_the_switch_activates_and_deactivates(ctx: Context, api: Api) -> None:
     browser, token = _browser(api, "marketing@example.com")
     answer = browser.post(f"/streams/{stream_id}/activate", data={"csrf_token": token})
     assert (answer.status_code, answer.headers["location"]) == (303, f"/streams/{stream_id}")
-    assert streams.get_stream(ctx, stream_id=stream_id)["active"] is True
+    assert streams.get_stream(ctx, stream_id=stream_id).active is True
     page = browser.get(f"/streams/{stream_id}").text
     assert f'action="/streams/{stream_id}/deactivate"' in page
     back = browser.post(
         f"/streams/{stream_id}/deactivate", data={"csrf_token": token, "next": "/streams"}
     )
     assert back.headers["location"] == "/streams"
-    assert streams.get_stream(ctx, stream_id=stream_id)["active"] is False
+    assert streams.get_stream(ctx, stream_id=stream_id).active is False
 
 
 def test_clear_leads_is_refused_while_active_and_works_when_inactive(
@@ -147,7 +147,7 @@ def test_clear_leads_is_refused_while_active_and_works_when_inactive(
 ) -> None:
     stream_id = builders.stream(ctx, SCORE_50, team_ids=[api.team_id])
     builders.contact(ctx, "hot@example.com", lead_score=80)
-    assert streams.get_stream(ctx, stream_id=stream_id)["lead_count"] == 1
+    assert streams.get_stream(ctx, stream_id=stream_id).lead_count == 1
     browser, token = _browser(api, "marketing@example.com")
     page = browser.get(f"/streams/{stream_id}").text
     assert re.search(r'<button type="submit" class="danger"\s+disabled[^>]*>Clear leads', page)
@@ -160,7 +160,7 @@ def test_clear_leads_is_refused_while_active_and_works_when_inactive(
     cleared = browser.post(f"/streams/{stream_id}/clear", data={"csrf_token": token})
     assert cleared.status_code == 303
     assert "Cleared 1 leads" in browser.get(f"/streams/{stream_id}").text
-    assert streams.get_stream(ctx, stream_id=stream_id)["lead_count"] == 0
+    assert streams.get_stream(ctx, stream_id=stream_id).lead_count == 0
 
 
 def test_fetch_history_queues_a_job_and_shows_its_progress(ctx: Context, api: Api) -> None:
@@ -198,7 +198,7 @@ def test_every_post_needs_the_csrf_token(ctx: Context, api: Api) -> None:
         data = _form("wrong", [api.team_id], name="Other")
         assert browser.post(path, data=data).status_code == 403
     assert browser.post(f"/streams/{stream_id}/clear", data={}).status_code == 403
-    assert streams.get_stream(ctx, stream_id=stream_id)["active"] is False
+    assert streams.get_stream(ctx, stream_id=stream_id).active is False
     assert len(streams.list_streams(ctx)) == 1
     del token
 
@@ -222,4 +222,4 @@ def test_sales_reads_streams_but_sees_no_controls_and_may_not_change_them(
         assert answer.status_code == 403, action
     saved = browser.post(f"/streams/{stream_id}", data=_form(token, [api.team_id], name="Mine"))
     assert saved.status_code == 403
-    assert streams.get_stream(ctx, stream_id=stream_id)["name"] == "Score 50"
+    assert streams.get_stream(ctx, stream_id=stream_id).name == "Score 50"

@@ -44,7 +44,7 @@ def streams_group() -> None:
 @database_url_option
 def list_streams(as_json: bool) -> None:
     """List the streams (archived ones left out) with their lead counts."""
-    rows = streams.list_streams(open_context())
+    rows = [stream.model_dump() for stream in streams.list_streams(open_context())]
     if as_json:
         echo_json(rows)
         return
@@ -64,7 +64,7 @@ def show(stream_id: int) -> None:
     Example:
       leadstreams streams show 2
     """
-    echo_json(streams.get_stream(open_context(), stream_id=stream_id))
+    echo_json(streams.get_stream(open_context(), stream_id=stream_id).model_dump())
 
 
 @streams_group.command("activate")
@@ -73,7 +73,7 @@ def show(stream_id: int) -> None:
 def activate(stream_id: int) -> None:
     """Start live matching: from now on every change its rules read is evaluated at once."""
     stream = streams.set_active(open_context(), stream_id=stream_id, active=True, user_id=None)
-    click.echo(f"Stream {stream['id']} {stream['name']!r} is active.")
+    click.echo(f"Stream {stream.id} {stream.name!r} is active.")
 
 
 @streams_group.command("deactivate")
@@ -82,7 +82,7 @@ def activate(stream_id: int) -> None:
 def deactivate(stream_id: int) -> None:
     """Stop live matching (and a running fetch-history job); leads stay on the board."""
     stream = streams.set_active(open_context(), stream_id=stream_id, active=False, user_id=None)
-    click.echo(f"Stream {stream['id']} {stream['name']!r} is inactive.")
+    click.echo(f"Stream {stream.id} {stream.name!r} is inactive.")
 
 
 @streams_group.command("clear")

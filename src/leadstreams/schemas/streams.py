@@ -6,6 +6,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field, StringConstraints
 
 from leadstreams.schemas.common import Id, Name, Strict
+from leadstreams.schemas.contacts import ContactRead
 
 Description = Annotated[str, StringConstraints(max_length=2000)]
 
@@ -42,3 +43,21 @@ class StreamRead(BaseModel):
     version: int
     lead_count: int
     last_matched_at: datetime | None
+
+
+class StreamLogEntry(BaseModel):
+    """One change of a stream (`GET /streams/{id}/history`): who, when, what changed."""
+
+    id: int
+    stream_id: int
+    at: datetime
+    user_id: int | None
+    action: str
+    changes: dict[str, Any]
+
+
+class StreamPreview(BaseModel):
+    """How many contacts the saved rules select now, and the first few of them."""
+
+    matching: int
+    sample: list[ContactRead]

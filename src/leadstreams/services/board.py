@@ -112,9 +112,9 @@ def _streams(connection: Connection, teams: tuple[int, ...] | None) -> list[dict
     by_stream = streams_store.team_ids_by_stream(connection)
     names = ("id", "name", "description", "active")
     return [
-        {name: row[name] for name in names}
-        for row in sorted(streams_store.all_live(connection), key=lambda r: r["name"].lower())
-        if teams is None or set(by_stream.get(row["id"], ())) & set(teams)
+        {name: getattr(stream, name) for name in names}
+        for stream in sorted(streams_store.all_live(connection), key=lambda s: s.name.lower())
+        if teams is None or set(by_stream.get(stream.id, ())) & set(teams)
     ]
 
 
@@ -140,5 +140,5 @@ def _names(connection: Connection) -> dict[int, str]:
 
 
 def _descriptions(connection: Connection, stream_ids: list[int]) -> dict[int, str | None]:
-    rows = (streams_store.get(connection, stream_id) for stream_id in stream_ids)
-    return {row["id"]: row["description"] for row in rows if row is not None}
+    found = (streams_store.get(connection, stream_id) for stream_id in stream_ids)
+    return {stream.id: stream.description for stream in found if stream is not None}

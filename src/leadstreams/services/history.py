@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import ColumnElement
 
 from leadstreams.domain.matching import Origin, may_match, requalify_cutoff
+from leadstreams.domain.streams import StreamAction
 from leadstreams.errors import Conflict, NotFound
 from leadstreams.rules import Explainer, parse, reads
 from leadstreams.rules.compile_sql import to_sql
@@ -28,6 +29,7 @@ from leadstreams.store import match_writer, rule_inputs
 from leadstreams.store import streams as streams_store
 from leadstreams.store.match_writer import MatchToWrite
 from leadstreams.store.rule_columns import sql_columns
+from leadstreams.store.streams import Stream
 from leadstreams.store.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -40,7 +42,7 @@ def start_fetch_history(ctx: Context, *, stream_id: int, user_id: int | None) ->
         stream = streams_store.get_for_update(uow.connection, stream_id)
         if stream is None:
             raise NotFound(f"no stream with id {stream_id}")
-        if not stream["active"]:
+        if not stream.active:
             raise Conflict("fetch history needs the stream to be active")
         if jobs_store.live_for_stream(uow.connection, kind=FETCH_HISTORY, stream_id=stream_id):
             raise Conflict("a fetch-history job is already running for this stream")
@@ -50,7 +52,7 @@ def start_fetch_history(ctx: Context, *, stream_id: int, user_id: int | None) ->
             "stream_id": stream_id,
             "status": "queued",
             # The rules as they are now: an edit during the job applies to live changes only.
-            "params": {"now": now.isoformat(), "rules": stream["rules"], "user_id": user_id},
+            "params": {"now": now.isoformat(), "rules": stream.rules, "user_id": user_id},
             "total": jobs_store.contacts_to_scan(uow.connection),
             "created_at": now,
         }
@@ -58,11 +60,11 @@ def start_fetch_history(ctx: Context, *, stream_id: int, user_id: int | None) ->
             job_id = jobs_store.create(uow.connection, values=values)
         except IntegrityError as error:  # another request queued one a moment ago
             raise Conflict("a fetch-history job is already running for this stream") from error
-        streams_store.record(
+        streams_store.append_log(
             uow.connection,
             stream_id=stream_id,
             user_id=user_id,
-            action="fetch_history_started",
+            action=StreamAction.FETCH_HISTORY_STARTED,
             changes={"job_id": job_id},
             at=now,
         )
@@ -117,10 +119,10 @@ class _Plan:
         return self.scans[key]
 
 
-def _plan(connection: Connection, job: RowMapping, stream: RowMapping) -> _Plan:
+def _plan(connection: Connection, job: RowMapping, stream: Stream) -> _Plan:
     as_of = datetime.fromisoformat(job["params"]["now"])
     vocabulary = fields_store.vocabulary(connection)
-    rule = parse(job["params"].get("rules", stream["rules"]), vocabulary)
+    rule = parse(job["params"].get("rules", stream.rules), vocabulary)
     return _Plan(
         to_sql(rule, sql_columns(vocabulary), now=as_of),
         vocabulary,
@@ -204,7 +206,7 @@ def _chunk(
         if current is None or current["status"] != "running":
             return (current["status"] if current else "cancelled"), cursor, plan
         now = uow.clock.now()
-        if stream is None or not stream["active"]:
+        if stream is None or not stream.active:
             jobs_store.progress(
                 connection, job_id=job["id"], values={"status": "cancelled", "finished_at": now}
             )
@@ -258,7 +260,7 @@ def _chunk(
 def _finish(
     uow: UnitOfWork,
     job: RowMapping,
-    stream: RowMapping,
+    stream: Stream,
     now: datetime,
     *,
     scanned: int,
@@ -279,14 +281,12 @@ def _finish(
     if cursor is not None:
         values |= {"cursor": cursor, "heartbeat_at": now}
     jobs_store.progress(connection, job_id=job["id"], values=values)
-    streams_store.update_values(
-        connection, stream_id=stream["id"], values={"history_fetched_at": now}
-    )
-    streams_store.record(
+    streams_store.update_values(connection, stream_id=stream.id, values={"history_fetched_at": now})
+    streams_store.append_log(
         connection,
-        stream_id=stream["id"],
+        stream_id=stream.id,
         user_id=job["params"].get("user_id"),
-        action="fetch_history_done",
+        action=StreamAction.FETCH_HISTORY_DONE,
         changes={"job_id": job["id"], "matches_created": matches_created},
         at=now,
     )
@@ -295,7 +295,7 @@ def _finish(
 def _match_chunk(
     uow: UnitOfWork,
     job: RowMapping,
-    stream: RowMapping,
+    stream: Stream,
     plan: _Plan,
     *,
     low: int,
@@ -311,10 +311,10 @@ def _match_chunk(
     Python, and the leads and matches are made for exactly those ids."""
     connection = uow.connection
     now = uow.clock.now()
-    cutoff = requalify_cutoff(now, stream["requalify_after_days"])
+    cutoff = requalify_cutoff(now, stream.requalify_after_days)
     scanned, eligible = history_store.scan_chunk(
         connection,
-        plan.scan(stream["id"], count=count, requalify=cutoff is not None, last=last),
+        plan.scan(stream.id, count=count, requalify=cutoff is not None, last=last),
         low=low,
         high=high,
         requalify_before=cutoff,
@@ -331,13 +331,13 @@ MATCH_BATCH = 1_000  # contacts explained and matched at a time: bounds the even
 
 
 def _matches(
-    uow: UnitOfWork, job: RowMapping, stream: RowMapping, plan: _Plan, contact_ids: list[int]
+    uow: UnitOfWork, job: RowMapping, stream: Stream, plan: _Plan, contact_ids: list[int]
 ) -> list[MatchToWrite]:
     """The matches of these eligible contacts, explained as the rule saw them (before their
     leads are made, which changes their `lead_stage`). A contact gone meanwhile has none.
     Rule 3 is checked again as live matching checks it: the scan stated it in SQL."""
     connection, now = uow.connection, uow.clock.now()
-    requalify = stream["requalify_after_days"]
+    requalify = stream.requalify_after_days
     inputs = rule_inputs.load(
         connection,
         contact_ids,
@@ -348,13 +348,13 @@ def _matches(
     trigger = {"kind": "history", "job_id": job["id"]}
     planned = []
     for contact_id, found in inputs.items():
-        match = current.get((stream["id"], contact_id))
+        match = current.get((stream.id, contact_id))
         if not may_match(match, requalify_after_days=requalify, now=now):
             continue
         explanation = plan.explainer(found.fields, found.events, plan.as_of)
         supersedes = match.id if match is not None else None
         planned.append(
-            MatchToWrite(contact_id, stream["id"], Origin.HISTORY, trigger, explanation, supersedes)
+            MatchToWrite(contact_id, stream.id, Origin.HISTORY, trigger, explanation, supersedes)
         )
     return planned
 
@@ -365,15 +365,15 @@ def clear_stream(ctx: Context, *, stream_id: int, user_id: int | None) -> int:
         stream = streams_store.get_for_update(uow.connection, stream_id)
         if stream is None:
             raise NotFound(f"no stream with id {stream_id}")
-        if stream["active"]:
+        if stream.active:
             raise Conflict("deactivate the stream before clearing its leads")
         now = uow.clock.now()
         cleared = leads_store.clear_stream(uow.connection, stream_id=stream_id, at=now)
-        streams_store.record(
+        streams_store.append_log(
             uow.connection,
             stream_id=stream_id,
             user_id=user_id,
-            action="cleared",
+            action=StreamAction.CLEARED,
             changes={"matches_cleared": cleared},
             at=now,
         )

@@ -37,11 +37,11 @@ def _build(connection: Connection) -> StreamIndex:
     vocabulary = fields_store.vocabulary(connection)
     live = [
         LiveStream.compile(
-            id=row["id"],
-            version=row["version"],
-            rule=parse(row["rules"], vocabulary),
-            requalify_after_days=row["requalify_after_days"],
+            id=stream.id,
+            version=stream.version,
+            rule=parse(stream.rules, vocabulary),
+            requalify_after_days=stream.requalify_after_days,
         )
-        for row in streams_store.active(connection)
+        for stream in streams_store.active(connection)
     ]
     return StreamIndex(live, vocabulary)

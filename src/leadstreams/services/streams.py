@@ -1,23 +1,27 @@
-"""Lead streams: create, edit, activate, deactivate, delete, preview; every change recorded."""
+"""Lead streams: create, edit, activate, deactivate, delete, preview; every change logged."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, func, select
-
+from leadstreams.domain.streams import StreamAction
 from leadstreams.errors import Conflict, ErrorDetail, InvalidInput, NotFound
 from leadstreams.rules import Rule, RuleValidationError, Vocabulary, describe, dump, parse
-from leadstreams.rules.compile_sql import to_sql
-from leadstreams.schemas.streams import StreamCreate, StreamUpdate
-from leadstreams.services.contacts import contact_read
+from leadstreams.schemas.streams import (
+    StreamCreate,
+    StreamLogEntry,
+    StreamPreview,
+    StreamRead,
+    StreamUpdate,
+)
 from leadstreams.services.context import Context
 from leadstreams.store import fields as fields_store
 from leadstreams.store import jobs as jobs_store
 from leadstreams.store import state
 from leadstreams.store import streams as streams_store
-from leadstreams.store.rule_columns import sql_columns
-from leadstreams.store.tables import contacts
+from leadstreams.store.streams import LogEntry, Stream
 from leadstreams.store.uow import UnitOfWork
 
 
@@ -46,15 +50,15 @@ def _check_name(uow: UnitOfWork, name: str, except_id: int | None = None) -> Non
         raise Conflict(f"a stream named {name!r} exists already")
 
 
-def _get(uow: UnitOfWork, stream_id: int, *, for_update: bool = False) -> RowMapping:
+def _get(uow: UnitOfWork, stream_id: int, *, for_update: bool = False) -> Stream:
     finder = streams_store.get_for_update if for_update else streams_store.get
-    row = finder(uow.connection, stream_id)
-    if row is None:
+    stream = finder(uow.connection, stream_id)
+    if stream is None:
         raise NotFound(f"no stream with id {stream_id}")
-    return row
+    return stream
 
 
-def create_stream(ctx: Context, *, data: StreamCreate, user_id: int | None) -> dict[str, Any]:
+def create_stream(ctx: Context, *, data: StreamCreate, user_id: int | None) -> StreamRead:
     with ctx.uow() as uow:
         vocabulary = fields_store.vocabulary(uow.connection)
         rules = dump(parse_rules(data.rules, vocabulary))  # stored in canonical form
@@ -65,11 +69,11 @@ def create_stream(ctx: Context, *, data: StreamCreate, user_id: int | None) -> d
         values |= {"active": False, "created_at": now, "updated_at": now, "version": 1}
         stream_id = streams_store.create(uow.connection, values=values)
         streams_store.set_teams(uow.connection, stream_id=stream_id, team_ids=data.team_ids)
-        streams_store.record(
+        streams_store.append_log(
             uow.connection,
             stream_id=stream_id,
             user_id=user_id,
-            action="created",
+            action=StreamAction.CREATED,
             changes=data.model_dump(),
             at=now,
         )
@@ -80,10 +84,10 @@ def create_stream(ctx: Context, *, data: StreamCreate, user_id: int | None) -> d
 
 def update_stream(
     ctx: Context, *, stream_id: int, data: StreamUpdate, user_id: int | None
-) -> dict[str, Any]:
+) -> StreamRead:
     """Allowed while active: the new rules apply to changes arriving after the edit (rule 8)."""
     with ctx.uow() as uow:
-        row = _get(uow, stream_id, for_update=True)
+        stream = _get(uow, stream_id, for_update=True)
         vocabulary = fields_store.vocabulary(uow.connection)
         given = data.model_dump(exclude_unset=True)
         if given.get("rules") is not None:
@@ -92,16 +96,16 @@ def update_stream(
             _check_teams(uow, given["team_ids"])
         if given.get("name") is not None:
             _check_name(uow, given["name"], except_id=stream_id)
-        changes = _changes(uow, row, given)
+        changes = _changes(uow, stream, given)
         if changes:
-            _apply(uow, row, given, changes, user_id)
-        stream = stream_read(uow, _get(uow, stream_id), vocabulary)
+            _apply(uow, stream, given, changes, user_id)
+        updated = stream_read(uow, _get(uow, stream_id), vocabulary)
         uow.commit()
-    return stream
+    return updated
 
 
-def _changes(uow: UnitOfWork, row: RowMapping, given: dict[str, Any]) -> dict[str, Any]:
-    old = dict(row) | {"team_ids": streams_store.team_ids(uow.connection, row["id"])}
+def _changes(uow: UnitOfWork, stream: Stream, given: dict[str, Any]) -> dict[str, Any]:
+    old = asdict(stream) | {"team_ids": streams_store.team_ids(uow.connection, stream.id)}
     nullable = {"requalify_after_days"}
     return {
         key: {"from": old[key], "to": value}
@@ -112,35 +116,32 @@ def _changes(uow: UnitOfWork, row: RowMapping, given: dict[str, Any]) -> dict[st
 
 def _apply(
     uow: UnitOfWork,
-    row: RowMapping,
+    stream: Stream,
     given: dict[str, Any],
     changes: dict[str, Any],
     user_id: int | None,
 ) -> None:
     now = uow.clock.now()
     values = {key: change["to"] for key, change in changes.items() if key != "team_ids"}
-    values |= {"updated_at": now, "version": row["version"] + 1}
-    streams_store.update_values(uow.connection, stream_id=row["id"], values=values)
+    values |= {"updated_at": now, "version": stream.version + 1}
+    streams_store.update_values(uow.connection, stream_id=stream.id, values=values)
     if "team_ids" in changes:
-        streams_store.set_teams(uow.connection, stream_id=row["id"], team_ids=given["team_ids"])
-    streams_store.record(
+        streams_store.set_teams(uow.connection, stream_id=stream.id, team_ids=given["team_ids"])
+    streams_store.append_log(
         uow.connection,
-        stream_id=row["id"],
+        stream_id=stream.id,
         user_id=user_id,
-        action="edited",
+        action=StreamAction.EDITED,
         changes=changes,
         at=now,
     )
-    if row["active"]:
+    if stream.active:
         state.bump_streams_revision(uow.connection)
 
 
-def set_active(
-    ctx: Context, *, stream_id: int, active: bool, user_id: int | None
-) -> dict[str, Any]:
+def set_active(ctx: Context, *, stream_id: int, active: bool, user_id: int | None) -> StreamRead:
     with ctx.uow() as uow:
-        row = _get(uow, stream_id, for_update=True)
-        if row["active"] != active:
+        if _get(uow, stream_id, for_update=True).active != active:
             now = uow.clock.now()
             values: dict[str, Any] = {"active": active, "updated_at": now}
             if active:
@@ -148,11 +149,11 @@ def set_active(
             else:
                 jobs_store.cancel_for_stream(uow.connection, stream_id=stream_id, at=now)
             streams_store.update_values(uow.connection, stream_id=stream_id, values=values)
-            streams_store.record(
+            streams_store.append_log(
                 uow.connection,
                 stream_id=stream_id,
                 user_id=user_id,
-                action="activated" if active else "deactivated",
+                action=StreamAction.ACTIVATED if active else StreamAction.DEACTIVATED,
                 changes={},
                 at=now,
             )
@@ -166,90 +167,93 @@ def set_active(
 def delete_stream(ctx: Context, *, stream_id: int, user_id: int | None) -> None:
     """Archives an inactive stream; its leads stay on the board (rule 9)."""
     with ctx.uow() as uow:
-        row = _get(uow, stream_id, for_update=True)
-        if row["active"]:
+        if _get(uow, stream_id, for_update=True).active:
             raise Conflict("deactivate the stream before deleting it")
         now = uow.clock.now()
         streams_store.update_values(uow.connection, stream_id=stream_id, values={"deleted_at": now})
-        streams_store.record(
+        streams_store.append_log(
             uow.connection,
             stream_id=stream_id,
             user_id=user_id,
-            action="deleted",
+            action=StreamAction.DELETED,
             changes={},
             at=now,
         )
         uow.commit()
 
 
-def get_stream(ctx: Context, *, stream_id: int) -> dict[str, Any]:
+def get_stream(ctx: Context, *, stream_id: int) -> StreamRead:
     with ctx.uow(read_only=True) as uow:
         vocabulary = fields_store.vocabulary(uow.connection)
-        return stream_read(uow, _get(uow, stream_id), vocabulary)
+        return read_stream(uow, stream_id=stream_id, vocabulary=vocabulary)
 
 
-def list_streams(ctx: Context) -> list[dict[str, Any]]:
+def list_streams(ctx: Context) -> list[StreamRead]:
     with ctx.uow(read_only=True) as uow:
-        vocabulary = fields_store.vocabulary(uow.connection)
-        counts = streams_store.lead_counts(uow.connection)
-        last = streams_store.last_matched(uow.connection)
-        teams = streams_store.team_ids_by_stream(uow.connection)
-        return [
-            _read(row, vocabulary, teams.get(row["id"], []), counts, last)
-            for row in streams_store.all_live(uow.connection)
-        ]
+        return read_streams(uow, vocabulary=fields_store.vocabulary(uow.connection))
 
 
-def stream_read(uow: UnitOfWork, row: RowMapping, vocabulary: Vocabulary) -> dict[str, Any]:
-    counts = streams_store.lead_counts(uow.connection, row["id"])
-    last = streams_store.last_matched(uow.connection, row["id"])
-    teams = streams_store.team_ids(uow.connection, row["id"])
-    return _read(row, vocabulary, teams, counts, last)
+def read_stream(uow: UnitOfWork, *, stream_id: int, vocabulary: Vocabulary) -> StreamRead:
+    """The stream (NotFound if there is none), read in the caller's unit of work."""
+    return stream_read(uow, _get(uow, stream_id), vocabulary)
+
+
+def read_streams(uow: UnitOfWork, *, vocabulary: Vocabulary) -> list[StreamRead]:
+    """Every stream not archived, by id, read in the caller's unit of work."""
+    counts = streams_store.lead_counts(uow.connection)
+    last = streams_store.last_matched(uow.connection)
+    teams = streams_store.team_ids_by_stream(uow.connection)
+    return [
+        _read(stream, vocabulary, teams.get(stream.id, []), counts, last)
+        for stream in streams_store.all_live(uow.connection)
+    ]
+
+
+def stream_read(uow: UnitOfWork, stream: Stream, vocabulary: Vocabulary) -> StreamRead:
+    counts = streams_store.lead_counts(uow.connection, stream.id)
+    last = streams_store.last_matched(uow.connection, stream.id)
+    teams = streams_store.team_ids(uow.connection, stream.id)
+    return _read(stream, vocabulary, teams, counts, last)
 
 
 def _read(
-    row: RowMapping,
+    stream: Stream,
     vocabulary: Vocabulary,
     team_ids: list[int],
     counts: dict[int, int],
-    last: dict[int, Any],
-) -> dict[str, Any]:
-    fields = (
-        "id",
-        "name",
-        "description",
-        "rules",
-        "active",
-        "requalify_after_days",
-        "activated_at",
-        "history_fetched_at",
-        "created_at",
-        "updated_at",
-        "version",
+    last: dict[int, datetime],
+) -> StreamRead:
+    return StreamRead(
+        **asdict(stream),
+        rules_text=describe(parse(stream.rules, vocabulary), vocabulary),
+        team_ids=sorted(team_ids),
+        lead_count=counts.get(stream.id, 0),
+        last_matched_at=last.get(stream.id),
     )
-    out = {name: row[name] for name in fields}
-    out["rules_text"] = describe(parse(row["rules"], vocabulary), vocabulary)
-    out |= {"team_ids": sorted(team_ids), "lead_count": counts.get(row["id"], 0)}
-    out["last_matched_at"] = last.get(row["id"])
-    return out
 
 
-def history(ctx: Context, *, stream_id: int) -> list[dict[str, Any]]:
+def stream_log(ctx: Context, *, stream_id: int) -> list[StreamLogEntry]:
+    """Every change of the stream, oldest first: who, when, what (rule 8)."""
     with ctx.uow(read_only=True) as uow:
-        _get(uow, stream_id)
-        return [dict(row) for row in streams_store.history(uow.connection, stream_id)]
+        return [log_entry_read(entry) for entry in read_log(uow, stream_id=stream_id)]
 
 
-def preview(ctx: Context, *, stream_id: int, sample: int) -> dict[str, Any]:
+def read_log(uow: UnitOfWork, *, stream_id: int) -> list[LogEntry]:
+    """The log of a stream that exists (else NotFound), read in the caller's unit of work."""
+    _get(uow, stream_id)
+    return streams_store.read_log(uow.connection, stream_id)
+
+
+def log_entry_read(entry: LogEntry) -> StreamLogEntry:
+    return StreamLogEntry.model_validate(entry, from_attributes=True)
+
+
+def preview(ctx: Context, *, stream_id: int, sample: int) -> StreamPreview:
     """How many contacts match the rules now (what fetch history would consider)."""
     with ctx.uow(read_only=True) as uow:
-        row = _get(uow, stream_id)
         vocabulary = fields_store.vocabulary(uow.connection)
-        condition = to_sql(
-            parse(row["rules"], vocabulary), sql_columns(vocabulary), now=uow.clock.now()
+        rule = parse(_get(uow, stream_id).rules, vocabulary)
+        matching, contacts = streams_store.matching_contacts(
+            uow.connection, rule=rule, vocabulary=vocabulary, now=uow.clock.now(), sample=sample
         )
-        connection = uow.connection
-        matching = connection.scalar(select(func.count()).select_from(contacts).where(condition))
-        query = select(contacts).where(condition).order_by(contacts.c.id).limit(sample)
-        rows = list(connection.execute(query).mappings())
-    return {"matching": matching or 0, "sample": [contact_read(r) for r in rows]}
+    return StreamPreview(matching=matching, sample=contacts)

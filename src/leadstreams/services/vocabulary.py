@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from leadstreams.errors import Conflict
-from leadstreams.rules import FieldDef, describe
+from leadstreams.rules import FieldDef, Vocabulary, describe
 from leadstreams.rules.fields import OPERATORS, PROPERTY_OPERATORS
 from leadstreams.schemas.fields import FieldCreate
 from leadstreams.services.context import Context
@@ -18,7 +18,10 @@ from leadstreams.store import state
 
 def describe_vocabulary(ctx: Context) -> dict[str, Any]:
     with ctx.uow(read_only=True) as uow:
-        vocabulary = fields_store.vocabulary(uow.connection)
+        return vocabulary_description(fields_store.vocabulary(uow.connection))
+
+
+def vocabulary_description(vocabulary: Vocabulary) -> dict[str, Any]:
     fields = [
         {
             "name": f.name,

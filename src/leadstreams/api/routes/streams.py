@@ -7,33 +7,39 @@ from fastapi import APIRouter, Query, Response
 from leadstreams.api.deps import Ctx, Who
 from leadstreams.domain.roles import Action
 from leadstreams.schemas.common import Id
-from leadstreams.schemas.streams import StreamCreate, StreamRead, StreamUpdate
+from leadstreams.schemas.streams import (
+    StreamCreate,
+    StreamLogEntry,
+    StreamPreview,
+    StreamRead,
+    StreamUpdate,
+)
 from leadstreams.services import history, streams
 
 router = APIRouter(tags=["streams"])
 
 
 @router.post("/streams", status_code=201, response_model=StreamRead)
-def create_stream(ctx: Ctx, who: Who, body: StreamCreate) -> dict[str, Any]:
+def create_stream(ctx: Ctx, who: Who, body: StreamCreate) -> StreamRead:
     """A new stream is inactive; activate it to make leads."""
     who.require(Action.MANAGE_STREAMS)
     return streams.create_stream(ctx, data=body, user_id=who.id)
 
 
 @router.get("/streams", response_model=list[StreamRead])
-def list_streams(ctx: Ctx, who: Who) -> list[dict[str, Any]]:
+def list_streams(ctx: Ctx, who: Who) -> list[StreamRead]:
     who.require(Action.READ_STREAMS)
     return streams.list_streams(ctx)
 
 
 @router.get("/streams/{stream_id}", response_model=StreamRead)
-def get_stream(ctx: Ctx, who: Who, stream_id: Id) -> dict[str, Any]:
+def get_stream(ctx: Ctx, who: Who, stream_id: Id) -> StreamRead:
     who.require(Action.READ_STREAMS)
     return streams.get_stream(ctx, stream_id=stream_id)
 
 
 @router.patch("/streams/{stream_id}", response_model=StreamRead)
-def update_stream(ctx: Ctx, who: Who, stream_id: Id, body: StreamUpdate) -> dict[str, Any]:
+def update_stream(ctx: Ctx, who: Who, stream_id: Id, body: StreamUpdate) -> StreamRead:
     """Allowed while active: new rules apply to changes arriving after the edit."""
     who.require(Action.MANAGE_STREAMS)
     return streams.update_stream(ctx, stream_id=stream_id, data=body, user_id=who.id)
@@ -48,13 +54,13 @@ def delete_stream(ctx: Ctx, who: Who, stream_id: Id) -> Response:
 
 
 @router.post("/streams/{stream_id}/activate", response_model=StreamRead)
-def activate(ctx: Ctx, who: Who, stream_id: Id) -> dict[str, Any]:
+def activate(ctx: Ctx, who: Who, stream_id: Id) -> StreamRead:
     who.require(Action.MANAGE_STREAMS)
     return streams.set_active(ctx, stream_id=stream_id, active=True, user_id=who.id)
 
 
 @router.post("/streams/{stream_id}/deactivate", response_model=StreamRead)
-def deactivate(ctx: Ctx, who: Who, stream_id: Id) -> dict[str, Any]:
+def deactivate(ctx: Ctx, who: Who, stream_id: Id) -> StreamRead:
     """Stops live matching and cancels a running fetch-history job."""
     who.require(Action.MANAGE_STREAMS)
     return streams.set_active(ctx, stream_id=stream_id, active=False, user_id=who.id)
@@ -77,17 +83,17 @@ def clear(ctx: Ctx, who: Who, stream_id: Id) -> dict[str, int]:
 @router.get("/streams/{stream_id}/preview")
 def preview(
     ctx: Ctx, who: Who, stream_id: Id, sample: Annotated[int, Query(ge=0, le=100)] = 10
-) -> dict[str, Any]:
+) -> StreamPreview:
     """How many contacts match the rules now, with a sample."""
     who.require(Action.MANAGE_STREAMS)
     return streams.preview(ctx, stream_id=stream_id, sample=sample)
 
 
 @router.get("/streams/{stream_id}/history")
-def stream_history(ctx: Ctx, who: Who, stream_id: Id) -> list[dict[str, Any]]:
+def stream_log(ctx: Ctx, who: Who, stream_id: Id) -> list[StreamLogEntry]:
     """Every change: who, when, what."""
     who.require(Action.MANAGE_STREAMS)
-    return streams.history(ctx, stream_id=stream_id)
+    return streams.stream_log(ctx, stream_id=stream_id)
 
 
 @router.get("/jobs/{job_id}")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -11,8 +10,9 @@ from fastapi import Request
 from pydantic import ValidationError
 
 from leadstreams.api.errors import pydantic_path
+from leadstreams.domain.streams import StreamAction
 from leadstreams.errors import ErrorDetail, InvalidInput, LeadstreamsError
-from leadstreams.schemas.streams import StreamCreate, StreamUpdate
+from leadstreams.schemas.streams import StreamCreate, StreamLogEntry, StreamRead, StreamUpdate
 from leadstreams.services import vocabulary
 from leadstreams.services.context import Context
 
@@ -36,12 +36,12 @@ class StreamForm:
     team_ids: list[int] = field(default_factory=list)
 
     @classmethod
-    def of(cls, stream: Mapping[str, Any]) -> StreamForm:
+    def of(cls, stream: StreamRead) -> StreamForm:
         return cls(
-            name=stream["name"],
-            description=stream["description"] or "",
-            rules=json.dumps(stream["rules"]),
-            team_ids=list(stream["team_ids"]),
+            name=stream.name,
+            description=stream.description or "",
+            rules=json.dumps(stream.rules),
+            team_ids=list(stream.team_ids),
         )
 
 
@@ -103,28 +103,27 @@ def errors_by_field(error: LeadstreamsError | None) -> dict[str, list[ErrorDetai
     return found
 
 
-_ACTIONS = {
-    "created": "created the stream",
-    "edited": "edited",
-    "activated": "switched it to Active",
-    "deactivated": "switched it off",
-    "cleared": "cleared its leads",
-    "fetch_history_started": "started fetching leads from history",
-    "fetch_history_done": "finished fetching leads from history",
-    "deleted": "deleted the stream",
+_ACTIONS: dict[str, str] = {
+    StreamAction.CREATED: "created the stream",
+    StreamAction.EDITED: "edited",
+    StreamAction.ACTIVATED: "switched it to Active",
+    StreamAction.DEACTIVATED: "switched it off",
+    StreamAction.CLEARED: "cleared its leads",
+    StreamAction.FETCH_HISTORY_STARTED: "started fetching leads from history",
+    StreamAction.FETCH_HISTORY_DONE: "finished fetching leads from history",
+    StreamAction.DELETED: "deleted the stream",
 }
 _FIELDS = {"team_ids": "teams", "requalify_after_days": "re-qualify period"}
 
 
-def what_happened(entry: Mapping[str, Any]) -> str:
-    """One line of the stream's history, e.g. 'edited name, rules'."""
-    action: str = entry["action"]
-    changes = entry["changes"] or {}
+def what_happened(entry: StreamLogEntry) -> str:
+    """One line of the stream's log, e.g. 'edited name, rules'."""
+    action, changes = entry.action, entry.changes or {}
     text = _ACTIONS.get(action, action.replace("_", " "))
-    if action == "edited" and changes:
+    if action == StreamAction.EDITED and changes:
         text += " " + ", ".join(_FIELDS.get(key, key) for key in changes)
-    if action == "cleared":
+    if action == StreamAction.CLEARED:
         text += f" ({changes.get('matches_cleared', 0)} matches cleared)"
-    if action == "fetch_history_done":
+    if action == StreamAction.FETCH_HISTORY_DONE:
         text += f" ({changes.get('matches_created', 0)} new matches)"
     return text

@@ -13,7 +13,7 @@ from leadstreams.domain.roles import Action, may
 from leadstreams.errors import Conflict, InvalidInput, LeadstreamsError, NotFound
 from leadstreams.schemas.common import Id, Strict
 from leadstreams.schemas.streams import StreamCreate, StreamUpdate
-from leadstreams.services import history, streams, users, vocabulary
+from leadstreams.services import history, streams, views, vocabulary
 from leadstreams.services.auth import Principal
 from leadstreams.web.deps import Csrf, PageUser
 from leadstreams.web.pages._stream_form import (
@@ -45,9 +45,10 @@ Manager = Annotated[Principal, Depends(_manager)]
 @router.get("/streams")
 def stream_list(request: Request, ctx: Ctx, user: PageUser) -> Response:
     user.require(Action.READ_STREAMS)
+    screen = views.stream_list(ctx)
     context = {
-        "streams": streams.list_streams(ctx),
-        "team_names": _team_names(ctx),
+        "streams": screen.streams,
+        "team_names": screen.team_names,
         "manage": may(user.role, Action.MANAGE_STREAMS),
         "flash": request.session.pop(_FLASH, None),
     }
@@ -56,7 +57,7 @@ def stream_list(request: Request, ctx: Ctx, user: PageUser) -> Response:
 
 @router.get("/streams/new")
 def new_stream(request: Request, ctx: Ctx, user: Manager) -> Response:
-    return _editor(request, ctx, user, form=StreamForm())
+    return _editor(request, views.stream_editor(ctx), user, form=StreamForm())
 
 
 @router.post("/streams/new", dependencies=[Csrf])
@@ -65,9 +66,9 @@ def create_stream(request: Request, ctx: Ctx, user: Manager, form: TypedForm) ->
         data = check(ctx, form, StreamCreate)
         stream = streams.create_stream(ctx, data=data, user_id=user.id)
     except (InvalidInput, Conflict) as error:
-        return _editor(request, ctx, user, form=form, error=error)
+        return _editor(request, views.stream_editor(ctx), user, form=form, error=error)
     note = "Lead stream created. It is inactive: switch it to Active to start making leads."
-    return _back(request, f"/streams/{stream['id']}", note)
+    return _back(request, f"/streams/{stream.id}", note)
 
 
 @router.post("/streams/rules/text", dependencies=[Csrf])
@@ -86,24 +87,24 @@ def stream_page(
     request: Request, ctx: Ctx, user: PageUser, stream_id: Id, job: Id | None = None
 ) -> Response:
     user.require(Action.READ_STREAMS)
-    stream = streams.get_stream(ctx, stream_id=stream_id)
     if not may(user.role, Action.MANAGE_STREAMS):
-        context = {"stream": stream, "team_names": _team_names(ctx)}
+        summary = views.stream_summary(ctx, stream_id=stream_id)
+        context = {"stream": summary.stream, "team_names": summary.team_names}
         return render(request, "streams_view.html", context, user=user)
-    form = StreamForm.of(stream)
-    return _editor(request, ctx, user, form=form, stream=stream, job_id=job)
+    screen = views.stream_editor(ctx, stream_id=stream_id, job_id=job)
+    return _editor(request, screen, user, form=_form_of(screen))
 
 
 @router.post("/streams/{stream_id}", dependencies=[Csrf])
 def save_stream(
     request: Request, ctx: Ctx, user: Manager, stream_id: Id, form: TypedForm
 ) -> Response:
-    stream = streams.get_stream(ctx, stream_id=stream_id)
     try:
         data = check(ctx, form, StreamUpdate)
         streams.update_stream(ctx, stream_id=stream_id, data=data, user_id=user.id)
     except (InvalidInput, Conflict) as error:
-        return _editor(request, ctx, user, form=form, stream=stream, error=error)
+        screen = views.stream_editor(ctx, stream_id=stream_id)
+        return _editor(request, screen, user, form=form, error=error)
     return _back(request, f"/streams/{stream_id}", "Saved.")
 
 
@@ -158,48 +159,44 @@ def preview(request: Request, ctx: Ctx, user: Manager, stream_id: Id) -> Respons
 
 def _editor(
     request: Request,
-    ctx: Ctx,
+    screen: views.StreamEditor,
     user: Principal,
     *,
     form: StreamForm,
-    stream: dict[str, Any] | None = None,
     error: LeadstreamsError | None = None,
-    job_id: int | None = None,
     status_code: int | None = None,
 ) -> Response:
-    """The create/edit page; for a saved stream also its switch, actions, preview, history."""
+    """The create/edit page; for a saved stream also its switch, actions, preview, log."""
     context: dict[str, Any] = {
         "form": form,
-        "stream": stream,
+        "stream": screen.stream,
         "errors": errors_by_field(error),
-        "teams": users.list_teams(ctx),
-        "vocabulary": vocabulary.describe_vocabulary(ctx),
+        "teams": screen.teams,
+        "vocabulary": screen.vocabulary,
         "flash": request.session.pop(_FLASH, None),
+        "log": [_log_line(line) for line in screen.log],
+        "job": screen.job,
     }
-    if stream is not None:
-        context |= _stream_extras(ctx, stream["id"], job_id)
     if status_code is None:
         status_code = 422 if isinstance(error, InvalidInput) else 409 if error else 200
     return render(request, "streams_form.html", context, user=user, status_code=status_code)
 
 
-def _stream_extras(ctx: Ctx, stream_id: int, job_id: int | None) -> dict[str, Any]:
-    names = {u["id"]: u["name"] for u in users.list_users(ctx)}
-    entries = [
-        {"at": e["at"], "who": names.get(e["user_id"], "system"), "what": what_happened(e)}
-        for e in reversed(streams.history(ctx, stream_id=stream_id))
-    ]
-    job = history.get_job(ctx, job_id=job_id) if job_id else None
-    return {"history": entries, "job": job if job and job["stream_id"] == stream_id else None}
+def _log_line(line: views.LogLine) -> dict[str, Any]:
+    return {"at": line.entry.at, "who": line.who, "what": what_happened(line.entry)}
+
+
+def _form_of(screen: views.StreamEditor) -> StreamForm:
+    return StreamForm() if screen.stream is None else StreamForm.of(screen.stream)
 
 
 def _refused(
     request: Request, ctx: Ctx, user: Principal, stream_id: int, error: Conflict
 ) -> Response:
     """A state conflict (409): the stream page again, saying why."""
-    stream = streams.get_stream(ctx, stream_id=stream_id)
+    screen = views.stream_editor(ctx, stream_id=stream_id)
     request.session[_FLASH] = {"kind": "error", "text": error.message}
-    return _editor(request, ctx, user, form=StreamForm.of(stream), stream=stream, status_code=409)
+    return _editor(request, screen, user, form=_form_of(screen), status_code=409)
 
 
 def _back(request: Request, target: str, note: str) -> Response:
@@ -209,7 +206,3 @@ def _back(request: Request, target: str, note: str) -> Response:
 
 def _next(target: str, stream_id: int) -> str:
     return "/streams" if target == "/streams" else f"/streams/{stream_id}"
-
-
-def _team_names(ctx: Ctx) -> dict[int, str]:
-    return {team["id"]: team["name"] for team in users.list_teams(ctx)}
