@@ -22,7 +22,7 @@ from sqlalchemy import Engine, bindparam, text
 from bench import _service
 from bench._report import Figure, Outcome
 from bench.data import NOW, RULE, Size, postgres_dataset, sqlite_dataset
-from leadstreams.services import history, jobs
+from leadstreams.services import fetch_history, jobs
 from leadstreams.services.context import Context
 from leadstreams.store.types import UTCDateTime
 
@@ -55,10 +55,10 @@ def baseline(engine: Engine, shape: str) -> int:
 
 def ours(ctx: Context, stream_id: int) -> int:
     """The job as the app runs it: queued by the service, claimed and run by a worker."""
-    job = history.start_fetch_history(ctx, stream_id=stream_id, user_id=None)
+    job = fetch_history.start_fetch_history(ctx, stream_id=stream_id, user_id=None)
     while jobs.run_next(ctx, worker="bench") is not None:
         pass
-    return int(history.get_job(ctx, job_id=job["id"])["matches_created"])
+    return int(fetch_history.get_job(ctx, job_id=job.id).matches_created)
 
 
 def _timed(engine: Engine, run: Callable[[], int]) -> tuple[float, int, list[int]]:

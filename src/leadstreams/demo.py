@@ -19,7 +19,7 @@ from leadstreams.schemas.contacts import ContactCreate
 from leadstreams.schemas.fields import FieldCreate
 from leadstreams.schemas.streams import StreamCreate
 from leadstreams.schemas.users import TeamCreate, UserCreate
-from leadstreams.services import contacts, history, ingest, streams, users, vocabulary
+from leadstreams.services import contacts, fetch_history, ingest, streams, users, vocabulary
 from leadstreams.services.context import Context
 from leadstreams.worker import run_pending_jobs
 
@@ -361,7 +361,7 @@ def _make_streams(ctx: Context, team_ids: dict[str, int], user_id: int) -> None:
         stream = streams.create_stream(ctx, data=StreamCreate.model_validate(body), user_id=user_id)
         if active:
             streams.set_active(ctx, stream_id=stream.id, active=True, user_id=user_id)
-            history.start_fetch_history(ctx, stream_id=stream.id, user_id=user_id)
+            fetch_history.start_fetch_history(ctx, stream_id=stream.id, user_id=user_id)
 
 
 # -- tables: names and places (the weights of countries lean Nordic) -------------------------

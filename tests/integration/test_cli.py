@@ -23,7 +23,7 @@ from sqlalchemy import RowMapping
 from leadstreams import demo
 from leadstreams.cli import cli
 from leadstreams.cli.serve import app_with_worker_from_environment
-from leadstreams.services import history, jobs, streams, users
+from leadstreams.services import fetch_history, jobs, streams, users
 from leadstreams.services.context import Context
 from leadstreams.store import jobs as jobs_store
 from leadstreams.worker import run_pending_jobs, run_worker
@@ -169,7 +169,7 @@ def test_fetch_history_without_wait_queues_the_job(ctx: Context) -> None:
     result = run(ctx, "streams", "fetch-history", str(stream_id))
     assert result.exit_code == 0
     assert "Job 1 queued" in result.stdout
-    assert job_row(ctx, 1)["status"] == "queued"
+    assert job_row(ctx, 1).status == "queued"
 
 
 def test_fetch_history_on_an_inactive_stream_is_refused(ctx: Context) -> None:
@@ -210,22 +210,22 @@ def test_demo_data_is_the_same_for_the_same_seed() -> None:
 
 def test_run_pending_jobs_runs_a_queued_job_to_done(ctx: Context) -> None:
     stream_id = scored_contacts_and_stream(ctx)
-    job = history.start_fetch_history(ctx, stream_id=stream_id, user_id=None)
+    job = fetch_history.start_fetch_history(ctx, stream_id=stream_id, user_id=None)
     assert run_pending_jobs(ctx) == 1
-    done = history.get_job(ctx, job_id=job["id"])
-    assert (done["status"], done["matches_created"], done["scanned"]) == ("done", 2, 3)
+    done = fetch_history.get_job(ctx, job_id=job.id)
+    assert (done.status, done.matches_created, done.scanned) == ("done", 2, 3)
     assert run_pending_jobs(ctx) == 0
 
 
 def test_a_job_whose_worker_died_is_taken_over_and_finished(ctx: Context) -> None:
     stream_id = scored_contacts_and_stream(ctx)
-    job = history.start_fetch_history(ctx, stream_id=stream_id, user_id=None)
+    job = fetch_history.start_fetch_history(ctx, stream_id=stream_id, user_id=None)
     assert jobs.claim_next(ctx, worker="died") is not None  # claimed, then never ran
     assert run_pending_jobs(ctx, name="rescuer") == 0  # its heartbeat is still fresh
     ctx.clock.advance(seconds=61)  # type: ignore[attr-defined]
     assert run_pending_jobs(ctx, name="rescuer") == 1
-    row = job_row(ctx, job["id"])
-    assert (row["status"], row["worker"], row["matches_created"]) == ("done", "rescuer", 2)
+    row = job_row(ctx, job.id)
+    assert (row.status, row.worker, row.matches_created) == ("done", "rescuer", 2)
 
 
 def test_a_job_that_raises_is_marked_failed_with_its_error(ctx: Context) -> None:
@@ -240,9 +240,9 @@ def test_a_job_that_raises_is_marked_failed_with_its_error(ctx: Context) -> None
         uow.commit()
     assert run_pending_jobs(ctx) == 1
     row = job_row(ctx, job_id)
-    assert row["status"] == "failed"
-    assert row["error"] == "LookupError: no runner for jobs of kind 'mystery'"
-    assert row["finished_at"] == ctx.clock.now()
+    assert row.status == "failed"
+    assert row.error == "LookupError: no runner for jobs of kind 'mystery'"
+    assert row.finished_at == ctx.clock.now()
 
 
 def test_the_worker_loop_runs_queued_jobs_until_stopped(ctx: Context) -> None:
@@ -257,8 +257,8 @@ def test_the_worker_loop_runs_queued_jobs_until_stopped(ctx: Context) -> None:
     thread.start()
     try:
         stream_id = scored_contacts_and_stream(ctx)
-        job = history.start_fetch_history(ctx, stream_id=stream_id, user_id=None)
-        wait_for(lambda: history.get_job(ctx, job_id=job["id"])["status"] == "done")
+        job = fetch_history.start_fetch_history(ctx, stream_id=stream_id, user_id=None)
+        wait_for(lambda: fetch_history.get_job(ctx, job_id=job.id).status == "done")
     finally:
         stop.set()
         thread.join(5)
@@ -275,8 +275,8 @@ def test_the_server_runs_a_job_worker_while_it_lives(
     app = app_with_worker_from_environment()
     with TestClient(app) as client:
         assert client.get("/healthz").status_code == 200
-        job = history.start_fetch_history(ctx, stream_id=stream_id, user_id=None)
-        wait_for(lambda: history.get_job(ctx, job_id=job["id"])["status"] == "done")
+        job = fetch_history.start_fetch_history(ctx, stream_id=stream_id, user_id=None)
+        wait_for(lambda: fetch_history.get_job(ctx, job_id=job.id).status == "done")
     app.state.ctx.engine.dispose()
 
 

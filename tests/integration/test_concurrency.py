@@ -14,7 +14,7 @@ from sqlalchemy import Engine, func, select
 from leadstreams.clock import FixedClock
 from leadstreams.config import Settings
 from leadstreams.schemas.events import EventCreate
-from leadstreams.services import history, ingest
+from leadstreams.services import fetch_history, ingest
 from leadstreams.services.context import Context
 from leadstreams.store import jobs as jobs_store
 from leadstreams.store.engine import make_engine
@@ -78,7 +78,7 @@ def _run_until_killed(url: str, job_id: int, chunks_before_dying: int) -> None:
     """A worker that dies (SIGKILL) in the middle of a chunk, its transaction uncommitted."""
     ctx = _context(url)
     done = 0
-    original = history._match_chunk
+    original = fetch_history._match_chunk
 
     def dying_chunk(*args: Any, **kwargs: Any) -> int:
         nonlocal done
@@ -88,14 +88,14 @@ def _run_until_killed(url: str, job_id: int, chunks_before_dying: int) -> None:
             os.kill(os.getpid(), signal.SIGKILL)
         return made
 
-    history._match_chunk = dying_chunk  # type: ignore[assignment]
+    fetch_history._match_chunk = dying_chunk  # type: ignore[assignment]
     with ctx.uow() as uow:
         job = jobs_store.claim(
             uow.connection, worker="doomed", now=ctx.clock.now(), stale_after=timedelta(seconds=60)
         )
         uow.commit()
-    assert job is not None and job["id"] == job_id
-    history.run_fetch_history(ctx, job)
+    assert job is not None and job.id == job_id
+    fetch_history.run_fetch_history(ctx, job)
 
 
 def _leads_by_contact(ctx: Context) -> set[tuple[int, str]]:
@@ -126,31 +126,31 @@ def _run_all(ctx: Context, worker: str) -> None:
             uow.commit()
         if job is None:
             return
-        history.run_fetch_history(ctx, job)
+        fetch_history.run_fetch_history(ctx, job)
 
 
 def test_a_fetch_history_job_killed_midway_resumes_and_ends_with_the_same_leads(
     pg: Context,
 ) -> None:
     stream_id = _history_world(pg)
-    history.start_fetch_history(pg, stream_id=stream_id, user_id=None)
+    fetch_history.start_fetch_history(pg, stream_id=stream_id, user_id=None)
     _run_all(pg, "steady")
     uninterrupted = _leads_by_contact(pg)
     assert len(uninterrupted) == 40 - 17  # scores 51..117 of 0..117 in steps of 3
 
     reset(pg.engine)
     stream_id = _history_world(pg)
-    job = history.start_fetch_history(pg, stream_id=stream_id, user_id=None)
+    job = fetch_history.start_fetch_history(pg, stream_id=stream_id, user_id=None)
     spawn = multiprocessing.get_context("spawn")
-    worker = spawn.Process(target=_run_until_killed, args=(pg.settings.database_url, job["id"], 2))
+    worker = spawn.Process(target=_run_until_killed, args=(pg.settings.database_url, job.id, 2))
     worker.start()
     worker.join(60)
     assert worker.exitcode == -signal.SIGKILL
-    partial = history.get_job(pg, job_id=job["id"])
-    assert partial["status"] == "running" and 0 < partial["scanned"] < 40
+    partial = fetch_history.get_job(pg, job_id=job.id)
+    assert partial.status == "running" and 0 < partial.scanned < 40
 
     assert isinstance(pg.clock, FixedClock)
     pg.clock.advance(minutes=2)  # the dead worker's heartbeat goes stale
     _run_all(pg, "rescuer")
-    assert history.get_job(pg, job_id=job["id"])["status"] == "done"
+    assert fetch_history.get_job(pg, job_id=job.id).status == "done"
     assert _leads_by_contact(pg) == uninterrupted

@@ -11,7 +11,7 @@ import pytest
 
 from leadstreams.errors import Conflict
 from leadstreams.schemas.streams import StreamUpdate
-from leadstreams.services import history, jobs, streams, users
+from leadstreams.services import fetch_history, jobs, streams, users
 from leadstreams.services.context import Context
 from leadstreams.store import jobs as jobs_store
 from tests.support import builders
@@ -35,13 +35,13 @@ def _queued_job(ctx: Context) -> int:
     """A fetch history of 20 contacts, in three chunks of 7 (the test settings' chunk)."""
     _scored_contacts(ctx, 20)
     stream_id = _no_live_matches(ctx)
-    return int(history.start_fetch_history(ctx, stream_id=stream_id, user_id=None)["id"])
+    return int(fetch_history.start_fetch_history(ctx, stream_id=stream_id, user_id=None).id)
 
 
 def _one_chunk_then_stop(ctx: Context, job_id: int) -> dict[str, Any]:
     chunks = iter([False, True])  # one chunk, then the worker is asked to stop
     jobs.run_next(ctx, worker="leaving", should_stop=lambda: next(chunks, True))
-    return history.get_job(ctx, job_id=job_id)
+    return fetch_history.get_job(ctx, job_id=job_id)
 
 
 def test_a_worker_asked_to_stop_puts_the_job_back_and_the_next_worker_finishes_it(
@@ -49,10 +49,10 @@ def test_a_worker_asked_to_stop_puts_the_job_back_and_the_next_worker_finishes_i
 ) -> None:
     job_id = _queued_job(ctx)
     paused = _one_chunk_then_stop(ctx, job_id)
-    assert (paused["status"], paused["scanned"], paused["matches_created"]) == ("queued", 7, 7)
+    assert (paused.status, paused.scanned, paused.matches_created) == ("queued", 7, 7)
     jobs.run_next(ctx, worker="next")  # no stale heartbeat to wait for: it was queued again
-    done = history.get_job(ctx, job_id=job_id)
-    assert (done["status"], done["scanned"], done["matches_created"]) == ("done", 20, 20)
+    done = fetch_history.get_job(ctx, job_id=job_id)
+    assert (done.status, done.scanned, done.matches_created) == ("done", 20, 20)
 
 
 def test_a_total_estimated_too_low_grows_with_the_scan_and_is_exact_at_the_end(
@@ -63,10 +63,10 @@ def test_a_total_estimated_too_low_grows_with_the_scan_and_is_exact_at_the_end(
         jobs_store.progress(uow.connection, job_id=job_id, values={"total": 3})
         uow.commit()
     paused = _one_chunk_then_stop(ctx, job_id)
-    assert (paused["scanned"], paused["total"]) == (7, 7)
+    assert (paused.scanned, paused.total) == (7, 7)
     jobs.run_next(ctx, worker="next")
-    done = history.get_job(ctx, job_id=job_id)
-    assert (done["status"], done["scanned"], done["total"]) == ("done", 20, 20)
+    done = fetch_history.get_job(ctx, job_id=job_id)
+    assert (done.status, done.scanned, done.total) == ("done", 20, 20)
 
 
 def test_a_job_s_total_is_counted_except_for_a_large_postgresql_table(ctx: Context) -> None:
@@ -89,13 +89,13 @@ def test_an_edit_during_fetch_history_leaves_the_job_with_the_rules_it_started_w
 ) -> None:
     _scored_contacts(ctx, 20)
     stream_id = _no_live_matches(ctx)
-    job = history.start_fetch_history(ctx, stream_id=stream_id, user_id=None)
+    job = fetch_history.start_fetch_history(ctx, stream_id=stream_id, user_id=None)
     only_oslo = {"all": [{"field": "city", "op": "eq", "value": "Oslo"}]}
     streams.update_stream(
         ctx, stream_id=stream_id, data=StreamUpdate(rules=only_oslo), user_id=None
     )
     jobs.run_next(ctx, worker="w")
-    assert history.get_job(ctx, job_id=job["id"])["matches_created"] == 20
+    assert fetch_history.get_job(ctx, job_id=job.id).matches_created == 20
 
 
 def _chunk_sizes(
@@ -113,15 +113,15 @@ def _chunk_sizes(
     ctx = replace(ctx, settings=ctx.settings.model_copy(update=settings))
     _scored_contacts(ctx, contacts)  # consecutive ids: a chunk's id range is its contacts
     stream_id = _no_live_matches(ctx)
-    started = history.start_fetch_history(ctx, stream_id=stream_id, user_id=None)
+    started = fetch_history.start_fetch_history(ctx, stream_id=stream_id, user_id=None)
     sizes: list[int] = []
-    match_chunk = history._match_chunk
+    match_chunk = fetch_history._match_chunk
 
     def recording(*args: Any, low: int, high: int, **kwargs: Any) -> tuple[int | None, int]:
         sizes.append(high - low)
         return match_chunk(*args, low=low, high=high, **kwargs)
 
-    monkeypatch.setattr(history, "_match_chunk", recording)
+    monkeypatch.setattr(fetch_history, "_match_chunk", recording)
     with ctx.uow() as uow:
         job = jobs_store.claim(
             uow.connection, worker="w", now=ctx.clock.now(), stale_after=timedelta(seconds=60)
@@ -129,9 +129,9 @@ def _chunk_sizes(
         uow.commit()
     assert job is not None
     ticks = itertools.count(0.0, seconds_per_chunk)  # read as each chunk begins and ends
-    assert history.run_fetch_history(ctx, job, timer=lambda: next(ticks)) == "done"
-    done = history.get_job(ctx, job_id=started["id"])
-    assert (done["scanned"], done["total"], done["matches_created"]) == (contacts,) * 3
+    assert fetch_history.run_fetch_history(ctx, job, timer=lambda: next(ticks)) == "done"
+    done = fetch_history.get_job(ctx, job_id=started.id)
+    assert (done.scanned, done.total, done.matches_created) == (contacts,) * 3
     return sizes
 
 

@@ -20,7 +20,7 @@ from leadstreams.schemas.contacts import ContactCreate
 from leadstreams.schemas.events import EventCreate
 from leadstreams.schemas.leads import LeadUpdate
 from leadstreams.schemas.streams import StreamCreate, StreamUpdate
-from leadstreams.services import auth, contacts, history, ingest, leads, streams
+from leadstreams.services import auth, contacts, fetch_history, ingest, leads, streams
 from leadstreams.services.auth import Principal
 from leadstreams.services.context import Context
 from leadstreams.services.leads import LeadQuery
@@ -107,15 +107,15 @@ def _run_jobs(ctx: Context) -> list[str]:
     """Work every claimable job in this process, as the worker would; their final statuses."""
     statuses = []
     while (job := _claim(ctx)) is not None:
-        statuses.append(history.run_fetch_history(ctx, job))
+        statuses.append(fetch_history.run_fetch_history(ctx, job))
     return statuses
 
 
 def _fetch_history(ctx: Context, stream_id: int, user_id: int | None = None) -> dict[str, Any]:
     """Start a fetch-history job, run it to the end, and return it as `GET /jobs/{id}` does."""
-    job = history.start_fetch_history(ctx, stream_id=stream_id, user_id=user_id)
+    job = fetch_history.start_fetch_history(ctx, stream_id=stream_id, user_id=user_id)
     assert _run_jobs(ctx) == ["done"]
-    return history.get_job(ctx, job_id=job["id"])
+    return fetch_history.get_job(ctx, job_id=job.id)
 
 
 def _deactivate(ctx: Context, stream_id: int, user_id: int | None = None) -> None:
@@ -299,7 +299,7 @@ def test_rule_3_a_contact_matches_a_stream_at_most_once(ctx: Context) -> None:
     _move(ctx, seller, made.lead_id, "won")  # closed, but the stream never requalifies
     _advance(ctx, days=400)
     assert _score(ctx, "a@x.com", 80) == []
-    assert _fetch_history(ctx, stream_id)["matches_created"] == 0
+    assert _fetch_history(ctx, stream_id).matches_created == 0
     assert len(_matches(ctx, stream_id)) == 1
 
 
@@ -345,12 +345,12 @@ def test_rule_3_fetch_history_requalifies_by_the_same_rule(ctx: Context) -> None
         _move(ctx, seller, closed.lead_id, "lost")
     _advance(ctx, days=11)  # old: 31 days, recent: 11 days
 
-    assert _fetch_history(ctx, stream_id)["matches_created"] == 1
+    assert _fetch_history(ctx, stream_id).matches_created == 1
     (lead,) = _board(ctx, seller, q="old@x.com", stage="mql")
     assert lead["id"] != old.lead_id
     assert lead["matches"][0]["origin"] == "history"
     assert _emails(ctx, seller, stage="mql") == ["old@x.com", "open@x.com"]
-    assert _fetch_history(ctx, stream_id)["matches_created"] == 0  # and only once
+    assert _fetch_history(ctx, stream_id).matches_created == 0  # and only once
 
 
 # --- rule 4: one open lead per contact ---------------------------------------------------
@@ -515,8 +515,8 @@ def test_rule_6_fetch_history_matches_every_contact_as_it_is_now_subject_to_rule
     before = len(_deliveries(ctx))
 
     job = _fetch_history(ctx, stream_id)
-    assert (job["status"], job["scanned"], job["total"]) == ("done", 16, 16)
-    assert job["matches_created"] == 7  # 8 eligible, one matched live before (rule 3)
+    assert (job.status, job.scanned, job.total) == ("done", 16, 16)
+    assert job.matches_created == 7  # 8 eligible, one matched live before (rule 3)
     by_contact = {r["contact_id"]: r for r in _matches(ctx, stream_id)}
     assert sorted(by_contact) == sorted(ids[n] for n in range(2, 17, 2))
     assert by_contact[ids[4]]["origin"] == "live"
@@ -545,17 +545,17 @@ def test_rule_6_fetch_history_is_idempotent_except_for_contacts_eligible_since(
     for n in range(1, 11):
         builders.contact(ctx, f"c{n:02}@x.com", lead_score=60 if n <= 8 else 10)
     _activate(ctx, stream_id)
-    assert _fetch_history(ctx, stream_id)["matches_created"] == 8
+    assert _fetch_history(ctx, stream_id).matches_created == 8
 
     again = _fetch_history(ctx, stream_id)
-    assert (again["matches_created"], again["scanned"]) == (0, 10)
+    assert (again.matches_created, again.scanned) == (0, 10)
     assert len(_matches(ctx, stream_id)) == 8
 
     _deactivate(ctx, stream_id)  # changes no live evaluation sees
     _score(ctx, "c09@x.com", 70)
     _score(ctx, "c11@x.com", 70)
     _activate(ctx, stream_id)
-    assert _fetch_history(ctx, stream_id)["matches_created"] == 2
+    assert _fetch_history(ctx, stream_id).matches_created == 2
     assert len(_matches(ctx, stream_id)) == 10
 
 
@@ -566,11 +566,11 @@ def test_rule_6_fetch_history_measures_time_windows_from_the_jobs_start(ctx: Con
     _form(ctx, "inside@x.com", CONTACT_US, occurred_at=START - timedelta(days=29))
     _form(ctx, "outside@x.com", CONTACT_US, occurred_at=START - timedelta(days=31))
     _activate(ctx, stream_id)
-    job = history.start_fetch_history(ctx, stream_id=stream_id, user_id=None)
+    job = fetch_history.start_fetch_history(ctx, stream_id=stream_id, user_id=None)
     _advance(ctx, days=2)  # the job runs later: "inside" is 31 days old by then
 
     assert _run_jobs(ctx) == ["done"]
-    assert history.get_job(ctx, job_id=job["id"])["matches_created"] == 1
+    assert fetch_history.get_job(ctx, job_id=job.id).matches_created == 1
     assert _emails(ctx, _admin(ctx)) == ["inside@x.com"]
 
 
@@ -582,12 +582,12 @@ def test_rule_6_fetch_history_stops_when_the_stream_is_deactivated(
     for n in range(1, 17):
         builders.contact(ctx, f"c{n:02}@x.com", lead_score=60)
     _activate(ctx, stream_id)
-    started = history.start_fetch_history(ctx, stream_id=stream_id, user_id=None)
+    started = fetch_history.start_fetch_history(ctx, stream_id=stream_id, user_id=None)
     _after_first_chunk(monkeypatch, lambda: _deactivate(ctx, stream_id))
 
     assert _run_jobs(ctx) == ["cancelled"]
-    job = history.get_job(ctx, job_id=started["id"])
-    assert (job["status"], job["scanned"], job["total"], job["matches_created"]) == (
+    job = fetch_history.get_job(ctx, job_id=started.id)
+    assert (job.status, job.scanned, job.total, job.matches_created) == (
         "cancelled",
         7,
         16,
@@ -595,10 +595,10 @@ def test_rule_6_fetch_history_stops_when_the_stream_is_deactivated(
     )
     assert len(_matches(ctx, stream_id)) == 7
     _activate(ctx, stream_id)  # a queued job is cancelled too, before it starts
-    queued = history.start_fetch_history(ctx, stream_id=stream_id, user_id=None)
+    queued = fetch_history.start_fetch_history(ctx, stream_id=stream_id, user_id=None)
     _deactivate(ctx, stream_id)
     assert _run_jobs(ctx) == []
-    assert history.get_job(ctx, job_id=queued["id"])["status"] == "cancelled"
+    assert fetch_history.get_job(ctx, job_id=queued.id).status == "cancelled"
 
 
 def test_rule_6_fetch_history_resumes_after_its_worker_died(
@@ -609,7 +609,7 @@ def test_rule_6_fetch_history_resumes_after_its_worker_died(
     for n in range(1, 17):
         builders.contact(ctx, f"c{n:02}@x.com", lead_score=60)
     _activate(ctx, stream_id)
-    started = history.start_fetch_history(ctx, stream_id=stream_id, user_id=None)
+    started = fetch_history.start_fetch_history(ctx, stream_id=stream_id, user_id=None)
 
     def die() -> None:
         raise RuntimeError("the worker died")
@@ -618,14 +618,14 @@ def test_rule_6_fetch_history_resumes_after_its_worker_died(
     job = _claim(ctx)
     assert job is not None
     with pytest.raises(RuntimeError):
-        history.run_fetch_history(ctx, job)
+        fetch_history.run_fetch_history(ctx, job)
     undo()
     assert _claim(ctx) is None  # its heartbeat is fresh: nobody takes it over yet
     _advance(ctx, seconds=61)
 
     assert _run_jobs(ctx) == ["done"]
-    done = history.get_job(ctx, job_id=started["id"])
-    assert (done["scanned"], done["total"], done["matches_created"]) == (16, 16, 16)
+    done = fetch_history.get_job(ctx, job_id=started.id)
+    assert (done.scanned, done.total, done.matches_created) == (16, 16, 16)
     assert len(_matches(ctx, stream_id)) == 16
 
 
@@ -648,7 +648,7 @@ def test_rule_6_at_most_one_fetch_history_runs_per_stream(api: Api, ctx: Context
     claimed = _claim(ctx)
     assert claimed is not None
     assert api.marketing.post(fetch).status_code == 409  # while it runs
-    assert history.run_fetch_history(ctx, claimed) == "done"
+    assert fetch_history.run_fetch_history(ctx, claimed) == "done"
     progress = api.marketing.get(f"/api/v1/jobs/{job['id']}").json()
     assert (progress["status"], progress["total"]) == ("done", 0)
     assert api.marketing.post(fetch).status_code == 202  # once it is over
@@ -667,7 +667,7 @@ def test_rule_6_fetch_history_reads_the_lead_stage_as_live_evaluation_does(ctx: 
     _activate(ctx, worked_id)
 
     assert streams.preview(ctx, stream_id=worked_id, sample=0).matching == 1
-    assert _fetch_history(ctx, worked_id)["matches_created"] == 1
+    assert _fetch_history(ctx, worked_id).matches_created == 1
     assert [m["lead_id"] for m in _matches(ctx, worked_id)] == [made.lead_id]
 
     # The stage a contact has before fetch history makes its lead: `none`, for a new one.
@@ -676,7 +676,7 @@ def test_rule_6_fetch_history_reads_the_lead_stage_as_live_evaluation_does(ctx: 
     _deactivate(ctx, score_id)
     builders.contact(ctx, "hot@x.com", lead_score=90)
     _activate(ctx, not_yet_id)
-    assert _fetch_history(ctx, not_yet_id)["matches_created"] == 1
+    assert _fetch_history(ctx, not_yet_id).matches_created == 1
     (lead,) = _board(ctx, _admin(ctx), stream_id=not_yet_id)
     assert lead["contact"]["email"] == "hot@x.com"
     assert [m["stream_name"] for m in lead["matches"]] == ["Not yet"]
@@ -687,7 +687,7 @@ def _after_first_chunk(
     monkeypatch: pytest.MonkeyPatch, then: Callable[[], None]
 ) -> Callable[[], None]:
     """Run `then` once the job's first chunk has committed; returns a way to stop doing so."""
-    chunk = history._chunk
+    chunk = fetch_history._chunk
     armed = [True]
 
     def first_then(*args: Any) -> tuple[str, int]:
@@ -697,8 +697,8 @@ def _after_first_chunk(
             then()
         return done
 
-    monkeypatch.setattr(history, "_chunk", first_then)
-    return lambda: monkeypatch.setattr(history, "_chunk", chunk)
+    monkeypatch.setattr(fetch_history, "_chunk", first_then)
+    return lambda: monkeypatch.setattr(fetch_history, "_chunk", chunk)
 
 
 # --- rule 7: clear leads -----------------------------------------------------------------
@@ -710,7 +710,7 @@ def test_rule_7_clearing_is_refused_while_the_stream_is_active(ctx: Context) -> 
     _score(ctx, "a@x.com", 60)
 
     with pytest.raises(Conflict):
-        history.clear_stream(ctx, stream_id=stream_id, user_id=None)
+        fetch_history.clear_stream(ctx, stream_id=stream_id, user_id=None)
     assert [m["cleared_at"] for m in _matches(ctx, stream_id)] == [None]
     assert _emails(ctx, _admin(ctx)) == ["a@x.com"]
 
@@ -730,7 +730,7 @@ def test_rule_7_clearing_archives_the_matches_and_takes_leads_left_without_one_o
     _deactivate(ctx, score_id)
     _advance(ctx, hours=1)
 
-    assert history.clear_stream(ctx, stream_id=score_id, user_id=admin.id) == 2
+    assert fetch_history.clear_stream(ctx, stream_id=score_id, user_id=admin.id) == 2
     assert _emails(ctx, admin) == ["both@x.com"]
     assert _emails(ctx, sees_north) == []  # only the Form stream's team sees it now
     kept = leads.get_lead(ctx, who=admin, lead_id=both.lead_id)
@@ -796,7 +796,7 @@ def test_rule_8_every_edit_activation_deactivation_clear_and_fetch_is_recorded(
         ),
         lambda: _fetch_history(ctx, stream_id, who),
         lambda: _deactivate(ctx, stream_id, who),
-        lambda: history.clear_stream(ctx, stream_id=stream_id, user_id=who),
+        lambda: fetch_history.clear_stream(ctx, stream_id=stream_id, user_id=who),
     ]
     for step in steps:
         _advance(ctx, hours=1)

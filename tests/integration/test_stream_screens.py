@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from leadstreams.services import history, streams, views
+from leadstreams.services import fetch_history, streams, views
 from leadstreams.services.context import Context
 from leadstreams.store.uow import UnitOfWork
 from tests.support import builders
@@ -35,7 +35,7 @@ def test_each_stream_screen_is_read_in_one_read_only_unit_of_work(
 ) -> None:
     team_id = builders.team(ctx)
     stream_id = builders.stream(ctx, SCORE_50, team_ids=[team_id])
-    job_id = history.start_fetch_history(ctx, stream_id=stream_id, user_id=None)["id"]
+    job_id = fetch_history.start_fetch_history(ctx, stream_id=stream_id, user_id=None).id
 
     for read in (
         lambda: views.stream_list(ctx),
@@ -69,12 +69,12 @@ def test_the_editor_shows_a_job_only_on_its_own_stream(ctx: Context) -> None:
     team_id = builders.team(ctx)
     stream_id = builders.stream(ctx, SCORE_50, team_ids=[team_id])
     other_id = builders.stream(ctx, SCORE_50, team_ids=[team_id], name="Other")
-    job_id = history.start_fetch_history(ctx, stream_id=stream_id, user_id=None)["id"]
+    job_id = fetch_history.start_fetch_history(ctx, stream_id=stream_id, user_id=None).id
 
     own = views.stream_editor(ctx, stream_id=stream_id, job_id=job_id)
     other = views.stream_editor(ctx, stream_id=other_id, job_id=job_id)
 
-    assert own.job is not None and own.job["id"] == job_id
+    assert own.job is not None and own.job.id == job_id
     assert other.job is None
 
 

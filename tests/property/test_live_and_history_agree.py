@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from sqlalchemy import Connection, Engine, insert, select
 
 from leadstreams.schemas.fields import FieldCreate
-from leadstreams.services import history, jobs, vocabulary
+from leadstreams.services import fetch_history, jobs, vocabulary
 from leadstreams.services.context import Context
 from leadstreams.services.matching import evaluate_contact
 from leadstreams.store.tables import contacts, events, lead_stage_changes, leads, matches, outbox
@@ -133,7 +133,7 @@ def test_live_matching_leaves_the_rows_fetch_history_leaves(
 
 
 def _fetch_history(ctx: Context, stream_id: int) -> None:
-    history.start_fetch_history(ctx, stream_id=stream_id, user_id=None)
+    fetch_history.start_fetch_history(ctx, stream_id=stream_id, user_id=None)
     assert jobs.run_next(ctx, worker="parity")
 
 

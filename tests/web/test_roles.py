@@ -14,7 +14,7 @@ import pytest
 
 from leadstreams.schemas.contacts import ContactCreate
 from leadstreams.schemas.users import TeamUpdate
-from leadstreams.services import contacts, history, users
+from leadstreams.services import contacts, fetch_history, users
 from leadstreams.services.context import Context
 from tests.support import builders
 from tests.support.api import Api
@@ -140,7 +140,7 @@ def _populate(api: Api, ctx: Context) -> dict[str, int]:
     plain_contact, _ = _contact(ctx, "plain@example.com", lead_score=10)
     assert lead and other_lead and shared_lead
     builders.event(ctx, "hot@example.com", "email_opened")
-    job = history.start_fetch_history(ctx, stream_id=stream, user_id=None)["id"]
+    job = fetch_history.start_fetch_history(ctx, stream_id=stream, user_id=None).id
     emails = {user["email"]: user["id"] for user in users.list_users(ctx)}
     return {
         "team": api.team_id,

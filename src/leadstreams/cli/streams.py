@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any
 
 import click
 
@@ -16,7 +15,9 @@ from leadstreams.cli._common import (
     open_context,
     progress_bar,
 )
-from leadstreams.services import history, streams
+from leadstreams.schemas.jobs import JobRead
+from leadstreams.services import fetch_history as fetching
+from leadstreams.services import streams
 from leadstreams.services.context import Context
 from leadstreams.services.jobs import FINAL
 from leadstreams.worker import default_worker_name, run_worker
@@ -93,7 +94,7 @@ def clear(stream_id: int) -> None:
 
     Refused (exit status 1) while the stream is active.
     """
-    cleared = history.clear_stream(open_context(), stream_id=stream_id, user_id=None)
+    cleared = fetching.clear_stream(open_context(), stream_id=stream_id, user_id=None)
     click.echo(f"Stream {stream_id}: {cleared} matches cleared.")
 
 
@@ -113,20 +114,20 @@ def fetch_history(stream_id: int, wait: bool) -> None:
       leadstreams streams fetch-history 2 --wait
     """
     ctx = open_context()
-    job = history.start_fetch_history(ctx, stream_id=stream_id, user_id=None)
+    job = fetching.start_fetch_history(ctx, stream_id=stream_id, user_id=None)
     if not wait:
-        click.echo(f"Job {job['id']} queued: fetch history for stream {stream_id}.")
+        click.echo(f"Job {job.id} queued: fetch history for stream {stream_id}.")
         return
     job = _run_and_follow(ctx, job)
     click.echo(
-        f"Job {job['id']} {job['status']}: {job['scanned']} contacts scanned, "
-        f"{job['matches_created']} matches created."
+        f"Job {job.id} {job.status}: {job.scanned} contacts scanned, "
+        f"{job.matches_created} matches created."
     )
-    if job["status"] != "done":
-        fail([f"job {job['id']} {job['status']}" + (f": {job['error']}" if job["error"] else "")])
+    if job.status != "done":
+        fail([f"job {job.id} {job.status}" + (f": {job.error}" if job.error else "")])
 
 
-def _run_and_follow(ctx: Context, job: dict[str, Any]) -> dict[str, Any]:
+def _run_and_follow(ctx: Context, job: JobRead) -> JobRead:
     """A worker thread works the queue while this one shows the job's progress; whoever
     claims the job (this worker or a server's), the bar follows the job's row."""
     stop = threading.Event()
@@ -144,14 +145,14 @@ def _run_and_follow(ctx: Context, job: dict[str, Any]) -> dict[str, Any]:
     return job
 
 
-def _follow(ctx: Context, job: dict[str, Any]) -> dict[str, Any]:
-    bar = progress_bar(f"stream {job['stream_id']}", job["total"] or None, unit="contacts")
+def _follow(ctx: Context, job: JobRead) -> JobRead:
+    bar = progress_bar(f"stream {job.stream_id}", job.total or None, unit="contacts")
     try:
-        while job["status"] not in FINAL:
+        while job.status not in FINAL:
             time.sleep(POLL_SECONDS)
-            job = history.get_job(ctx, job_id=job["id"])
-            bar.total = job["total"]
-            bar.update(job["scanned"] - bar.n)
+            job = fetching.get_job(ctx, job_id=job.id)
+            bar.total = job.total
+            bar.update(job.scanned - bar.n)
         return job
     finally:
         bar.close()

@@ -6,11 +6,10 @@ import logging
 from collections.abc import Callable
 from datetime import timedelta
 
-from sqlalchemy import RowMapping
-
-from leadstreams.services import history
+from leadstreams.services import fetch_history
 from leadstreams.services.context import Context
 from leadstreams.store import jobs as jobs_store
+from leadstreams.store.jobs import Job
 
 log = logging.getLogger(__name__)
 
@@ -18,11 +17,11 @@ log = logging.getLogger(__name__)
 STALE_AFTER = timedelta(seconds=60)
 FINAL = ("done", "failed", "cancelled")
 
-Runner = Callable[[Context, RowMapping, Callable[[], bool]], str]
-RUNNERS: dict[str, Runner] = {history.FETCH_HISTORY: history.run_fetch_history}
+Runner = Callable[[Context, Job, Callable[[], bool]], str]
+RUNNERS: dict[str, Runner] = {fetch_history.FETCH_HISTORY: fetch_history.run_fetch_history}
 
 
-def claim_next(ctx: Context, *, worker: str) -> RowMapping | None:
+def claim_next(ctx: Context, *, worker: str) -> Job | None:
     """The next queued job, or a stale running one, marked as ours (committed at once)."""
     with ctx.uow() as uow:
         now = uow.clock.now()
@@ -35,29 +34,27 @@ def _never() -> bool:
     return False
 
 
-def run_next(
-    ctx: Context, *, worker: str, should_stop: Callable[[], bool] = _never
-) -> RowMapping | None:
+def run_next(ctx: Context, *, worker: str, should_stop: Callable[[], bool] = _never) -> Job | None:
     """Claim one job and run it to its end (or until `should_stop`); None when none waits."""
     job = claim_next(ctx, worker=worker)
     if job is None:
         return None
-    resumed = f", resuming after contact {job['cursor']}" if job["cursor"] else ""
+    resumed = f", resuming after contact {job.cursor}" if job.cursor else ""
     log.info("%s: claimed by %s%s", _name(job), worker, resumed)
     run_job(ctx, job, should_stop)
     return job
 
 
-def run_job(ctx: Context, job: RowMapping, should_stop: Callable[[], bool] = _never) -> str:
+def run_job(ctx: Context, job: Job, should_stop: Callable[[], bool] = _never) -> str:
     """Run a claimed job; an exception marks it failed with the error text. The final status."""
     try:
-        runner = RUNNERS.get(job["kind"])
+        runner = RUNNERS.get(job.kind)
         if runner is None:
-            raise LookupError(f"no runner for jobs of kind {job['kind']!r}")
+            raise LookupError(f"no runner for jobs of kind {job.kind!r}")
         status = runner(ctx, job, should_stop)
     except Exception as error:
         log.exception("%s: failed", _name(job))
-        mark_failed(ctx, job_id=job["id"], error=f"{type(error).__name__}: {error}")
+        mark_failed(ctx, job_id=job.id, error=f"{type(error).__name__}: {error}")
         return "failed"
     _log_outcome(ctx, job, status)
     return status
@@ -67,21 +64,21 @@ def mark_failed(ctx: Context, *, job_id: int, error: str) -> None:
     """Failed with the error text, unless it ended meanwhile (cancelled, or done elsewhere)."""
     with ctx.uow() as uow:
         current = jobs_store.get(uow.connection, job_id)
-        if current is None or current["status"] in FINAL:
+        if current is None or current.status in FINAL:
             return
         values = {"status": "failed", "error": error[:4000], "finished_at": uow.clock.now()}
         jobs_store.progress(uow.connection, job_id=job_id, values=values)
         uow.commit()
 
 
-def _log_outcome(ctx: Context, job: RowMapping, status: str) -> None:
+def _log_outcome(ctx: Context, job: Job, status: str) -> None:
     with ctx.uow(read_only=True) as uow:
-        current = jobs_store.get(uow.connection, job["id"])
-    matches = current["matches_created"] if current else 0
+        current = jobs_store.get(uow.connection, job.id)
+    matches = current.matches_created if current else 0
     log.info("%s: %s, %s matches", _name(job), status, matches)
 
 
-def _name(job: RowMapping) -> str:
+def _name(job: Job) -> str:
     """'job 3 fetch_history stream 2', as the logs name a job."""
-    stream = f" stream {job['stream_id']}" if job["stream_id"] is not None else ""
-    return f"job {job['id']} {job['kind']}{stream}"
+    stream = f" stream {job.stream_id}" if job.stream_id is not None else ""
+    return f"job {job.id} {job.kind}{stream}"

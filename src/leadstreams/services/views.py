@@ -8,8 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from leadstreams.schemas.jobs import JobRead
 from leadstreams.schemas.streams import StreamLogEntry, StreamRead
-from leadstreams.services import history, streams
+from leadstreams.services import fetch_history, streams
 from leadstreams.services.context import Context
 from leadstreams.services.vocabulary import vocabulary_description
 from leadstreams.store import fields as fields_store
@@ -49,7 +50,7 @@ class StreamEditor:
     teams: dict[int, str]  # every team a stream may deliver to, by id
     vocabulary: dict[str, Any]  # what the rule editor offers
     log: list[LogLine]
-    job: dict[str, Any] | None
+    job: JobRead | None
 
 
 def stream_list(ctx: Context) -> StreamList:
@@ -79,7 +80,7 @@ def stream_editor(
         stream = streams.read_stream(uow, stream_id=stream_id, vocabulary=vocabulary)
         log = [_line(entry) for entry in reversed(streams.read_log(uow, stream_id=stream_id))]
         job = _job(uow, job_id) if job_id else None
-        if job is not None and job["stream_id"] != stream_id:
+        if job is not None and job.stream_id != stream_id:
             job = None
         return StreamEditor(stream, teams, described, log, job)
 
@@ -89,5 +90,5 @@ def _line(entry: LogEntry) -> LogLine:
     return LogLine(streams.log_entry_read(entry), who)
 
 
-def _job(uow: UnitOfWork, job_id: int) -> dict[str, Any]:
-    return history.job_read(jobs_store.get(uow.connection, job_id))
+def _job(uow: UnitOfWork, job_id: int) -> JobRead:
+    return fetch_history.job_read(jobs_store.get(uow.connection, job_id))

@@ -2,31 +2,63 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import RowMapping, func, insert, select, text, update
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
 from leadstreams.store.tables import contacts, jobs
 
 LIVE = ("queued", "running")
 
 
+@dataclass(frozen=True, slots=True)
+class Job:
+    id: int
+    kind: str
+    stream_id: int | None
+    status: str  # queued running done failed cancelled
+    params: dict[str, Any]
+    cursor: int  # the last contact id done
+    scanned: int
+    total: int
+    matches_created: int
+    error: str | None
+    worker: str | None
+    created_at: datetime
+    started_at: datetime | None
+    heartbeat_at: datetime | None
+    finished_at: datetime | None
+
+
+class AlreadyRunning(Exception):
+    """A job of this kind is queued or running for the stream already."""
+
+
 def create(connection: Connection, *, values: dict[str, Any]) -> int:
-    job_id: int = connection.execute(insert(jobs).values(**values)).inserted_primary_key[0]  # type: ignore[index]
+    """The new job's id; `AlreadyRunning` when one of its kind is live for its stream."""
+    try:
+        with connection.begin_nested():
+            inserted = connection.execute(insert(jobs).values(**values)).inserted_primary_key
+    except IntegrityError as error:
+        raise AlreadyRunning from error
+    job_id: int = inserted[0]  # type: ignore[index]
     return job_id
 
 
-def get(connection: Connection, job_id: int) -> RowMapping | None:
-    return connection.execute(select(jobs).where(jobs.c.id == job_id)).mappings().first()
+def get(connection: Connection, job_id: int) -> Job | None:
+    row = connection.execute(select(jobs).where(jobs.c.id == job_id)).mappings().first()
+    return Job(**row) if row is not None else None
 
 
-def live_for_stream(connection: Connection, *, kind: str, stream_id: int) -> RowMapping | None:
-    query = select(jobs).where(
+def live_for_stream(connection: Connection, *, kind: str, stream_id: int) -> bool:
+    query = select(jobs.c.id).where(
         jobs.c.kind == kind, jobs.c.stream_id == stream_id, jobs.c.status.in_(LIVE)
     )
-    return connection.execute(query).mappings().first()
+    return connection.scalar(query.limit(1)) is not None
 
 
 def cancel_for_stream(connection: Connection, *, stream_id: int, at: datetime) -> None:
@@ -39,7 +71,7 @@ def cancel_for_stream(connection: Connection, *, stream_id: int, at: datetime) -
 
 def claim(
     connection: Connection, *, worker: str, now: datetime, stale_after: timedelta
-) -> RowMapping | None:
+) -> Job | None:
     """The next queued job, or a running one whose worker stopped beating (it died): ours now."""
     stale = now - stale_after
     candidate = (

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
 from leadstreams.api.deps import Ctx, Who
 from leadstreams.domain.roles import Action
 from leadstreams.schemas.common import Id
+from leadstreams.schemas.jobs import JobRead
 from leadstreams.schemas.streams import (
     StreamCreate,
     StreamLogEntry,
@@ -14,7 +15,8 @@ from leadstreams.schemas.streams import (
     StreamRead,
     StreamUpdate,
 )
-from leadstreams.services import history, streams
+from leadstreams.services import fetch_history as fetching
+from leadstreams.services import streams
 
 router = APIRouter(tags=["streams"])
 
@@ -67,17 +69,17 @@ def deactivate(ctx: Ctx, who: Who, stream_id: Id) -> StreamRead:
 
 
 @router.post("/streams/{stream_id}/fetch-history", status_code=202)
-def fetch_history(ctx: Ctx, who: Who, stream_id: Id) -> dict[str, Any]:
+def fetch_history(ctx: Ctx, who: Who, stream_id: Id) -> JobRead:
     """Queue a job matching every contact as it is now (409 while inactive or running)."""
     who.require(Action.MANAGE_STREAMS)
-    return history.start_fetch_history(ctx, stream_id=stream_id, user_id=who.id)
+    return fetching.start_fetch_history(ctx, stream_id=stream_id, user_id=who.id)
 
 
 @router.post("/streams/{stream_id}/clear")
 def clear(ctx: Ctx, who: Who, stream_id: Id) -> dict[str, int]:
     """Clear every match of an inactive stream (409 while active); nothing is destroyed."""
     who.require(Action.MANAGE_STREAMS)
-    return {"cleared": history.clear_stream(ctx, stream_id=stream_id, user_id=who.id)}
+    return {"cleared": fetching.clear_stream(ctx, stream_id=stream_id, user_id=who.id)}
 
 
 @router.get("/streams/{stream_id}/preview")
@@ -97,6 +99,6 @@ def stream_log(ctx: Ctx, who: Who, stream_id: Id) -> list[StreamLogEntry]:
 
 
 @router.get("/jobs/{job_id}")
-def get_job(ctx: Ctx, who: Who, job_id: Id) -> dict[str, Any]:
+def get_job(ctx: Ctx, who: Who, job_id: Id) -> JobRead:
     who.require(Action.READ_JOBS)
-    return history.get_job(ctx, job_id=job_id)
+    return fetching.get_job(ctx, job_id=job_id)

@@ -13,7 +13,8 @@ from leadstreams.domain.roles import Action, may
 from leadstreams.errors import Conflict, InvalidInput, LeadstreamsError, NotFound
 from leadstreams.schemas.common import Id, Strict
 from leadstreams.schemas.streams import StreamCreate, StreamUpdate
-from leadstreams.services import history, streams, views, vocabulary
+from leadstreams.services import fetch_history as fetching
+from leadstreams.services import streams, views, vocabulary
 from leadstreams.services.auth import Principal
 from leadstreams.web.deps import Csrf, PageUser
 from leadstreams.web.pages._stream_form import (
@@ -127,7 +128,7 @@ def deactivate(
 @router.post("/streams/{stream_id}/clear", dependencies=[Csrf])
 def clear(request: Request, ctx: Ctx, user: Manager, stream_id: Id) -> Response:
     try:
-        cleared = history.clear_stream(ctx, stream_id=stream_id, user_id=user.id)
+        cleared = fetching.clear_stream(ctx, stream_id=stream_id, user_id=user.id)
     except Conflict as error:
         return _refused(request, ctx, user, stream_id, error)
     return _back(request, f"/streams/{stream_id}", f"Cleared {cleared} leads from the board.")
@@ -136,17 +137,17 @@ def clear(request: Request, ctx: Ctx, user: Manager, stream_id: Id) -> Response:
 @router.post("/streams/{stream_id}/fetch-history", dependencies=[Csrf])
 def fetch_history(request: Request, ctx: Ctx, user: Manager, stream_id: Id) -> Response:
     try:
-        job = history.start_fetch_history(ctx, stream_id=stream_id, user_id=user.id)
+        job = fetching.start_fetch_history(ctx, stream_id=stream_id, user_id=user.id)
     except Conflict as error:
         return _refused(request, ctx, user, stream_id, error)
-    return RedirectResponse(f"/streams/{stream_id}?job={job['id']}", status_code=303)
+    return RedirectResponse(f"/streams/{stream_id}?job={job.id}", status_code=303)
 
 
 @router.get("/streams/{stream_id}/jobs/{job_id}")
 def job_progress(request: Request, ctx: Ctx, user: Manager, stream_id: Id, job_id: Id) -> Response:
     """The progress of a fetch; polled every second while it runs."""
-    job = history.get_job(ctx, job_id=job_id)
-    if job["stream_id"] != stream_id:
+    job = fetching.get_job(ctx, job_id=job_id)
+    if job.stream_id != stream_id:
         raise NotFound("no such job")
     return render(request, "streams_job.html", {"job": job}, user=user)
 

@@ -16,8 +16,10 @@ from sqlalchemy import BigInteger, Select, and_, bindparam, exists, func, null, 
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement
 
-from leadstreams.rules.compile_sql import renamed_function
+from leadstreams.rules import Rule, Vocabulary
+from leadstreams.rules.compile_sql import renamed_function, to_sql
 from leadstreams.store.leads import CURRENT_MATCH
+from leadstreams.store.rule_columns import sql_columns
 from leadstreams.store.tables import contacts, leads, matches
 from leadstreams.store.types import UTCDateTime
 
@@ -85,3 +87,34 @@ def scan_chunk(
     if isinstance(found, str):
         found = json.loads(found)
     return count, sorted(found or ())
+
+
+class Scanner:
+    """A job's rule as SQL, and its scans, each built once per run of the job and kind (the
+    stream's requalification period may be set or unset between two chunks)."""
+
+    def __init__(self, rule: Rule, vocabulary: Vocabulary, *, as_of: datetime) -> None:
+        self.condition = to_sql(rule, sql_columns(vocabulary), now=as_of)
+        self._built: dict[tuple[int, bool, bool, bool], Select[Any]] = {}
+
+    def scan(
+        self,
+        connection: Connection,
+        *,
+        stream_id: int,
+        low: int,
+        high: int,
+        requalify_before: datetime | None,
+        count: bool,
+        last: bool,
+    ) -> tuple[int | None, list[int]]:
+        """`scan_chunk` with the statement this scan needs."""
+        key = (stream_id, count, requalify_before is not None, last)
+        if key not in self._built:
+            self._built[key] = scan_statement(
+                stream_id=stream_id, rule=self.condition, count=count, requalify=key[2], last=last
+            )
+        statement = self._built[key]
+        return scan_chunk(
+            connection, statement, low=low, high=high, requalify_before=requalify_before
+        )
