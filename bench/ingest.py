@@ -179,7 +179,7 @@ def ingest_vs_bare_insert(size: Size, backend: str, rounds: int) -> Outcome:
 
 def _record(ctx: Context, batch: list[dict[str, Any]]) -> None:
     results = ingest.record_events(ctx, items=batch)
-    failed = [r for r in results if r["status"] != "created"]
+    failed = [r for r in results if r.status != "created"]
     if failed:
         raise SystemExit(f"ingest refused events: {failed[:3]}")
 

@@ -284,7 +284,7 @@ def _load_events(
 
 def _record(ctx: Context, batch: list[dict[str, Any]]) -> int:
     results = ingest.record_events(ctx, items=batch)
-    return sum(1 for result in results if result["status"] == "created")
+    return sum(1 for result in results if result.status == "created")
 
 
 def _events(rng: random.Random, person: Person, now: datetime) -> Iterator[dict[str, Any]]:

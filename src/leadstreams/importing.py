@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from leadstreams.errors import ErrorDetail, InvalidInput, LeadstreamsError
 from leadstreams.schemas.contacts import ContactCreate, ContactWrite
+from leadstreams.schemas.events import EventRefused
 from leadstreams.services import contacts, ingest, vocabulary
 from leadstreams.services.context import Context
 
@@ -253,9 +254,9 @@ def _record(ctx: Context, batch: list[tuple[int, Any]], report: ImportReport) ->
         return
     results = ingest.record_events(ctx, items=[item for _, item in batch])
     for result in results:
-        line = batch[result["index"]][0]
-        if result["status"] == "error":
-            details = [ErrorDetail(d["path"], d["message"]) for d in result["details"]]
-            report.reject(line, details or [ErrorDetail("event", result["message"])])
+        line = batch[result.index][0]
+        if isinstance(result, EventRefused):
+            details = [ErrorDetail(d.path, d.message) for d in result.details]
+            report.reject(line, details or [ErrorDetail("event", result.message)])
         else:
-            report.counts[result["status"]] += 1
+            report.counts[result.status] += 1

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
@@ -42,3 +42,32 @@ class EventBatch(Strict):
     # Items stay raw here: each is validated on its own, so one bad item loses nothing else.
     unchecked = frozenset({"events"})
     events: list[Any] = Field(max_length=MAX_BATCH)
+
+
+class EventRecorded(BaseModel):
+    """A batch item that was stored now (`created`) or before (`duplicate`)."""
+
+    index: int
+    status: Literal["created", "duplicate"]
+    id: int
+    event_id: str
+    contact_id: int
+    matches: list[MatchRef]
+
+
+class ErrorDetailRead(BaseModel):
+    path: str
+    message: str
+
+
+class EventRefused(BaseModel):
+    """A batch item that was not recorded, and why."""
+
+    index: int
+    status: Literal["error"]
+    message: str
+    details: list[ErrorDetailRead]
+
+
+class EventBatchResult(BaseModel):
+    results: list[EventRecorded | EventRefused]

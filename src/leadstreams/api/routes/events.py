@@ -1,13 +1,12 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from fastapi import APIRouter, Response
 
 from leadstreams.api.deps import Batcher, Ctx, Who
 from leadstreams.domain.roles import Action
-from leadstreams.schemas.events import EventBatch, EventCreate, EventCreated
+from leadstreams.schemas.events import EventBatch, EventBatchResult, EventCreate, EventCreated
 from leadstreams.services import ingest
 
 router = APIRouter(tags=["events"])
@@ -16,7 +15,7 @@ router = APIRouter(tags=["events"])
 @router.post("/events", status_code=201, response_model=EventCreated)
 async def record_event(
     batcher: Batcher, who: Who, body: EventCreate, response: Response
-) -> dict[str, Any]:
+) -> EventCreated:
     """Store an event and evaluate the streams it can trigger, in one transaction.
     The same `event_id` again answers 200 and changes nothing."""
     who.require(Action.INGEST_EVENTS)
@@ -24,11 +23,11 @@ async def record_event(
     # answer comes once the transaction is committed, so the lead is readable by then.
     recorded = await asyncio.wrap_future(batcher.submit(body))
     response.status_code = 201 if recorded.created else 200
-    return recorded.as_dict()
+    return recorded.read()
 
 
 @router.post("/events/batch")
-def record_events(ctx: Ctx, who: Who, body: EventBatch) -> dict[str, Any]:
+def record_events(ctx: Ctx, who: Who, body: EventBatch) -> EventBatchResult:
     """Up to 10,000 events; a result per item (created, duplicate or error with details)."""
     who.require(Action.INGEST_EVENTS)
-    return {"results": ingest.record_events(ctx, items=body.events)}
+    return EventBatchResult(results=ingest.record_events(ctx, items=body.events))
