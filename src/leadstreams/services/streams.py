@@ -77,7 +77,7 @@ def create_stream(ctx: Context, *, data: StreamCreate, user_id: int | None) -> S
             changes=data.model_dump(),
             at=now,
         )
-        stream = stream_read(uow, _get(uow, stream_id), vocabulary)
+        stream = read_stream(uow, stream_id=stream_id, vocabulary=vocabulary)
         uow.commit()
     return stream
 
@@ -99,7 +99,7 @@ def update_stream(
         changes = _changes(uow, stream, given)
         if changes:
             _apply(uow, stream, given, changes, user_id)
-        updated = stream_read(uow, _get(uow, stream_id), vocabulary)
+        updated = read_stream(uow, stream_id=stream_id, vocabulary=vocabulary)
         uow.commit()
     return updated
 
@@ -159,7 +159,7 @@ def set_active(ctx: Context, *, stream_id: int, active: bool, user_id: int | Non
             )
             state.bump_streams_revision(uow.connection)
         vocabulary = fields_store.vocabulary(uow.connection)
-        stream = stream_read(uow, _get(uow, stream_id), vocabulary)
+        stream = read_stream(uow, stream_id=stream_id, vocabulary=vocabulary)
         uow.commit()
     return stream
 
@@ -195,7 +195,11 @@ def list_streams(ctx: Context) -> list[StreamRead]:
 
 def read_stream(uow: UnitOfWork, *, stream_id: int, vocabulary: Vocabulary) -> StreamRead:
     """The stream (NotFound if there is none), read in the caller's unit of work."""
-    return stream_read(uow, _get(uow, stream_id), vocabulary)
+    stream = _get(uow, stream_id)
+    counts = streams_store.lead_counts(uow.connection, stream.id)
+    last = streams_store.last_matched(uow.connection, stream.id)
+    teams = streams_store.team_ids(uow.connection, stream.id)
+    return _read(stream, vocabulary, teams, counts, last)
 
 
 def read_streams(uow: UnitOfWork, *, vocabulary: Vocabulary) -> list[StreamRead]:
@@ -207,13 +211,6 @@ def read_streams(uow: UnitOfWork, *, vocabulary: Vocabulary) -> list[StreamRead]
         _read(stream, vocabulary, teams.get(stream.id, []), counts, last)
         for stream in streams_store.all_live(uow.connection)
     ]
-
-
-def stream_read(uow: UnitOfWork, stream: Stream, vocabulary: Vocabulary) -> StreamRead:
-    counts = streams_store.lead_counts(uow.connection, stream.id)
-    last = streams_store.last_matched(uow.connection, stream.id)
-    teams = streams_store.team_ids(uow.connection, stream.id)
-    return _read(stream, vocabulary, teams, counts, last)
 
 
 def _read(
