@@ -1,0 +1,153 @@
+"""The rows one new match leaves, made live or by fetch history: the lead, its first stage
+change, the match's explanation (its event part too) and the outbox payload.
+
+The live = history property test shows the two paths agree; these pin down what both write,
+so that a fault shared by both (they share the match writer and the loader) shows too.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from leadstreams.services import fetch_history, jobs, streams
+from leadstreams.services.context import Context
+from leadstreams.store.tables import lead_stage_changes, leads, matches, outbox
+from tests.support import builders
+from tests.support.service import START
+
+WINDOW = 10
+TWO_CONTACT_FORMS = {
+    "all": [
+        {**builders.CONTACT_FORM, "min_count": 2, "within_days": WINDOW},
+        builders.SCORE_AT_LEAST_50,
+    ]
+}
+CONTACT_US = {"form": "Contact us"}
+
+
+def _rows(ctx: Context) -> dict[str, list[Any]]:
+    with ctx.uow(read_only=True) as uow:
+        run = uow.connection.execute
+        return {
+            "leads": [
+                (r.id, r.contact_id, r.stage) for r in run(select(leads).order_by(leads.c.id))
+            ],
+            "stages": [
+                (r.lead_id, r.from_stage, r.to_stage, r.user_id, r.at)
+                for r in run(select(lead_stage_changes).order_by(lead_stage_changes.c.id))
+            ],
+            "matches": list(run(select(matches).order_by(matches.c.id)).mappings()),
+            "outbox": [
+                (r.topic, r.lead_id, r.payload) for r in run(select(outbox).order_by(outbox.c.id))
+            ],
+        }
+
+
+def _forms(ctx: Context, email: str, *ages: float) -> None:
+    for age in ages:
+        builders.event(ctx, email, properties=CONTACT_US, occurred_at=START - timedelta(days=age))
+
+
+def _event_part(explanation: dict[str, Any]) -> dict[str, Any]:
+    event = explanation["all"][0]
+    return {k: event[k] for k in ("held", "event", "count", "min_count", "within_days")}
+
+
+def _world(ctx: Context) -> tuple[int, int, int]:
+    """A stream (inactive), a contact that matches it with a form exactly at the window's
+    start, and one that does not (score too low) although it sent forms in the window."""
+    team_id = builders.team(ctx)
+    stream_id = builders.stream(ctx, TWO_CONTACT_FORMS, team_ids=[team_id], active=False)
+    hot = builders.contact(ctx, "hot@x.com", lead_score=60)
+    cold = builders.contact(ctx, "cold@x.com", lead_score=10)
+    _forms(ctx, "hot@x.com", WINDOW, 1, WINDOW + 0.5)  # the oldest is outside the window
+    _forms(ctx, "cold@x.com", 2, 1)
+    return stream_id, hot, cold
+
+
+def test_fetch_history_writes_one_mql_lead_its_first_stage_change_and_announces_it(
+    ctx: Context,
+) -> None:
+    stream_id, hot, _ = _world(ctx)
+    streams.set_active(ctx, stream_id=stream_id, active=True, user_id=None)
+    fetch_history.start_fetch_history(ctx, stream_id=stream_id, user_id=None)
+    assert jobs.run_next(ctx, worker="w") is not None
+
+    rows = _rows(ctx)
+    [(lead_id, contact_id, stage)] = rows["leads"]
+    assert (contact_id, stage) == (hot, "mql")
+    assert rows["stages"] == [(lead_id, None, "mql", None, START)]
+    [match] = rows["matches"]
+    assert (match["lead_id"], match["contact_id"], match["origin"]) == (lead_id, hot, "history")
+    # The form sent exactly WINDOW days ago counts; the one before does not.
+    assert _event_part(match["explanation"]) == {
+        "held": True, "event": "form_submitted", "count": 2, "min_count": 2, "within_days": 10,
+    }  # fmt: skip
+    payload = {"lead_id": lead_id, "stream_id": stream_id, "contact_id": hot, "origin": "history"}
+    assert rows["outbox"] == [("lead.created", lead_id, payload)]
+
+
+def test_a_live_match_writes_the_same_rows_with_its_origin(ctx: Context) -> None:
+    team_id = builders.team(ctx)
+    stream_id = builders.stream(ctx, TWO_CONTACT_FORMS, team_ids=[team_id])
+    hot = builders.contact(ctx, "hot@x.com", lead_score=60)
+    _forms(ctx, "hot@x.com", WINDOW + 0.5, WINDOW)
+    assert _rows(ctx)["matches"] == []  # one form in the window so far
+    _forms(ctx, "hot@x.com", 1)
+
+    rows = _rows(ctx)
+    [(lead_id, contact_id, stage)] = rows["leads"]
+    assert (contact_id, stage) == (hot, "mql")
+    assert rows["stages"] == [(lead_id, None, "mql", None, START)]
+    [match] = rows["matches"]
+    assert (match["lead_id"], match["origin"], match["trigger"]["kind"]) == (
+        lead_id,
+        "live",
+        "event",
+    )
+    assert _event_part(match["explanation"])["count"] == 2
+    payload = {"lead_id": lead_id, "stream_id": stream_id, "contact_id": hot, "origin": "live"}
+    assert rows["outbox"] == [("lead.created", lead_id, payload)]
+
+
+def test_a_second_stream_s_match_joins_the_open_lead_and_is_announced_as_matched(
+    ctx: Context,
+) -> None:
+    team_id = builders.team(ctx)
+    first = builders.stream(ctx, builders.CONTACT_FORM, team_ids=[team_id], name="Form")
+    second = builders.stream(ctx, builders.CONTACT_FORM, team_ids=[team_id], name="Also form")
+    hot = builders.contact(ctx, "hot@x.com")
+    _forms(ctx, "hot@x.com", 0)
+
+    rows = _rows(ctx)
+    [(lead_id, _, _)] = rows["leads"]
+    made = rows["matches"]  # in the order they were written
+    assert {(m["stream_id"], m["lead_id"]) for m in made} == {(first, lead_id), (second, lead_id)}
+    assert [(topic, payload["stream_id"]) for topic, _, payload in rows["outbox"]] == [
+        ("lead.created", made[0]["stream_id"]),
+        ("lead.matched", made[1]["stream_id"]),
+    ]
+    assert rows["stages"] == [(lead_id, None, "mql", None, START)]
+    assert {payload["contact_id"] for _, _, payload in rows["outbox"]} == {hot}
+
+
+def test_fetch_history_leaves_a_contact_whose_match_sits_on_a_closed_lead_with_one_lead(
+    ctx: Context,
+) -> None:
+    team_id = builders.team(ctx)
+    stream_id = builders.stream(ctx, builders.SCORE_AT_LEAST_50, team_ids=[team_id])
+    builders.contact(ctx, "won@x.com", lead_score=60)  # matched live: a lead
+    [(lead_id, _, _)] = _rows(ctx)["leads"]
+    with ctx.uow() as uow:
+        uow.connection.execute(leads.update().values(stage="won", closed_at=START))
+        uow.commit()
+
+    fetch_history.start_fetch_history(ctx, stream_id=stream_id, user_id=None)
+    assert jobs.run_next(ctx, worker="w") is not None
+
+    rows = _rows(ctx)
+    assert [lead for lead, _, _ in rows["leads"]] == [lead_id]
+    assert len(rows["matches"]) == 1
