@@ -14,7 +14,7 @@ from sqlalchemy import Engine, func, select
 from leadstreams.clock import FixedClock
 from leadstreams.config import Settings
 from leadstreams.schemas.events import EventCreate
-from leadstreams.services import fetch_history, ingest
+from leadstreams.services import fetch_history
 from leadstreams.services.context import Context
 from leadstreams.store import jobs as jobs_store
 from leadstreams.store.engine import make_engine
@@ -53,7 +53,7 @@ def _post_events(url: str, worker: int, start: Any) -> int:
             event_id=f"{worker}-{n}",
             properties={"form": "Contact us"},
         )
-        made += len(ingest.record_event(ctx, data=data).matches)
+        made += len(builders.record(ctx, data).matches)
     return made
 
 

@@ -918,11 +918,11 @@ def test_rule_11_an_event_and_its_evaluation_commit_together_or_not_at_all(
     with monkeypatch.context() as patched:
         patched.setattr(ingest, "write_matches", failing)
         with pytest.raises(RuntimeError):
-            ingest.record_event(ctx, data=data)
+            builders.record(ctx, data)
     assert (_count(ctx, events), _count(ctx, matches)) == (0, 0)
     assert contacts.search_contacts(ctx, q=None, limit=10, after_id=0) == []
 
-    recorded = ingest.record_event(ctx, data=data)  # the retry is a first arrival
+    recorded = builders.record(ctx, data)  # the retry is a first arrival
     assert recorded.created and len(recorded.matches) == 1
 
 

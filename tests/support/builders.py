@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from leadstreams.errors import LeadstreamsError
 from leadstreams.schemas.contacts import ContactCreate
 from leadstreams.schemas.events import EventCreate
 from leadstreams.schemas.streams import StreamCreate
@@ -57,4 +58,12 @@ def contact(ctx: Context, email: str, **fields: Any) -> int:
 
 
 def event(ctx: Context, email: str, type_: str = "form_submitted", **extra: Any) -> Recorded:
-    return ingest.record_event(ctx, data=EventCreate(email=email, type=type_, **extra))
+    return record(ctx, EventCreate(email=email, type=type_, **extra))
+
+
+def record(ctx: Context, data: EventCreate) -> Recorded:
+    """One event through the one ingest entry, as the API's group commit records it."""
+    [outcome] = ingest.record_many(ctx, [data])
+    if isinstance(outcome, LeadstreamsError):
+        raise outcome
+    return outcome

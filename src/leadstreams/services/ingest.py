@@ -45,13 +45,6 @@ class Recorded:
         )
 
 
-def record_event(ctx: Context, *, data: EventCreate) -> Recorded:
-    outcome = record_many(ctx, [data])[0]
-    if isinstance(outcome, LeadstreamsError):
-        raise outcome
-    return outcome
-
-
 def record_events(ctx: Context, *, items: list[Any]) -> list[EventRecorded | EventRefused]:
     """A result per item; a bad item is reported and skipped, the good ones are kept."""
     results: list[EventRecorded | EventRefused | None] = [None] * len(items)
