@@ -253,22 +253,23 @@ def _rows(engine: Engine) -> dict[str, Any]:
             key[row.id] = (row.contact_id, sum(1 for k in key.values() if k[0] == row.contact_id))
         return {
             "leads": sorted(
-                (key[r.id], r.stage, r.created_at, r.closed_at, r.cleared_at) for r in lead_rows
+                (key[r.id], r.stage, _at(r.created_at), _at(r.closed_at), _at(r.cleared_at))
+                for r in lead_rows
             ),
             "matches": sorted(
                 (
                     r.stream_id,
                     r.contact_id,
                     key[r.lead_id],
-                    r.matched_at,
-                    r.superseded_at,
-                    r.cleared_at,
+                    _at(r.matched_at),
+                    _at(r.superseded_at),
+                    _at(r.cleared_at),
                     _text(r.explanation),
                 )
                 for r in connection.execute(select(matches))
             ),
             "stage changes": sorted(
-                (key[r.lead_id], r.from_stage or "", r.to_stage, r.at, r.user_id or 0)
+                (key[r.lead_id], r.from_stage or "", r.to_stage, _at(r.at), r.user_id or 0)
                 for r in connection.execute(select(lead_stage_changes))
             ),
             "outbox": sorted(
@@ -276,6 +277,11 @@ def _rows(engine: Engine) -> dict[str, Any]:
                 for r in connection.execute(select(outbox))
             ),
         }
+
+
+def _at(value: datetime | None) -> str:
+    """A time that sorts, None first (rows that tie up to it must still sort)."""
+    return "" if value is None else value.isoformat()
 
 
 def _outbox_payload(payload: dict[str, Any], key: dict[int, tuple[int, int]]) -> dict[str, Any]:
