@@ -348,7 +348,7 @@ FIELD_BUILDERS: Mapping[FieldType, Mapping[Op, Builder]] = {
 }
 
 # How a property of each kind is read out of the event's JSON.
-_PROPERTY_READERS: Mapping[FieldType, Callable[[ColumnElement[Any], str], ColumnElement[Any]]] = {
+PROPERTY_READERS: Mapping[FieldType, Callable[[ColumnElement[Any], str], ColumnElement[Any]]] = {
     FieldType.STRING: json_string,
     FieldType.NUMBER: json_number,
     FieldType.BOOLEAN: json_boolean,
@@ -388,7 +388,7 @@ def _property(cond: PropertyCondition, properties: ColumnElement[Any]) -> Column
     if cond.type is None:  # is_set / is_not_set, whatever the kind
         test: ColumnElement[bool] = json_is_set(properties, cond.property)
     else:
-        x = _PROPERTY_READERS[cond.type](properties, cond.property)
+        x = PROPERTY_READERS[cond.type](properties, cond.property)
         test = FIELD_BUILDERS[cond.type][base](x, _fold_all(cond.value))
     return not_(test) if negated else test
 
@@ -422,6 +422,7 @@ def has_events(cond: EventCondition, columns: SqlColumns, *, now: datetime) -> C
 
 __all__ = [
     "FIELD_BUILDERS",
+    "PROPERTY_READERS",
     "EventColumns",
     "SqlColumns",
     "event_filter",
