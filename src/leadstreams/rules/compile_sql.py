@@ -203,14 +203,9 @@ def event_filter(cond: EventCondition, events: EventColumns) -> list[ColumnEleme
 
 
 def has_events(cond: EventCondition, columns: SqlColumns, *, now: datetime) -> ColumnElement[bool]:
-    """Whether the contact has at least `min_count` events satisfying `cond`.
-
-    Correlated and stopping at `min_count` rows (an index seek on the contact's events):
-    fetch history works a chunk of contacts at a time, and a set-based `IN (SELECT ...
-    GROUP BY ... HAVING)` scanned every contact's events again for each chunk and each
-    statement. The correlated test costs in proportion to the contacts that reach it, which
-    the cheaper field conditions before it have usually thinned (docs/performance.md).
-    """
+    """Whether the contact has at least `min_count` events satisfying `cond`: a correlated
+    test that stops at `min_count` rows, an index seek on the contact's events (why not a
+    set-based one: docs/performance.md, "Design notes")."""
     events = columns.events
     found = select(literal(1)).where(events.contact_id == columns.contact_id)
     found = found.where(*event_filter(cond, events))
