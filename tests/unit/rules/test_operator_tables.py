@@ -4,14 +4,30 @@ SQL builder and an English phrase, and no table holds a row that no rule can rea
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from string import Formatter
 
 import pytest
 
-from leadstreams.rules.ast import FieldType, Op, positive
+from leadstreams.rules.ast import (
+    NEGATIVE_OF,
+    EventCondition,
+    FieldCondition,
+    FieldType,
+    Op,
+    PropertyCondition,
+    Value,
+    positive,
+)
 from leadstreams.rules.compile_sql import FIELD_BUILDERS, PROPERTY_READERS
 from leadstreams.rules.describe import PHRASES, TAG_PHRASES
-from leadstreams.rules.evaluate import FIELD_TEMPLATES, PROPERTY_TEMPLATES
+from leadstreams.rules.evaluate import (
+    FIELD_TEMPLATES,
+    PROPERTY_TEMPLATES,
+    EventRecord,
+    compile_event_filter,
+    compile_predicate,
+)
 from leadstreams.rules.fields import OPERATORS, PROPERTY_ANY_KIND_OPERATORS, PROPERTY_OPERATORS
 
 FIELD_OPS = [(type_, op) for type_, ops in OPERATORS.items() for op in ops]
@@ -77,3 +93,44 @@ def test_a_template_reads_its_value_once_before_any_other_use(template: str) -> 
     uses = [name for name in _placeholders(template) if name in ("r", "v", "f")]
     assert uses[0] == "r"
     assert uses.count("r") == 1
+
+
+NOW = datetime(2026, 6, 15, tzinfo=UTC)
+_SAMPLES: Mapping[FieldType, Value] = {
+    FieldType.STRING: "x",
+    FieldType.NUMBER: 1,
+    FieldType.BOOLEAN: True,
+    FieldType.DATETIME: NOW,
+    FieldType.ENUM: "x",
+    FieldType.TAGS: "x",
+}
+_LIST_OPS = (Op.IN, Op.NOT_IN, Op.CONTAINS_ANY, Op.CONTAINS_ALL, Op.CONTAINS_NONE)
+
+
+def _value(type_: FieldType | None, op: Op) -> Value:
+    if type_ is None or op in (Op.IS_SET, Op.IS_NOT_SET):
+        return None
+    if op in (Op.WITHIN_LAST_DAYS, Op.MORE_THAN_DAYS_AGO):
+        return 1
+    sample = _SAMPLES[type_]
+    assert sample is not None and not isinstance(sample, tuple)
+    if op is Op.BETWEEN:
+        return (sample, sample)
+    return (sample,) if op in _LIST_OPS else sample
+
+
+@pytest.mark.parametrize(("type_", "op"), FIELD_OPS, ids=lambda x: str(x))
+def test_a_field_template_compiles_and_a_missing_value_fails_its_positive(
+    type_: FieldType, op: Op
+) -> None:
+    predicate = compile_predicate(FieldCondition("f", op, _value(type_, op), type_))
+    assert predicate({}, [], NOW) is (op in NEGATIVE_OF)
+
+
+@pytest.mark.parametrize(("kind", "op"), PROPERTY_OPS, ids=lambda x: str(x))
+def test_a_property_template_compiles_and_a_missing_value_fails_its_positive(
+    kind: FieldType | None, op: Op
+) -> None:
+    where = (PropertyCondition("p", op, _value(kind, op), kind),)
+    accepts = compile_event_filter(EventCondition("e", where))
+    assert accepts(EventRecord("e", NOW, {})) is (op in NEGATIVE_OF)
