@@ -1,4 +1,4 @@
-"""`python -m bench`: every benchmark of issue 5, each figure against its baseline in this run.
+"""`python -m bench`: every benchmark, each figure against its baseline in the same run.
 
 .venv/bin/python -m bench                      # the full sizes: 1,000,000 contacts
 .venv/bin/python -m bench --quick              # a smoke run under two minutes
@@ -105,7 +105,7 @@ def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, list[str
     keys = ", ".join(key for keys, _ in PARTS.values() for key in keys)
     parser = argparse.ArgumentParser(
         prog="python -m bench",
-        description="Runs the benchmarks of issue 5, each against its baseline in the same run, "
+        description="Runs every benchmark, each against its baseline in the same run, "
         f"prints a table and merges the figures into bench/{RESULTS.name}. Generated databases "
         "are cached (bench/.cache/, PostgreSQL databases bench_*) and reused.",
         epilog=f"Keys: {keys}. Parts: {', '.join(PARTS)}.",

@@ -63,7 +63,7 @@ PROPERTIES = {  # each event's properties are one of these (as JSON text)
 }
 PROPERTY_TEXT = {t: [json.dumps(p) for p in ps] for t, ps in PROPERTIES.items()}
 
-# The rule of issue 5: score, country list, category not customer, forms in 90 days.
+# The benchmarks' rule: score, country list, category not customer, forms in 90 days.
 RULE: dict[str, Any] = {"all": [
     {"field": "lead_score", "op": "gte", "value": 50},
     {"field": "country", "op": "in", "value": ["SE", "NO", "DK"]},

@@ -1,4 +1,4 @@
-"""Fetch history of the issue's 4-condition rule, through the real job, against the best
+"""Fetch history of the benchmarks' 4-condition rule, through the real job, against the best
 hand-written `INSERT ... SELECT ... ON CONFLICT DO NOTHING` on the same database.
 
 The baseline tries three shapes of the event condition (a set-based `IN (... GROUP BY ...

@@ -1,7 +1,7 @@
 """The rule language: one meaning, evaluated in Python and in SQL (shared/spec/rules.md).
 
-Pure: nothing here imports a web framework or opens a database. `compile_sql` speaks
-SQLAlchemy Core, and knows tables only through the `SqlColumns` it is given.
+Pure: nothing here imports a web framework or opens a database. `compile_sql` and
+`sql.dialects` speak SQLAlchemy Core, and know tables only through the `SqlColumns` given.
 """
 
 from leadstreams.rules.ast import (

@@ -4,7 +4,7 @@ The compiler knows no tables: it is given the columns (`SqlColumns`). Every valu
 parameter. Each condition compiles to an expression that is never NULL, so that `NOT` means
 what it means in Python (SQL's three-valued logic would make "not (country = 'SE')" drop the
 contacts without a country). Dialect differences (JSON access, lower-casing, array items) are
-confined to the small constructs at the top, each compiled per dialect.
+confined to the constructs of `rules.sql.dialects`.
 """
 
 from __future__ import annotations
@@ -16,10 +16,7 @@ from typing import Any, assert_never
 
 from sqlalchemy import (
     BigInteger,
-    Boolean,
-    Column,
     Float,
-    String,
     and_,
     exists,
     func,
@@ -28,10 +25,7 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import ColumnElement
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.functions import FunctionElement
 
 from leadstreams.rules.ast import (
     AllOf,
@@ -47,207 +41,17 @@ from leadstreams.rules.ast import (
     positive,
 )
 from leadstreams.rules.fold import fold
-
-SQLITE_LOWER = "ls_lower"
-
-
-def register_sqlite_functions(dbapi_connection: Any) -> None:
-    """SQLite's own lower() folds ASCII only; rules fold with `rules.fold` everywhere."""
-    dbapi_connection.create_function(SQLITE_LOWER, 1, _py_lower, deterministic=True)
-
-
-def _py_lower(value: object) -> object:
-    return fold(value) if isinstance(value, str) else value
-
-
-# --- dialect-specific constructs ---------------------------------------------------------
-
-
-class folded(FunctionElement[str]):
-    """The string lower-cased the way `rules.fold` does it."""
-
-    type = String()
-    inherit_cache = True
-
-
-@compiles(folded, "sqlite")
-def _folded_sqlite(element: folded, compiler: SQLCompiler, **kw: Any) -> str:
-    """`ls_lower` calls Python once per row. For a text column, ASCII values (as many bytes
-    as characters; `length()` of text also stops at a NUL, which then takes `ls_lower`)
-    are folded by the built-in lower() instead, which folds ASCII exactly as `fold` does."""
-    (argument,) = element.clauses
-    x = compiler.process(element.clauses, **kw)
-    if isinstance(argument, Column) and isinstance(argument.type, String):
-        # A text column: its values are text or NULL (NULL takes ls_lower, which keeps it).
-        return (
-            f"CASE WHEN length(CAST({x} AS BLOB)) = length({x}) "
-            f"THEN lower({x}) ELSE {SQLITE_LOWER}({x}) END"
-        )
-    return f"{SQLITE_LOWER}({x})"
-
-
-@compiles(folded)
-def _folded_default(element: folded, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"lower({compiler.process(element.clauses, **kw)})"
-
-
-class _JsonAccess(FunctionElement[Any]):
-    """Base of the JSON-property constructs: arguments are (json column, key)."""
-
-    inherit_cache = True
-
-    def parts(self, compiler: SQLCompiler, kw: Any) -> tuple[str, str]:
-        column, key = self.clauses
-        return compiler.process(column, **kw), compiler.process(key, **kw)
-
-
-def _sqlite_path(key: str) -> str:
-    return f"""('$."' || {key} || '"')"""
-
-
-def _pg_key(key: str) -> str:
-    return f"CAST({key} AS TEXT)"
-
-
-class json_string(_JsonAccess):
-    """The property's value when it is a JSON string, else NULL."""
-
-    type = String()
-    inherit_cache = True
-
-
-@compiles(json_string, "sqlite")
-def _json_string_sqlite(element: json_string, compiler: SQLCompiler, **kw: Any) -> str:
-    col, key = element.parts(compiler, kw)
-    path = _sqlite_path(key)
-    return f"CASE WHEN json_type({col}, {path}) = 'text' THEN json_extract({col}, {path}) END"
-
-
-@compiles(json_string, "postgresql")
-def _json_string_pg(element: json_string, compiler: SQLCompiler, **kw: Any) -> str:
-    col, key = element.parts(compiler, kw)
-    k = _pg_key(key)
-    return f"CASE WHEN jsonb_typeof({col} -> {k}) = 'string' THEN {col} ->> {k} END"
-
-
-class json_number(_JsonAccess):
-    """The property's value when it is a JSON number, else NULL."""
-
-    type = Float()
-    inherit_cache = True
-
-
-@compiles(json_number, "sqlite")
-def _json_number_sqlite(element: json_number, compiler: SQLCompiler, **kw: Any) -> str:
-    col, key = element.parts(compiler, kw)
-    path = _sqlite_path(key)
-    return (
-        f"CASE WHEN json_type({col}, {path}) IN ('integer', 'real') "
-        f"THEN json_extract({col}, {path}) END"
-    )
-
-
-@compiles(json_number, "postgresql")
-def _json_number_pg(element: json_number, compiler: SQLCompiler, **kw: Any) -> str:
-    col, key = element.parts(compiler, kw)
-    k = _pg_key(key)
-    return (
-        f"CASE WHEN jsonb_typeof({col} -> {k}) = 'number' "
-        f"THEN CAST({col} ->> {k} AS DOUBLE PRECISION) END"
-    )
-
-
-class json_boolean(_JsonAccess):
-    """The property's value when it is a JSON boolean, else NULL."""
-
-    type = Boolean()
-    inherit_cache = True
-
-
-@compiles(json_boolean, "sqlite")
-def _json_boolean_sqlite(element: json_boolean, compiler: SQLCompiler, **kw: Any) -> str:
-    col, key = element.parts(compiler, kw)
-    path = _sqlite_path(key)
-    return f"CASE json_type({col}, {path}) WHEN 'true' THEN 1 WHEN 'false' THEN 0 END"
-
-
-@compiles(json_boolean, "postgresql")
-def _json_boolean_pg(element: json_boolean, compiler: SQLCompiler, **kw: Any) -> str:
-    col, key = element.parts(compiler, kw)
-    k = _pg_key(key)
-    return (
-        f"CASE WHEN jsonb_typeof({col} -> {k}) = 'boolean' THEN CAST({col} ->> {k} AS BOOLEAN) END"
-    )
-
-
-class json_is_set(_JsonAccess):
-    """Whether the property is present, not null and not an empty string. Never NULL."""
-
-    type = Boolean()
-    inherit_cache = True
-
-
-@compiles(json_is_set, "sqlite")
-def _json_is_set_sqlite(element: json_is_set, compiler: SQLCompiler, **kw: Any) -> str:
-    col, key = element.parts(compiler, kw)
-    path = _sqlite_path(key)
-    kind = f"json_type({col}, {path})"
-    return (
-        f"COALESCE({kind} <> 'null' AND ({kind} <> 'text' OR json_extract({col}, {path}) <> ''), 0)"
-    )
-
-
-@compiles(json_is_set, "postgresql")
-def _json_is_set_pg(element: json_is_set, compiler: SQLCompiler, **kw: Any) -> str:
-    col, key = element.parts(compiler, kw)
-    k = _pg_key(key)
-    kind = f"jsonb_typeof({col} -> {k})"
-    return f"COALESCE({kind} <> 'null' AND ({kind} <> 'string' OR {col} ->> {k} <> ''), false)"
-
-
-class json_member(_JsonAccess):
-    """The property's raw JSON value (custom tags fields keep their array here)."""
-
-    inherit_cache = True
-
-
-@compiles(json_member, "sqlite")
-def _json_member_sqlite(element: json_member, compiler: SQLCompiler, **kw: Any) -> str:
-    col, key = element.parts(compiler, kw)
-    return f"json_extract({col}, {_sqlite_path(key)})"
-
-
-@compiles(json_member, "postgresql")
-def _json_member_pg(element: json_member, compiler: SQLCompiler, **kw: Any) -> str:
-    col, key = element.parts(compiler, kw)
-    return f"({col} -> {_pg_key(key)})"
-
-
-def renamed_function(*, sqlite: str, postgresql: str, type_: Any = None) -> Any:
-    """A SQL function that only its name tells apart: `sqlite(...)` on SQLite (and when
-    printed), `postgresql(...)` on PostgreSQL."""
-    attributes: dict[str, Any] = {"inherit_cache": True}
-    if type_ is not None:
-        attributes["type"] = type_
-    element = type(f"{sqlite}_or_{postgresql}", (FunctionElement,), attributes)
-
-    def spelled(name: str) -> Callable[..., str]:
-        def render(element: FunctionElement[Any], compiler: SQLCompiler, **kw: Any) -> str:
-            return f"{name}({compiler.process(element.clauses, **kw)})"
-
-        return render
-
-    compiles(element)(spelled(sqlite))
-    compiles(element, "postgresql")(spelled(postgresql))
-    return element
-
-
-# The items of a JSON array of strings, as a table with one column `value`.
-json_array_items = renamed_function(sqlite="json_each", postgresql="jsonb_array_elements_text")
-json_array_length = renamed_function(sqlite="json_array_length", postgresql="jsonb_array_length")
-
-
-# --- the compiler --------------------------------------------------------------------------
+from leadstreams.rules.sql.dialects import (
+    folded,
+    json_array_items,
+    json_array_length,
+    json_boolean,
+    json_is_set,
+    json_number,
+    json_string,
+    register_sqlite_functions,  # re-exported for the store's engine
+    renamed_function,  # re-exported for the store (fetch history, the match writer)
+)
 
 
 @dataclass(frozen=True)
@@ -348,7 +152,7 @@ FIELD_BUILDERS: Mapping[FieldType, Mapping[Op, Builder]] = {
 }
 
 # How a property of each kind is read out of the event's JSON.
-_PROPERTY_READERS: Mapping[FieldType, Callable[[ColumnElement[Any], str], ColumnElement[Any]]] = {
+PROPERTY_READERS: Mapping[FieldType, Callable[[ColumnElement[Any], str], ColumnElement[Any]]] = {
     FieldType.STRING: json_string,
     FieldType.NUMBER: json_number,
     FieldType.BOOLEAN: json_boolean,
@@ -388,7 +192,7 @@ def _property(cond: PropertyCondition, properties: ColumnElement[Any]) -> Column
     if cond.type is None:  # is_set / is_not_set, whatever the kind
         test: ColumnElement[bool] = json_is_set(properties, cond.property)
     else:
-        x = _PROPERTY_READERS[cond.type](properties, cond.property)
+        x = PROPERTY_READERS[cond.type](properties, cond.property)
         test = FIELD_BUILDERS[cond.type][base](x, _fold_all(cond.value))
     return not_(test) if negated else test
 
@@ -399,14 +203,9 @@ def event_filter(cond: EventCondition, events: EventColumns) -> list[ColumnEleme
 
 
 def has_events(cond: EventCondition, columns: SqlColumns, *, now: datetime) -> ColumnElement[bool]:
-    """Whether the contact has at least `min_count` events satisfying `cond`.
-
-    Correlated and stopping at `min_count` rows (an index seek on the contact's events):
-    fetch history works a chunk of contacts at a time, and a set-based `IN (SELECT ...
-    GROUP BY ... HAVING)` scanned every contact's events again for each chunk and each
-    statement. The correlated test costs in proportion to the contacts that reach it, which
-    the cheaper field conditions before it have usually thinned (docs/performance.md).
-    """
+    """Whether the contact has at least `min_count` events satisfying `cond`: a correlated
+    test that stops at `min_count` rows, an index seek on the contact's events (why not a
+    set-based one: docs/performance.md, "Design notes")."""
     events = columns.events
     found = select(literal(1)).where(events.contact_id == columns.contact_id)
     found = found.where(*event_filter(cond, events))
@@ -422,10 +221,12 @@ def has_events(cond: EventCondition, columns: SqlColumns, *, now: datetime) -> C
 
 __all__ = [
     "FIELD_BUILDERS",
+    "PROPERTY_READERS",
     "EventColumns",
     "SqlColumns",
     "event_filter",
     "has_events",
     "register_sqlite_functions",
+    "renamed_function",
     "to_sql",
 ]

@@ -44,47 +44,49 @@ Fields = Mapping[str, Any]
 Predicate = Callable[[Fields, Sequence[EventRecord], datetime], bool]
 EventCounter = Callable[[Sequence[EventRecord], datetime, int], int]
 
-# Templates of the positive operators; `{v}` is the value, `{c}` (or `{c0}`, `{c1}`) the
-# prepared constant, `now` the evaluation time. Each is false on a missing value.
+# Templates of the positive operators, each false on a missing value. `{r}` is the value's
+# first read, where a field condition reads it out of the contact's fields (so it comes
+# before every other use); `{v}` the value, read again; `{f}` the value folded; `{c}` (or
+# `{c0}`, `{c1}`) the prepared constant; `now` the evaluation time.
 FIELD_TEMPLATES: Mapping[tuple[FieldType, Op], str] = {
-    (FieldType.STRING, Op.EQ): "{v} is not None and {f} == {c}",
-    (FieldType.STRING, Op.CONTAINS): "{v} is not None and {c} in {f}",
-    (FieldType.STRING, Op.STARTS_WITH): "{v} is not None and {f}.startswith({c})",
-    (FieldType.STRING, Op.ENDS_WITH): "{v} is not None and {f}.endswith({c})",
-    (FieldType.STRING, Op.IN): "{v} is not None and {f} in {c}",
-    (FieldType.STRING, Op.IS_SET): "{v} is not None and {v} != ''",
-    (FieldType.NUMBER, Op.EQ): "{v} is not None and {v} == {c}",
-    (FieldType.NUMBER, Op.GT): "{v} is not None and {v} > {c}",
-    (FieldType.NUMBER, Op.GTE): "{v} is not None and {v} >= {c}",
-    (FieldType.NUMBER, Op.LT): "{v} is not None and {v} < {c}",
-    (FieldType.NUMBER, Op.LTE): "{v} is not None and {v} <= {c}",
-    (FieldType.NUMBER, Op.BETWEEN): "{v} is not None and {c0} <= {v} <= {c1}",
-    (FieldType.NUMBER, Op.IS_SET): "{v} is not None",
-    (FieldType.BOOLEAN, Op.EQ): "{v} is {c}",
-    (FieldType.BOOLEAN, Op.IS_SET): "{v} is not None",
-    (FieldType.DATETIME, Op.BEFORE): "{v} is not None and {v} < {c}",
-    (FieldType.DATETIME, Op.AFTER): "{v} is not None and {v} > {c}",
-    (FieldType.DATETIME, Op.BETWEEN): "{v} is not None and {c0} <= {v} <= {c1}",
-    (FieldType.DATETIME, Op.WITHIN_LAST_DAYS): "{v} is not None and now - {c} <= {v} <= now",
-    (FieldType.DATETIME, Op.MORE_THAN_DAYS_AGO): "{v} is not None and {v} < now - {c}",
-    (FieldType.DATETIME, Op.IS_SET): "{v} is not None",
+    (FieldType.STRING, Op.EQ): "{r} is not None and {f} == {c}",
+    (FieldType.STRING, Op.CONTAINS): "{r} is not None and {c} in {f}",
+    (FieldType.STRING, Op.STARTS_WITH): "{r} is not None and {f}.startswith({c})",
+    (FieldType.STRING, Op.ENDS_WITH): "{r} is not None and {f}.endswith({c})",
+    (FieldType.STRING, Op.IN): "{r} is not None and {f} in {c}",
+    (FieldType.STRING, Op.IS_SET): "{r} is not None and {v} != ''",
+    (FieldType.NUMBER, Op.EQ): "{r} is not None and {v} == {c}",
+    (FieldType.NUMBER, Op.GT): "{r} is not None and {v} > {c}",
+    (FieldType.NUMBER, Op.GTE): "{r} is not None and {v} >= {c}",
+    (FieldType.NUMBER, Op.LT): "{r} is not None and {v} < {c}",
+    (FieldType.NUMBER, Op.LTE): "{r} is not None and {v} <= {c}",
+    (FieldType.NUMBER, Op.BETWEEN): "{r} is not None and {c0} <= {v} <= {c1}",
+    (FieldType.NUMBER, Op.IS_SET): "{r} is not None",
+    (FieldType.BOOLEAN, Op.EQ): "{r} is {c}",
+    (FieldType.BOOLEAN, Op.IS_SET): "{r} is not None",
+    (FieldType.DATETIME, Op.BEFORE): "{r} is not None and {v} < {c}",
+    (FieldType.DATETIME, Op.AFTER): "{r} is not None and {v} > {c}",
+    (FieldType.DATETIME, Op.BETWEEN): "{r} is not None and {c0} <= {v} <= {c1}",
+    (FieldType.DATETIME, Op.WITHIN_LAST_DAYS): "{r} is not None and now - {c} <= {v} <= now",
+    (FieldType.DATETIME, Op.MORE_THAN_DAYS_AGO): "{r} is not None and {v} < now - {c}",
+    (FieldType.DATETIME, Op.IS_SET): "{r} is not None",
     # Enum values are stored and parsed in their canonical spelling: compared exactly.
-    (FieldType.ENUM, Op.EQ): "{v} == {c}",
-    (FieldType.ENUM, Op.IN): "{v} in {c}",
-    (FieldType.ENUM, Op.IS_SET): "{v} is not None and {v} != ''",
-    (FieldType.TAGS, Op.CONTAINS): "{c} in _lowered({v})",
-    (FieldType.TAGS, Op.CONTAINS_ANY): "not {c}.isdisjoint(_lowered({v}))",
-    (FieldType.TAGS, Op.CONTAINS_ALL): "{c} <= _lowered({v})",
-    (FieldType.TAGS, Op.IS_SET): "bool({v})",
+    (FieldType.ENUM, Op.EQ): "{r} == {c}",
+    (FieldType.ENUM, Op.IN): "{r} in {c}",
+    (FieldType.ENUM, Op.IS_SET): "{r} is not None and {v} != ''",
+    (FieldType.TAGS, Op.CONTAINS): "{c} in _lowered({r})",
+    (FieldType.TAGS, Op.CONTAINS_ANY): "not {c}.isdisjoint(_lowered({r}))",
+    (FieldType.TAGS, Op.CONTAINS_ALL): "{c} <= _lowered({r})",
+    (FieldType.TAGS, Op.IS_SET): "bool({r})",
 }
 
-_NUM = "(type({v}) is int or type({v}) is float)"
+_NUM = "(type({r}) is int or type({v}) is float)"
 PROPERTY_TEMPLATES: Mapping[tuple[FieldType | None, Op], str] = {
-    (FieldType.STRING, Op.EQ): "type({v}) is str and {f} == {c}",
-    (FieldType.STRING, Op.CONTAINS): "type({v}) is str and {c} in {f}",
-    (FieldType.STRING, Op.STARTS_WITH): "type({v}) is str and {f}.startswith({c})",
-    (FieldType.STRING, Op.ENDS_WITH): "type({v}) is str and {f}.endswith({c})",
-    (FieldType.STRING, Op.IN): "type({v}) is str and {f} in {c}",
+    (FieldType.STRING, Op.EQ): "type({r}) is str and {f} == {c}",
+    (FieldType.STRING, Op.CONTAINS): "type({r}) is str and {c} in {f}",
+    (FieldType.STRING, Op.STARTS_WITH): "type({r}) is str and {f}.startswith({c})",
+    (FieldType.STRING, Op.ENDS_WITH): "type({r}) is str and {f}.endswith({c})",
+    (FieldType.STRING, Op.IN): "type({r}) is str and {f} in {c}",
     (FieldType.NUMBER, Op.EQ): _NUM + " and {v} == {c}",
     (FieldType.NUMBER, Op.GT): _NUM + " and {v} > {c}",
     (FieldType.NUMBER, Op.GTE): _NUM + " and {v} >= {c}",
@@ -92,8 +94,8 @@ PROPERTY_TEMPLATES: Mapping[tuple[FieldType | None, Op], str] = {
     (FieldType.NUMBER, Op.LTE): _NUM + " and {v} <= {c}",
     (FieldType.NUMBER, Op.BETWEEN): _NUM + " and {c0} <= {v} <= {c1}",
     (FieldType.NUMBER, Op.IN): _NUM + " and {v} in {c}",
-    (FieldType.BOOLEAN, Op.EQ): "{v} is {c}",
-    (None, Op.IS_SET): "{v} is not None and {v} != ''",
+    (FieldType.BOOLEAN, Op.EQ): "{r} is {c}",
+    (None, Op.IS_SET): "{r} is not None and {v} != ''",
 }
 
 
@@ -145,17 +147,21 @@ class _Source:
             self._consts[key] = name
         return name
 
-    def fill(self, template: str, var: str, constants: dict[str, Any]) -> str:
+    def fill(self, template: str, var: str, read: str, constants: dict[str, Any]) -> str:
         names = {key: self.const(value) for key, value in constants.items()}
         folded = f"({var}.lower() if {var}.isascii() else {var}.translate(_LOWER))"
-        return "(" + template.format(v=var, f=folded, **names) + ")"
+        return "(" + template.format(r=read, v=var, f=folded, **names) + ")"
 
-    def condition(self, var: str, cond: FieldCondition | PropertyCondition) -> str:
+    def condition(
+        self, var: str, cond: FieldCondition | PropertyCondition, *, read: str | None = None
+    ) -> str:
+        """The test of `cond` on `var`; `read`, when given, binds `var` where first used."""
         base, negated = positive(cond.op)
         table: Mapping[tuple[Any, Op], str] = (
             FIELD_TEMPLATES if isinstance(cond, FieldCondition) else PROPERTY_TEMPLATES
         )
-        code = self.fill(table[(cond.type, base)], var, _prepare(cond.type, base, cond.value))
+        constants = _prepare(cond.type, base, cond.value)
+        code = self.fill(table[(cond.type, base)], var, read or var, constants)
         return f"(not {code})" if negated else code
 
     def rule(self, node: Rule) -> str:
@@ -169,8 +175,8 @@ class _Source:
             case FieldCondition():
                 # Read where first used (most contacts fail early, before other fields matter).
                 var = self.name("f")
-                code = self.condition(var, node)
-                return code.replace(var, f"({var} := fields.get({self.const(node.field)}))", 1)
+                read = f"({var} := fields.get({self.const(node.field)}))"
+                return self.condition(var, node, read=read)
             case EventCondition():
                 counter = self.event_counter(node)
                 limit = self.const(node.min_count)

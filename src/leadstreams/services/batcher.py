@@ -25,20 +25,17 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 
-from sqlalchemy.exc import DBAPIError
-
 from leadstreams.errors import LeadstreamsError
 from leadstreams.schemas.events import EventCreate
 from leadstreams.services import ingest
 from leadstreams.services.context import Context
 from leadstreams.services.ingest import Recorded
+from leadstreams.store.retry import run_retrying
 
 log = logging.getLogger(__name__)
 
 Record = Callable[[Context, Sequence[EventCreate]], list[Recorded | LeadstreamsError]]
-# deadlock_detected, serialization_failure: nothing of the transaction was kept
-RETRYABLE = frozenset({"40P01", "40001"})
-ATTEMPTS = 3
+ATTEMPTS = 3  # in all, when a deadlock or serialization failure rolled a batch back
 
 
 class EventBatcher:
@@ -147,12 +144,11 @@ class EventBatcher:
     def _record_again_if_deadlocked(
         self, items: list[EventCreate]
     ) -> list[Recorded | LeadstreamsError]:
-        for attempt in range(1, ATTEMPTS + 1):
-            try:
-                return (self._record or ingest.record_many)(self._ctx, items)
-            except DBAPIError as error:
-                code = getattr(error.orig, "sqlstate", None)
-                if code not in RETRYABLE or attempt == ATTEMPTS:
-                    raise
-                log.info("a batch of %d events met %s; recording it again", len(items), code)
-        raise AssertionError("unreachable")
+        def met(code: str) -> None:
+            log.info("a batch of %d events met %s; recording it again", len(items), code)
+
+        return run_retrying(
+            work=lambda: (self._record or ingest.record_many)(self._ctx, items),
+            attempts=ATTEMPTS,
+            on_retry=met,
+        )

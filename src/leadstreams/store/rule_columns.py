@@ -8,15 +8,9 @@ from sqlalchemy import func, select, type_coerce
 from sqlalchemy.sql import ColumnElement
 
 from leadstreams.rules.ast import FieldType
-from leadstreams.rules.compile_sql import (
-    EventColumns,
-    SqlColumns,
-    json_boolean,
-    json_member,
-    json_number,
-    json_string,
-)
+from leadstreams.rules.compile_sql import EventColumns, SqlColumns
 from leadstreams.rules.fields import Vocabulary
+from leadstreams.rules.sql.dialects import json_boolean, json_member, json_number, json_string
 from leadstreams.store.tables import contacts, events, leads
 from leadstreams.store.types import IsoText
 

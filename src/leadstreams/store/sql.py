@@ -3,8 +3,8 @@
 A list of values is bound as one parameter (`Among`) rather than as one placeholder per
 value, and so are many rows on PostgreSQL (`insert_rows`): the statement's text is then the
 same for any number of values, so SQLAlchemy compiles it once, the driver does not parse
-thousands of placeholders (psycopg's parsing of such statements cost more than their
-execution), and the database plans it once.
+thousands of placeholders, and the database plans it once (docs/performance.md, "Design
+notes").
 """
 
 from __future__ import annotations

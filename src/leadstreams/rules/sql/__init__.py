@@ -1,0 +1,1 @@
+"""The rule language's SQL side that depends on the database: `dialects`."""
