@@ -445,7 +445,7 @@ def test_rule_5_any_stage_move_is_allowed_recorded_and_won_or_lost_close_the_lea
     hour = timedelta(hours=1)
     assert closed == [None, None, START + 3 * hour, None, START + 5 * hour, None, START + 7 * hour]
 
-    recorded = leads.stage_history(ctx, who=seller, lead_id=made.lead_id)
+    recorded = leads.stage_changes(ctx, who=seller, lead_id=made.lead_id)
     froms = ["mql", *moves[:-1]]
     by_seller = [
         (before, after, seller.id, START + n * hour)
@@ -744,7 +744,7 @@ def test_rule_7_clearing_archives_the_matches_and_takes_leads_left_without_one_o
         [(only.lead_id, "sql", cleared_at), (both.lead_id, "mql", None)]
     )
     assert {a["cleared_at"] for a in archived} == {cleared_at}
-    assert leads.stage_history(ctx, who=admin, lead_id=only.lead_id)[-1]["to_stage"] == "sql"
+    assert leads.stage_changes(ctx, who=admin, lead_id=only.lead_id)[-1]["to_stage"] == "sql"
 
     _activate(ctx, score_id)  # the cleared contacts may match the stream again
     (again,) = _score(ctx, "only@x.com", 61)

@@ -81,7 +81,7 @@ def contact_card(
             ctx, who=who, contact_id=contact_id, limit=timeline_limit, before_id=None
         ),
         "notes": leads.list_notes(ctx, who=who, lead_id=lead_id),
-        "stage_history": leads.stage_history(ctx, who=who, lead_id=lead_id),
+        "stage_changes": leads.stage_changes(ctx, who=who, lead_id=lead_id),
         "descriptions": descriptions,
         "people": people,
         "names": names,

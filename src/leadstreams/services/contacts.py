@@ -17,9 +17,9 @@ from leadstreams.services.auth import Principal
 from leadstreams.services.context import Context
 from leadstreams.services.custom_values import check_custom_values
 from leadstreams.services.matching import NewMatch, evaluate_contact
+from leadstreams.store import board as board_store
 from leadstreams.store import contacts as contacts_store
 from leadstreams.store import events as events_store
-from leadstreams.store import leads as leads_store
 from leadstreams.store.uow import UnitOfWork
 
 
@@ -154,7 +154,7 @@ def _visible(uow: UnitOfWork, who: Principal, contact_id: int) -> RowMapping:
     row = contacts_store.get(uow.connection, contact_id)
     if row is None or (
         not may(who.role, Action.READ_CONTACTS)
-        and not leads_store.contact_visible(
+        and not board_store.contact_visible(
             uow.connection, contact_id=contact_id, team_ids=who.team_ids
         )
     ):

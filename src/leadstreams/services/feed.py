@@ -11,7 +11,7 @@ from typing import Any
 
 from leadstreams.services.auth import Principal
 from leadstreams.services.context import Context
-from leadstreams.store import leads as leads_store
+from leadstreams.store import board as board_store
 from leadstreams.store import outbox as outbox_store
 
 
@@ -37,7 +37,7 @@ def read(
     with ctx.uow(read_only=True) as uow:
         rows = outbox_store.after(uow.connection, last_id=after, limit=limit)
         lead_ids = sorted({row["lead_id"] for row in rows if row["lead_id"] is not None})
-        teams = leads_store.team_ids_of_leads(uow.connection, lead_ids)
+        teams = board_store.team_ids_of_leads(uow.connection, lead_ids)
     cursor = rows[-1]["id"] if rows else after
     items = [
         FeedItem(

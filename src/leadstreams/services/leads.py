@@ -20,11 +20,15 @@ from leadstreams.schemas.leads import LeadUpdate
 from leadstreams.services.auth import Principal
 from leadstreams.services.context import Context
 from leadstreams.services.matching import evaluate_contact
+from leadstreams.store import archive as archive_store
+from leadstreams.store import board as board_store
 from leadstreams.store import contacts as contacts_store
 from leadstreams.store import fields as fields_store
 from leadstreams.store import leads as leads_store
+from leadstreams.store import notes as notes_store
+from leadstreams.store import stage_changes as stage_changes_store
 from leadstreams.store import users as users_store
-from leadstreams.store.leads import LeadFilter
+from leadstreams.store.board import LeadFilter
 from leadstreams.store.rule_columns import sql_columns
 from leadstreams.store.uow import UnitOfWork
 
@@ -51,7 +55,7 @@ class LeadQuery:
 def list_leads(ctx: Context, *, who: Principal, query: LeadQuery) -> dict[str, Any]:
     with ctx.uow(read_only=True) as uow:
         filters = _filters(uow, who, query)
-        rows = leads_store.page(
+        rows = board_store.page(
             uow.connection, filters=filters, limit=query.limit + 1, after=_decode(query.cursor)
         )
         more = len(rows) > query.limit
@@ -121,10 +125,10 @@ def _decode(cursor: str | None) -> tuple[datetime, int] | None:
 
 def _read_many(connection: Connection, rows: list[RowMapping]) -> list[dict[str, Any]]:
     lead_ids = [row["id"] for row in rows]
-    people = leads_store.contacts_by_id(connection, [row["contact_id"] for row in rows])
-    teams = leads_store.team_ids_of_leads(connection, lead_ids)
+    people = board_store.contacts_by_id(connection, [row["contact_id"] for row in rows])
+    teams = board_store.team_ids_of_leads(connection, lead_ids)
     by_lead: dict[int, list[dict[str, Any]]] = {}
-    for match in leads_store.matches_of(connection, lead_ids):
+    for match in board_store.matches_of(connection, lead_ids):
         by_lead.setdefault(match["lead_id"], []).append(_match_read(match))
     return [
         _lead_read(
@@ -159,8 +163,8 @@ def _lead_read(
 def _visible_lead(uow: UnitOfWork, who: Principal, lead_id: int) -> RowMapping:
     """The lead, if `who` may see it; a lead they may not see does not exist for them."""
     teams = None if who.sees_all_leads else who.team_ids
-    row = leads_store.get(uow.connection, lead_id)
-    if row is None or not leads_store.visible(uow.connection, lead_id=lead_id, team_ids=teams):
+    row = board_store.get(uow.connection, lead_id)
+    if row is None or not board_store.visible(uow.connection, lead_id=lead_id, team_ids=teams):
         raise NotFound(f"no lead with id {lead_id}")
     return row
 
@@ -185,7 +189,7 @@ def update_lead(ctx: Context, *, who: Principal, lead_id: int, data: LeadUpdate)
         if given.get("hidden") is not None:
             values["hidden"] = given["hidden"]
         if values:
-            leads_store.update_lead(
+            board_store.update_lead(
                 uow.connection, lead_id=lead_id, values=values | {"updated_at": now}
             )
         if "stage" in values:  # a stage change by a user is a change of `lead_stage` (rule 2)
@@ -214,7 +218,7 @@ def _move(
         if other is not None:
             raise Conflict(f"the contact has another open lead ({other}); work that one instead")
         values["closed_at"] = None
-    leads_store.record_stage(
+    stage_changes_store.record(
         uow.connection, lead_id=row["id"], old=row["stage"], new=str(stage), user_id=who.id, at=now
     )
     _outbox(uow, "lead.stage_changed", row, {"from": row["stage"], "to": str(stage)}, now)
@@ -242,7 +246,7 @@ def add_note(ctx: Context, *, who: Principal, lead_id: int, text: str) -> dict[s
     with ctx.uow() as uow:
         _visible_lead(uow, who, lead_id)
         now = uow.clock.now()
-        note_id = leads_store.add_note(
+        note_id = notes_store.add(
             uow.connection, lead_id=lead_id, user_id=who.id, text=text, at=now
         )
         uow.commit()
@@ -252,18 +256,18 @@ def add_note(ctx: Context, *, who: Principal, lead_id: int, text: str) -> dict[s
 def list_notes(ctx: Context, *, who: Principal, lead_id: int) -> list[dict[str, Any]]:
     with ctx.uow(read_only=True) as uow:
         _visible_lead(uow, who, lead_id)
-        return [dict(row) for row in leads_store.notes(uow.connection, lead_id)]
+        return [dict(row) for row in notes_store.of_lead(uow.connection, lead_id=lead_id)]
 
 
-def stage_history(ctx: Context, *, who: Principal, lead_id: int) -> list[dict[str, Any]]:
+def stage_changes(ctx: Context, *, who: Principal, lead_id: int) -> list[dict[str, Any]]:
     with ctx.uow(read_only=True) as uow:
         _visible_lead(uow, who, lead_id)
-        return [dict(row) for row in leads_store.stage_history(uow.connection, lead_id)]
+        return [dict(row) for row in stage_changes_store.of_lead(uow.connection, lead_id=lead_id)]
 
 
 def archive(ctx: Context, *, stream_id: int | None, limit: int = 200) -> list[dict[str, Any]]:
     with ctx.uow(read_only=True) as uow:
-        rows = leads_store.archive(uow.connection, stream_id=stream_id, limit=limit)
+        rows = archive_store.cleared_matches(uow.connection, stream_id=stream_id, limit=limit)
     names = (
         "id",
         "lead_id",

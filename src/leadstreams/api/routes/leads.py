@@ -74,9 +74,9 @@ def update_lead(ctx: Ctx, who: Who, lead_id: Id, body: LeadUpdate) -> dict[str, 
 
 
 @router.get("/leads/{lead_id}/stages")
-def stage_history(ctx: Ctx, who: Who, lead_id: Id) -> list[dict[str, Any]]:
+def stage_changes(ctx: Ctx, who: Who, lead_id: Id) -> list[dict[str, Any]]:
     who.require(Action.WORK_LEADS)
-    return leads.stage_history(ctx, who=who, lead_id=lead_id)
+    return leads.stage_changes(ctx, who=who, lead_id=lead_id)
 
 
 @router.post("/leads/{lead_id}/notes", status_code=201)
