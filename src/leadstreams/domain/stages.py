@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
+
+from leadstreams.errors import Conflict
 
 
 class Stage(StrEnum):
@@ -18,3 +22,29 @@ CLOSED_STAGES = frozenset({Stage.WON, Stage.LOST})
 
 def closes(stage: Stage) -> bool:
     return stage in CLOSED_STAGES
+
+
+@dataclass(frozen=True, slots=True)
+class Move:
+    """A lead after a move: its stage, when it closed (None: open), and whether it reopened."""
+
+    stage: Stage
+    closed_at: datetime | None
+    reopens: bool
+
+
+def move(*, to: Stage, closed_at: datetime | None, now: datetime) -> Move:
+    """Any move is allowed (sales corrects mistakes). Won and lost close the lead, keeping the
+    time it first closed (won to lost is a correction, not a second close); any other stage
+    reopens a closed lead."""
+    if closes(to):
+        return Move(to, closed_at or now, reopens=False)
+    return Move(to, None, reopens=closed_at is not None)
+
+
+def check_reopen(*, other_open_lead: int | None) -> None:
+    """A lead reopens only while its contact has no other open lead (one open lead, rule 4)."""
+    if other_open_lead is not None:
+        raise Conflict(
+            f"the contact has another open lead ({other_open_lead}); work that one instead"
+        )

@@ -11,8 +11,8 @@ from sqlalchemy import RowMapping
 from sqlalchemy.engine import Connection
 
 from leadstreams.domain.roles import Role
-from leadstreams.domain.stages import Stage, closes
-from leadstreams.errors import Conflict, InvalidInput, NotFound
+from leadstreams.domain.stages import Stage, check_reopen, move
+from leadstreams.errors import InvalidInput, NotFound
 from leadstreams.rules import FieldCondition, FieldType, Op
 from leadstreams.rules.compile_sql import to_sql
 from leadstreams.schemas.common import MAX_ID
@@ -209,20 +209,16 @@ def update_lead(ctx: Context, *, who: Principal, lead_id: int, data: LeadUpdate)
 def _move(
     uow: UnitOfWork, row: RowMapping, stage: Stage, who: Principal, now: datetime
 ) -> dict[str, Any]:
-    """Any move is allowed; won and lost close the lead, moving back reopens it (rule 5)."""
-    values: dict[str, Any] = {"stage": str(stage)}
-    if closes(stage) and row["closed_at"] is None:
-        values["closed_at"] = now
-    if not closes(stage) and row["closed_at"] is not None:
+    """The move as rule 5 has it (`domain.stages.move`), recorded with who and when."""
+    moved = move(to=stage, closed_at=row["closed_at"], now=now)
+    if moved.reopens:
         other = leads_store.open_lead_id(uow.connection, contact_id=row["contact_id"])
-        if other is not None:
-            raise Conflict(f"the contact has another open lead ({other}); work that one instead")
-        values["closed_at"] = None
+        check_reopen(other_open_lead=other)
     stage_changes_store.record(
         uow.connection, lead_id=row["id"], old=row["stage"], new=str(stage), user_id=who.id, at=now
     )
     _outbox(uow, "lead.stage_changed", row, {"from": row["stage"], "to": str(stage)}, now)
-    return values
+    return {"stage": str(moved.stage), "closed_at": moved.closed_at}
 
 
 def _check_assignee(uow: UnitOfWork, user_id: int | None) -> None:
