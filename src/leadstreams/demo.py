@@ -247,7 +247,7 @@ def _load_contacts(ctx: Context, people: list[Person], bar: BarFactory) -> list[
     ids = []
     for person in people:
         created, _ = contacts.upsert_contact(ctx, data=ContactCreate.model_validate(person.values))
-        ids.append(int(created["id"]))
+        ids.append(created.id)
         progress.update(1)
     progress.close()
     return ids

@@ -53,8 +53,8 @@ def _stage_of(live: Live, name: str, stream_id: int) -> str:
     """The lead's stage as the services read it (an admin sees every lead)."""
     admin = Principal(0, "admin@example.com", "admin", Role.ADMIN, ())
     query = leads.LeadQuery(stream_id=stream_id, q=name.split()[0].lower())
-    (lead,) = leads.list_leads(live.ctx, who=admin, query=query)["items"]
-    return str(lead["stage"])
+    (lead,) = leads.list_leads(live.ctx, who=admin, query=query).items
+    return str(lead.stage)
 
 
 def test_a_lead_arrives_live_and_is_moved_by_drag_and_by_keyboard(

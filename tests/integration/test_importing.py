@@ -35,7 +35,7 @@ def write(tmp_path: Path, name: str, text: str) -> str:
 
 
 def emails(ctx: Context) -> list[str]:
-    return [c["email"] for c in contacts.search_contacts(ctx, q=None, limit=100, after_id=0)]
+    return [c.email for c in contacts.search_contacts(ctx, q=None, limit=100, after_id=0)]
 
 
 def declare_employees(ctx: Context) -> None:
@@ -58,7 +58,7 @@ def test_importing_contacts_reports_bad_lines_and_keeps_the_good_ones(
     )
     assert emails(ctx) == ["anna@example.se", "carl@example.dk"]
     anna = contacts.search_contacts(ctx, q="anna", limit=1, after_id=0)[0]
-    assert (anna["tags"], anna["fields"], anna["lead_score"]) == (
+    assert (anna.tags, anna.fields, anna.lead_score) == (
         ["vip", "newsletter"],
         {"employees": 120},
         60,
@@ -73,7 +73,7 @@ def test_importing_contacts_again_updates_what_changed(ctx: Context, tmp_path: P
     assert result.exit_code == 0, result.output
     assert "2 accepted (0 created, 1 updated, 1 unchanged), 0 rejected" in result.stdout
     bo = contacts.search_contacts(ctx, q="b@example.com", limit=1, after_id=0)[0]
-    assert (bo["first_name"], bo["lead_score"]) == ("Bo", 25)  # an empty cell changes nothing
+    assert (bo.first_name, bo.lead_score) == ("Bo", 25)  # an empty cell changes nothing
 
 
 def test_a_header_with_an_unknown_column_is_refused_before_any_row(

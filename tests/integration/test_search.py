@@ -18,12 +18,12 @@ def _world(ctx: Context) -> int:
 
 
 def _contacts(ctx: Context, q: str) -> list[str]:
-    return [c["email"] for c in contacts.search_contacts(ctx, q=q, limit=10, after_id=0)]
+    return [c.email for c in contacts.search_contacts(ctx, q=q, limit=10, after_id=0)]
 
 
 def _leads(ctx: Context, admin_id: int, q: str) -> list[str]:
     page = leads.list_leads(ctx, who=principal(ctx, user_id=admin_id), query=LeadQuery(q=q))
-    return [lead["contact"]["email"] for lead in page["items"]]
+    return [lead.contact.email for lead in page.items]
 
 
 def test_contacts_and_leads_are_found_by_email_name_or_company_in_any_case(ctx: Context) -> None:

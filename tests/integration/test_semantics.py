@@ -18,7 +18,7 @@ from leadstreams.domain.stages import Stage
 from leadstreams.errors import Conflict, NotFound
 from leadstreams.schemas.contacts import ContactCreate
 from leadstreams.schemas.events import EventCreate
-from leadstreams.schemas.leads import LeadUpdate
+from leadstreams.schemas.leads import LeadRead, LeadUpdate
 from leadstreams.schemas.streams import StreamCreate, StreamUpdate
 from leadstreams.services import auth, contacts, fetch_history, ingest, leads, streams
 from leadstreams.services.auth import Principal
@@ -63,15 +63,15 @@ def _sales(ctx: Context, email: str, team_id: int) -> Principal:
     return auth.principal(ctx, user_id=builders.user(ctx, email, team_ids=[team_id]))
 
 
-def _board(ctx: Context, who: Principal, **filters: Any) -> list[dict[str, Any]]:
-    return list(leads.list_leads(ctx, who=who, query=LeadQuery(**filters))["items"])
+def _board(ctx: Context, who: Principal, **filters: Any) -> list[LeadRead]:
+    return leads.list_leads(ctx, who=who, query=LeadQuery(**filters)).items
 
 
 def _emails(ctx: Context, who: Principal, **filters: Any) -> list[str]:
-    return sorted(lead["contact"]["email"] for lead in _board(ctx, who, **filters))
+    return sorted(lead.contact.email for lead in _board(ctx, who, **filters))
 
 
-def _move(ctx: Context, who: Principal, lead_id: int, stage: str) -> dict[str, Any]:
+def _move(ctx: Context, who: Principal, lead_id: int, stage: str) -> LeadRead:
     return leads.update_lead(ctx, who=who, lead_id=lead_id, data=LeadUpdate(stage=Stage(stage)))
 
 
@@ -278,7 +278,7 @@ def test_rule_2_a_users_stage_change_triggers_a_lead_stage_stream_but_creating_a
     assert _matches(ctx, new_id) == []  # ...and that is not a change of lead_stage
 
     lead = _move(ctx, seller, made.lead_id, "sql")
-    assert [m["stream_name"] for m in lead["matches"]] == ["Score", "Worked"]
+    assert [m.stream_name for m in lead.matches] == ["Score", "Worked"]
     (row,) = _matches(ctx, worked_id)
     assert row["lead_id"] == made.lead_id
     assert row["trigger"] == {"kind": "contact_update", "fields": ["lead_stage"]}
@@ -322,9 +322,9 @@ def test_rule_3_with_requalify_after_days_a_closed_lead_whose_match_is_older_mat
     assert again.lead_created and again.lead_id != first.lead_id
 
     fresh = leads.get_lead(ctx, who=seller, lead_id=again.lead_id)
-    assert fresh["stage"] == "mql" and fresh["closed_at"] is None
+    assert fresh.stage == "mql" and fresh.closed_at is None
     earlier = leads.get_lead(ctx, who=seller, lead_id=first.lead_id)
-    assert earlier["stage"] == "won" and len(earlier["matches"]) == 1
+    assert earlier.stage == "won" and len(earlier.matches) == 1
     rows = _matches(ctx, stream_id)
     assert [(r["lead_id"], r["superseded_at"] is not None) for r in rows] == [
         (first.lead_id, True),
@@ -347,8 +347,8 @@ def test_rule_3_fetch_history_requalifies_by_the_same_rule(ctx: Context) -> None
 
     assert _fetch_history(ctx, stream_id).matches_created == 1
     (lead,) = _board(ctx, seller, q="old@x.com", stage="mql")
-    assert lead["id"] != old.lead_id
-    assert lead["matches"][0]["origin"] == "history"
+    assert lead.id != old.lead_id
+    assert lead.matches[0].origin == "history"
     assert _emails(ctx, seller, stage="mql") == ["old@x.com", "open@x.com"]
     assert _fetch_history(ctx, stream_id).matches_created == 0  # and only once
 
@@ -374,8 +374,8 @@ def test_rule_4_a_second_streams_match_joins_the_open_lead_and_its_teams_see_it(
     (second,) = _form(ctx, "a@x.com", CONTACT_US)
     assert (second.lead_id, second.lead_created) == (first.lead_id, False)
     lead = leads.get_lead(ctx, who=sees_south, lead_id=first.lead_id)
-    assert lead["team_ids"] == sorted([north, south])
-    assert [m["stream_id"] for m in lead["matches"]] == [score_id, form_id]
+    assert lead.team_ids == sorted([north, south])
+    assert [m.stream_id for m in lead.matches] == [score_id, form_id]
     assert _emails(ctx, sees_north) == _emails(ctx, sees_south) == ["a@x.com"]
     assert _emails(ctx, sees_east) == []
     with pytest.raises(NotFound):
@@ -396,8 +396,8 @@ def test_rule_4_a_match_after_the_lead_closed_makes_a_new_lead(ctx: Context) -> 
     (second,) = _form(ctx, "a@x.com", CONTACT_US)
     assert second.lead_created and second.lead_id != first.lead_id
     admin = _admin(ctx)
-    assert leads.get_lead(ctx, who=admin, lead_id=second.lead_id)["team_ids"] == [south]
-    assert leads.get_lead(ctx, who=admin, lead_id=first.lead_id)["team_ids"] == [north]
+    assert leads.get_lead(ctx, who=admin, lead_id=second.lead_id).team_ids == [south]
+    assert leads.get_lead(ctx, who=admin, lead_id=first.lead_id).team_ids == [north]
 
 
 def test_rule_4_the_api_shows_a_lead_to_the_union_of_its_streams_teams(api: Api) -> None:
@@ -440,8 +440,8 @@ def test_rule_5_any_stage_move_is_allowed_recorded_and_won_or_lost_close_the_lea
     for stage in moves:
         _advance(ctx, hours=1)
         lead = _move(ctx, seller, made.lead_id, stage)
-        assert lead["stage"] == stage
-        closed.append(lead["closed_at"])
+        assert lead.stage == stage
+        closed.append(lead.closed_at)
     hour = timedelta(hours=1)
     assert closed == [None, None, START + 3 * hour, None, START + 5 * hour, None, START + 7 * hour]
 
@@ -451,7 +451,7 @@ def test_rule_5_any_stage_move_is_allowed_recorded_and_won_or_lost_close_the_lea
         (before, after, seller.id, START + n * hour)
         for n, (before, after) in enumerate(zip(froms, moves, strict=True), 1)
     ]
-    assert [(r["from_stage"], r["to_stage"], r["user_id"], r["at"]) for r in recorded] == [
+    assert [(r.from_stage, r.to_stage, r.user_id, r.at) for r in recorded] == [
         (None, "mql", None, START),  # made by the stream, not by a user
         *by_seller,
     ]
@@ -471,9 +471,9 @@ def test_rule_5_a_closed_lead_is_not_reopened_while_the_contact_has_another_open
 
     with pytest.raises(Conflict):
         _move(ctx, seller, first.lead_id, "sql")
-    assert leads.get_lead(ctx, who=seller, lead_id=first.lead_id)["stage"] == "won"
+    assert leads.get_lead(ctx, who=seller, lead_id=first.lead_id).stage == "won"
     _move(ctx, seller, second.lead_id, "lost")
-    assert _move(ctx, seller, first.lead_id, "sql")["closed_at"] is None
+    assert _move(ctx, seller, first.lead_id, "sql").closed_at is None
 
 
 # --- rule 6: fetch history ---------------------------------------------------------------
@@ -526,9 +526,9 @@ def test_rule_6_fetch_history_matches_every_contact_as_it_is_now_subject_to_rule
     assert by_contact[ids[8]]["explanation"]["held"] is True
     admin = _admin(ctx)
     lead = leads.get_lead(ctx, who=admin, lead_id=joined.lead_id)
-    assert lead["team_ids"] == sorted([north, south])
-    assert [m["stream_id"] for m in lead["matches"]] == [form_id, stream_id]
-    assert lead["matches"][1]["origin"] == "history"
+    assert lead.team_ids == sorted([north, south])
+    assert [m.stream_id for m in lead.matches] == [form_id, stream_id]
+    assert lead.matches[1].origin == "history"
     expected = [f"c{n:02}@x.com" for n in range(2, 17, 2)]
     assert _emails(ctx, admin, stream_id=stream_id) == expected
     made = sorted((topic, payload["origin"]) for topic, _, payload in _deliveries(ctx)[before:])
@@ -678,9 +678,9 @@ def test_rule_6_fetch_history_reads_the_lead_stage_as_live_evaluation_does(ctx: 
     _activate(ctx, not_yet_id)
     assert _fetch_history(ctx, not_yet_id).matches_created == 1
     (lead,) = _board(ctx, _admin(ctx), stream_id=not_yet_id)
-    assert lead["contact"]["email"] == "hot@x.com"
-    assert [m["stream_name"] for m in lead["matches"]] == ["Not yet"]
-    assert lead["matches"][0]["explanation"]["held"] is True  # explained as it was evaluated
+    assert lead.contact.email == "hot@x.com"
+    assert [m.stream_name for m in lead.matches] == ["Not yet"]
+    assert lead.matches[0].explanation["held"] is True  # explained as it was evaluated
 
 
 def _after_first_chunk(
@@ -734,17 +734,17 @@ def test_rule_7_clearing_archives_the_matches_and_takes_leads_left_without_one_o
     assert _emails(ctx, admin) == ["both@x.com"]
     assert _emails(ctx, sees_north) == []  # only the Form stream's team sees it now
     kept = leads.get_lead(ctx, who=admin, lead_id=both.lead_id)
-    assert kept["team_ids"] == [south]
-    assert [m["stream_name"] for m in kept["matches"]] == ["Form"]
+    assert kept.team_ids == [south]
+    assert [m.stream_name for m in kept.matches] == ["Form"]
     assert _emails(ctx, admin, stream_id=score_id) == []
 
     archived = leads.archive(ctx, stream_id=score_id)
     cleared_at = START + timedelta(hours=1)
-    assert sorted((a["lead_id"], a["stage"], a["lead_cleared_at"]) for a in archived) == sorted(
+    assert sorted((a.lead_id, a.stage, a.lead_cleared_at) for a in archived) == sorted(
         [(only.lead_id, "sql", cleared_at), (both.lead_id, "mql", None)]
     )
-    assert {a["cleared_at"] for a in archived} == {cleared_at}
-    assert leads.stage_changes(ctx, who=admin, lead_id=only.lead_id)[-1]["to_stage"] == "sql"
+    assert {a.cleared_at for a in archived} == {cleared_at}
+    assert leads.stage_changes(ctx, who=admin, lead_id=only.lead_id)[-1].to_stage == "sql"
 
     _activate(ctx, score_id)  # the cleared contacts may match the stream again
     (again,) = _score(ctx, "only@x.com", 61)
@@ -997,12 +997,12 @@ def test_rule_12_times_are_stored_and_read_in_utc(ctx: Context) -> None:
     admin = _admin(ctx)
     (item,) = contacts.timeline(
         ctx, who=admin, contact_id=recorded.contact_id, limit=10, before_id=None
-    )["items"]
-    assert item["occurred_at"] == datetime(2026, 2, 20, 10, tzinfo=UTC)
+    ).items
+    assert item.occurred_at == datetime(2026, 2, 20, 10, tzinfo=UTC)
     (lead,) = _board(ctx, admin)
-    for value in (item["occurred_at"], item["received_at"], lead["created_at"]):
+    for value in (item.occurred_at, item.received_at, lead.created_at):
         assert value.utcoffset() == timedelta(0)
-    assert lead["matches"][0]["matched_at"] == START
+    assert lead.matches[0].matched_at == START
 
 
 def test_rule_12_rule_evaluation_takes_now_from_the_injected_clock(ctx: Context) -> None:

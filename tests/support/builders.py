@@ -54,7 +54,7 @@ def stream(
 
 def contact(ctx: Context, email: str, **fields: Any) -> int:
     created, _ = contacts.upsert_contact(ctx, data=ContactCreate(email=email, **fields))
-    return int(created["id"])
+    return created.id
 
 
 def event(ctx: Context, email: str, type_: str = "form_submitted", **extra: Any) -> Recorded:

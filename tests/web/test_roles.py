@@ -123,7 +123,7 @@ def _contact(ctx: Context, email: str, **fields: Any) -> tuple[int, int | None]:
     created, change = contacts.upsert_contact(ctx, data=ContactCreate(email=email, **fields))
     lead_ids = {match.lead_id for match in change.matches}
     assert len(lead_ids) <= 1
-    return int(created["id"]), (lead_ids.pop() if lead_ids else None)
+    return created.id, (lead_ids.pop() if lead_ids else None)
 
 
 def _populate(api: Api, ctx: Context) -> dict[str, int]:

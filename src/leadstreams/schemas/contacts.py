@@ -92,3 +92,19 @@ class ContactRead(BaseModel):
     fields: dict[str, Any]
     created_at: datetime
     updated_at: datetime
+
+
+class ActivityRead(BaseModel):
+    """An event on a contact's timeline."""
+
+    id: int
+    event_id: str
+    type: str
+    occurred_at: datetime
+    received_at: datetime
+    properties: dict[str, Any]
+
+
+class Timeline(BaseModel):
+    items: list[ActivityRead]
+    next_cursor: int | None

@@ -53,3 +53,37 @@ class LeadRead(BaseModel):
 class LeadPage(BaseModel):
     items: list[LeadRead]
     next_cursor: str | None
+
+
+class NoteRead(BaseModel):
+    id: int
+    lead_id: int
+    user_id: int | None
+    text: str
+    created_at: datetime
+
+
+class StageChangeRead(BaseModel):
+    id: int
+    lead_id: int
+    from_stage: str | None
+    to_stage: str
+    user_id: int | None
+    at: datetime
+
+
+class ClearedMatchRead(BaseModel):
+    """A cleared match in the archive, with its lead's state now."""
+
+    id: int
+    lead_id: int
+    stream_id: int
+    stream_name: str
+    contact_id: int
+    matched_at: datetime
+    origin: str
+    trigger: dict[str, Any]
+    explanation: dict[str, Any] | None
+    cleared_at: datetime
+    stage: str
+    lead_cleared_at: datetime | None

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping
-from sqlalchemy.exc import IntegrityError
-
 from leadstreams.domain.roles import Action, may
 from leadstreams.engine.index import StreamIndex
 from leadstreams.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from leadstreams.schemas.contacts import ContactCreate, ContactWrite
+from leadstreams.schemas.contacts import (
+    ActivityRead,
+    ContactCreate,
+    ContactRead,
+    ContactWrite,
+    Timeline,
+)
 from leadstreams.services.auth import Principal
 from leadstreams.services.context import Context
 from leadstreams.services.custom_values import check_custom_values
@@ -20,6 +24,7 @@ from leadstreams.services.matching import NewMatch, evaluate_contact
 from leadstreams.store import board as board_store
 from leadstreams.store import contacts as contacts_store
 from leadstreams.store import events as events_store
+from leadstreams.store.contacts import Contact
 from leadstreams.store.uow import UnitOfWork
 
 
@@ -31,7 +36,7 @@ class ContactChange:
     matches: list[NewMatch]
 
 
-def upsert_contact(ctx: Context, *, data: ContactCreate) -> tuple[dict[str, Any], ContactChange]:
+def upsert_contact(ctx: Context, *, data: ContactCreate) -> tuple[ContactRead, ContactChange]:
     with ctx.uow() as uow:
         index = ctx.live.current(uow.connection)
         existing = _find(uow, email=data.email, external_id=data.external_id)
@@ -42,7 +47,7 @@ def upsert_contact(ctx: Context, *, data: ContactCreate) -> tuple[dict[str, Any]
     return contact, change
 
 
-def update_contact(ctx: Context, *, contact_id: int, data: ContactWrite) -> dict[str, Any]:
+def update_contact(ctx: Context, *, contact_id: int, data: ContactWrite) -> ContactRead:
     with ctx.uow() as uow:
         index = ctx.live.current(uow.connection)
         change = write_contact(uow, index=index, existing=_get(uow, contact_id), data=data)
@@ -59,23 +64,23 @@ def _count(ctx: Context, matches: list[NewMatch]) -> None:
             ctx.metrics.leads_created.inc()
 
 
-def _get(uow: UnitOfWork, contact_id: int) -> RowMapping:
-    row = contacts_store.get(uow.connection, contact_id)
-    if row is None:
+def _get(uow: UnitOfWork, contact_id: int) -> Contact:
+    contact = contacts_store.get(uow.connection, contact_id=contact_id)
+    if contact is None:
         raise NotFound(f"no contact with id {contact_id}")
-    return row
+    return contact
 
 
-def _find(uow: UnitOfWork, *, email: str | None, external_id: str | None) -> RowMapping | None:
+def _find(uow: UnitOfWork, *, email: str | None, external_id: str | None) -> Contact | None:
     by_email = contacts_store.find(uow.connection, email=email, external_id=None)
     by_external = contacts_store.find(uow.connection, email=None, external_id=external_id)
-    if by_email and by_external and by_email["id"] != by_external["id"]:
+    if by_email and by_external and by_email.id != by_external.id:
         raise Conflict("'email' and 'external_id' belong to two different contacts")
     return by_email or by_external
 
 
 def write_contact(
-    uow: UnitOfWork, *, index: StreamIndex, existing: RowMapping | None, data: ContactWrite
+    uow: UnitOfWork, *, index: StreamIndex, existing: Contact | None, data: ContactWrite
 ) -> ContactChange:
     """Create or update, then evaluate the streams that read a changed field (rule 2)."""
     custom, errors = check_custom_values(data.fields or {}, index.vocabulary)
@@ -83,19 +88,16 @@ def write_contact(
         raise InvalidInput("invalid custom fields", errors)
     values = data.model_dump(exclude_unset=True, exclude={"fields"})
     now = uow.clock.now()
-    try:
-        contact_id = _create(uow, values, custom, now) if existing is None else None
-        created = contact_id is not None
-        if contact_id is not None:
-            changed = frozenset(index.vocabulary.fields)  # a new contact: every field is new
-        else:
-            # Another process may have created it between our look and our insert.
-            existing = existing or _find(uow, email=data.email, external_id=data.external_id)
-            if existing is None:
-                raise Conflict("the contact could not be created; try again")
-            contact_id, changed = existing["id"], _update(uow, existing, values, custom, now)
-    except IntegrityError as error:
-        raise Conflict("another contact has this email or external_id") from error
+    contact_id = _create(uow, values, custom, now) if existing is None else None
+    created = contact_id is not None
+    if contact_id is not None:
+        changed = frozenset(index.vocabulary.fields)  # a new contact: every field is new
+    else:
+        # Another process may have created it between our look and our insert.
+        existing = existing or _find(uow, email=data.email, external_id=data.external_id)
+        if existing is None:
+            raise Conflict("the contact could not be created; try again")
+        contact_id, changed = existing.id, _update(uow, existing, values, custom, now)
     trigger = {"kind": "contact_update", "fields": sorted(changed)}
     candidates = index.for_fields(changed)
     found = evaluate_contact(
@@ -116,14 +118,14 @@ def _create(
 
 def _update(
     uow: UnitOfWork,
-    existing: RowMapping,
+    existing: Contact,
     values: dict[str, Any],
     custom: dict[str, Any],
     now: datetime,
 ) -> frozenset[str]:
     values = {k: v for k, v in values.items() if not (k in _REQUIRED and v is None)}
-    changed = {name for name, value in values.items() if existing[name] != value}
-    old_custom = dict(existing["custom"] or {})
+    changed = {name for name, value in values.items() if getattr(existing, name) != value}
+    old_custom = dict(existing.custom or {})
     new_custom = dict(old_custom)
     for name, value in contacts_store.custom_json(custom).items():
         if value is None:
@@ -135,41 +137,47 @@ def _update(
         return frozenset()
     update = {name: values[name] for name in changed if name in values}
     update |= {"custom": new_custom, "updated_at": now}
-    contacts_store.update_values(uow.connection, contact_id=existing["id"], values=update)
+    contacts_store.update_values(uow.connection, contact_id=existing.id, values=update)
     return frozenset(changed | {"updated_at"})
 
 
 _REQUIRED = ("category", "lead_score", "tags")
 
 
-def contact_read(row: RowMapping) -> dict[str, Any]:
-    out = {name: row[name] for name in contacts_store.COLUMNS}
-    out |= {"id": row["id"], "fields": dict(row["custom"] or {})}
-    out |= {"created_at": row["created_at"], "updated_at": row["updated_at"]}
-    return out
+def contact_read(contact: Contact | Mapping[Any, Any]) -> ContactRead:
+    """The API's shape of a contact (or of a contacts row, as stream previews read them)."""
+    if not isinstance(contact, Contact):
+        contact = contacts_store.record(contact)
+    shown = {name: getattr(contact, name) for name in ContactRead.model_fields if name != "fields"}
+    return ContactRead(**shown, fields=dict(contact.custom or {}))
 
 
-def _visible(uow: UnitOfWork, who: Principal, contact_id: int) -> RowMapping:
+def _visible(uow: UnitOfWork, who: Principal, contact_id: int) -> Contact:
     """Sales see a contact only through a lead on their teams' board; otherwise 404."""
-    row = contacts_store.get(uow.connection, contact_id)
-    if row is None or (
+    contact = contacts_store.get(uow.connection, contact_id=contact_id)
+    if contact is None or (
         not may(who.role, Action.READ_CONTACTS)
         and not board_store.contact_visible(
             uow.connection, contact_id=contact_id, team_ids=who.team_ids
         )
     ):
         raise NotFound(f"no contact with id {contact_id}")
-    return row
+    return contact
 
 
-def get_contact(ctx: Context, *, who: Principal, contact_id: int) -> dict[str, Any]:
+def get_contact(ctx: Context, *, who: Principal, contact_id: int) -> ContactRead:
     with ctx.uow(read_only=True) as uow:
-        return contact_read(_visible(uow, who, contact_id))
+        return read_contact(uow, who=who, contact_id=contact_id)
+
+
+def read_contact(uow: UnitOfWork, *, who: Principal, contact_id: int) -> ContactRead:
+    """The contact in this unit of work, if `who` may see it."""
+    return contact_read(_visible(uow, who, contact_id))
 
 
 def update_contact_as(
     ctx: Context, *, who: Principal, contact_id: int, data: ContactWrite
-) -> dict[str, Any]:
+) -> ContactRead:
     if not may(who.role, Action.MANAGE_CONTACTS):
         who.require(Action.WORK_LEADS)
         if data.model_fields_set - {"category"}:
@@ -179,23 +187,26 @@ def update_contact_as(
     return update_contact(ctx, contact_id=contact_id, data=data)
 
 
-def search_contacts(
-    ctx: Context, *, q: str | None, limit: int, after_id: int
-) -> list[dict[str, Any]]:
+def search_contacts(ctx: Context, *, q: str | None, limit: int, after_id: int) -> list[ContactRead]:
     with ctx.uow(read_only=True) as uow:
-        rows = contacts_store.search(uow.connection, q=q, limit=limit, after_id=after_id)
-        return [contact_read(row) for row in rows]
+        found = contacts_store.search(uow.connection, q=q, limit=limit, after_id=after_id)
+    return [contact_read(contact) for contact in found]
 
 
 def timeline(
     ctx: Context, *, who: Principal, contact_id: int, limit: int, before_id: int | None
-) -> dict[str, Any]:
+) -> Timeline:
     with ctx.uow(read_only=True) as uow:
-        _visible(uow, who, contact_id)
-        rows = events_store.timeline(
-            uow.connection, contact_id=contact_id, limit=limit + 1, before_id=before_id
-        )
-    names = ("id", "event_id", "type", "occurred_at", "received_at", "properties")
-    items = [{name: row[name] for name in names} for row in rows[:limit]]
-    next_cursor = items[-1]["id"] if len(rows) > limit else None
-    return {"items": items, "next_cursor": next_cursor}
+        return read_timeline(uow, who=who, contact_id=contact_id, limit=limit, before_id=before_id)
+
+
+def read_timeline(
+    uow: UnitOfWork, *, who: Principal, contact_id: int, limit: int, before_id: int | None
+) -> Timeline:
+    """A page of the contact's activity, newest first, in this unit of work."""
+    _visible(uow, who, contact_id)
+    found = events_store.timeline(
+        uow.connection, contact_id=contact_id, limit=limit + 1, before_id=before_id
+    )
+    items = [ActivityRead.model_validate(event, from_attributes=True) for event in found[:limit]]
+    return Timeline(items=items, next_cursor=items[-1].id if len(found) > limit else None)

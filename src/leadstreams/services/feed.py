@@ -13,6 +13,7 @@ from leadstreams.services.auth import Principal
 from leadstreams.services.context import Context
 from leadstreams.store import board as board_store
 from leadstreams.store import outbox as outbox_store
+from leadstreams.store.uow import UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +28,12 @@ def start_cursor(ctx: Context, *, last_event_id: str | None) -> int:
     if last_event_id and last_event_id.isdigit():
         return int(last_event_id)
     with ctx.uow(read_only=True) as uow:
-        return outbox_store.latest_id(uow.connection)
+        return latest(uow)
+
+
+def latest(uow: UnitOfWork) -> int:
+    """The cursor of the newest change: a reader starting here sees what happens next."""
+    return outbox_store.latest_id(uow.connection)
 
 
 def read(
@@ -35,17 +41,17 @@ def read(
 ) -> tuple[list[FeedItem], int]:
     """The items after `after` that `who` may see, and the cursor to read from next."""
     with ctx.uow(read_only=True) as uow:
-        rows = outbox_store.after(uow.connection, last_id=after, limit=limit)
-        lead_ids = sorted({row["lead_id"] for row in rows if row["lead_id"] is not None})
-        teams = board_store.team_ids_of_leads(uow.connection, lead_ids)
-    cursor = rows[-1]["id"] if rows else after
+        changes = outbox_store.after(uow.connection, last_id=after, limit=limit)
+        lead_ids = sorted({c.lead_id for c in changes if c.lead_id is not None})
+        teams = board_store.team_ids_of_leads(uow.connection, lead_ids=lead_ids)
+    cursor = changes[-1].id if changes else after
     items = [
-        FeedItem(
-            row["id"],
-            row["topic"],
-            dict(row["payload"]) | {"team_ids": teams.get(row["lead_id"], [])},
-        )
-        for row in rows
-        if who.sees_all_leads or set(teams.get(row["lead_id"], ())) & set(who.team_ids)
+        FeedItem(c.id, c.topic, dict(c.payload) | {"team_ids": _teams_of(teams, c.lead_id)})
+        for c in changes
+        if who.sees_all_leads or set(_teams_of(teams, c.lead_id)) & set(who.team_ids)
     ]
     return items, cursor
+
+
+def _teams_of(teams: dict[int, list[int]], lead_id: int | None) -> list[int]:
+    return [] if lead_id is None else teams.get(lead_id, [])

@@ -6,14 +6,49 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, and_, or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement
 
+from leadstreams.rules import FieldCondition, FieldType, Op
+from leadstreams.rules.compile_sql import to_sql
+from leadstreams.store import contacts as contacts_store
+from leadstreams.store import fields as fields_store
+from leadstreams.store.contacts import Contact
+from leadstreams.store.rule_columns import sql_columns
 from leadstreams.store.tables import contacts, leads, matches, stream_teams, streams
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
+class Lead:
+    id: int
+    contact_id: int
+    stage: str
+    assignee_id: int | None
+    hidden: bool
+    created_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None
+    cleared_at: datetime | None
+
+
+_LEAD = tuple(leads.c[name] for name in Lead.__dataclass_fields__)
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """An uncleared match of a lead, as its card explains it."""
+
+    lead_id: int
+    stream_id: int
+    stream_name: str
+    matched_at: datetime
+    origin: str
+    trigger: dict[str, Any]
+    explanation: dict[str, Any] | None
+
+
+@dataclass(frozen=True, slots=True)
 class LeadFilter:
     visible_to_teams: tuple[int, ...] | None = None  # None: sees every lead
     lead_id: int | None = None  # one lead, if it passes the other filters (live board updates)
@@ -23,7 +58,9 @@ class LeadFilter:
     assignee_id: int | None = None
     unassigned: bool = False
     hidden: bool | None = False  # None: hidden or not
-    contact_conditions: tuple[ColumnElement[bool], ...] = ()  # category, tag, search
+    category: str | None = None
+    tag: str | None = None
+    search: str | None = None  # in e-mail, names and company
     created_from: datetime | None = None
     created_to: datetime | None = None
 
@@ -64,12 +101,30 @@ def _conditions(f: LeadFilter) -> list[ColumnElement[bool]]:
         where.append(leads.c.assignee_id == f.assignee_id)
     if f.hidden is not None:
         where.append(leads.c.hidden.is_(f.hidden))
-    where.extend(f.contact_conditions)
+    if f.search:
+        where.append(contacts_store.search_condition(f.search))
     if f.created_from is not None:
         where.append(leads.c.created_at >= f.created_from)
     if f.created_to is not None:
         where.append(leads.c.created_at <= f.created_to)
     return where
+
+
+def _category_and_tag(
+    connection: Connection, f: LeadFilter, now: datetime
+) -> list[ColumnElement[bool]]:
+    """Category and tag filters reuse the rule compiler: one meaning of 'tag is x'."""
+    if not (f.category or f.tag):
+        return []
+    columns = sql_columns(fields_store.vocabulary(connection))
+    conditions = []
+    if f.category:
+        cond = FieldCondition("category", Op.EQ, f.category, FieldType.ENUM)
+        conditions.append(to_sql(cond, columns, now=now))
+    if f.tag:
+        cond = FieldCondition("tags", Op.CONTAINS, f.tag, FieldType.TAGS)
+        conditions.append(to_sql(cond, columns, now=now))
+    return conditions
 
 
 def page(
@@ -78,12 +133,13 @@ def page(
     filters: LeadFilter,
     limit: int,
     after: tuple[datetime, int] | None,
-) -> list[RowMapping]:
+    now: datetime,
+) -> list[Lead]:
     """Newest first; `after` is the (created_at, id) of the last lead of the previous page."""
     query = (
-        select(leads)
+        select(*_LEAD)
         .join(contacts, contacts.c.id == leads.c.contact_id)
-        .where(*_conditions(filters))
+        .where(*_conditions(filters), *_category_and_tag(connection, filters, now))
     )
     if after is not None:
         created, lead_id = after
@@ -94,11 +150,12 @@ def page(
             )
         )
     query = query.order_by(leads.c.created_at.desc(), leads.c.id.desc()).limit(limit)
-    return list(connection.execute(query).mappings())
+    return [Lead(*row) for row in connection.execute(query)]
 
 
-def get(connection: Connection, lead_id: int) -> RowMapping | None:
-    return connection.execute(select(leads).where(leads.c.id == lead_id)).mappings().first()
+def get(connection: Connection, *, lead_id: int) -> Lead | None:
+    row = connection.execute(select(*_LEAD).where(leads.c.id == lead_id)).first()
+    return None if row is None else Lead(*row)
 
 
 def visible(connection: Connection, *, lead_id: int, team_ids: tuple[int, ...] | None) -> bool:
@@ -108,20 +165,24 @@ def visible(connection: Connection, *, lead_id: int, team_ids: tuple[int, ...] |
     return connection.scalar(query) is not None
 
 
-def matches_of(
-    connection: Connection, lead_ids: list[int], *, cleared: bool = False
-) -> list[RowMapping]:
+_MATCH = (
+    matches.c.lead_id, matches.c.stream_id, streams.c.name, matches.c.matched_at,
+    matches.c.origin, matches.c.trigger, matches.c.explanation,
+)  # fmt: skip
+
+
+def matches_of(connection: Connection, *, lead_ids: list[int]) -> list[Match]:
+    """The uncleared matches of these leads, oldest first."""
     query = (
-        select(matches, streams.c.name.label("stream_name"))
+        select(*_MATCH)
         .join(streams, streams.c.id == matches.c.stream_id)
-        .where(matches.c.lead_id.in_(lead_ids))
-        .where(matches.c.cleared_at.is_not(None) if cleared else matches.c.cleared_at.is_(None))
+        .where(matches.c.lead_id.in_(lead_ids), matches.c.cleared_at.is_(None))
         .order_by(matches.c.id)
     )
-    return list(connection.execute(query).mappings())
+    return [Match(*row) for row in connection.execute(query)]
 
 
-def team_ids_of_leads(connection: Connection, lead_ids: list[int]) -> dict[int, list[int]]:
+def team_ids_of_leads(connection: Connection, *, lead_ids: list[int]) -> dict[int, list[int]]:
     query = (
         select(matches.c.lead_id, stream_teams.c.team_id)
         .join(stream_teams, stream_teams.c.stream_id == matches.c.stream_id)
@@ -134,9 +195,10 @@ def team_ids_of_leads(connection: Connection, lead_ids: list[int]) -> dict[int, 
     return {lead_id: sorted(teams) for lead_id, teams in out.items()}
 
 
-def contacts_by_id(connection: Connection, contact_ids: list[int]) -> dict[int, RowMapping]:
+def contacts_by_id(connection: Connection, *, contact_ids: list[int]) -> dict[int, Contact]:
     query = select(contacts).where(contacts.c.id.in_(contact_ids))
-    return {row["id"]: row for row in connection.execute(query).mappings()}
+    found = (contacts_store.record(row) for row in connection.execute(query).mappings())
+    return {contact.id: contact for contact in found}
 
 
 def contact_visible(connection: Connection, *, contact_id: int, team_ids: tuple[int, ...]) -> bool:

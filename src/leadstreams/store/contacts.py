@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import RowMapping, func, or_, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import ColumnElement
 
+from leadstreams.errors import Conflict
 from leadstreams.store.sql import Among, InsertIgnoringConflicts
 from leadstreams.store.tables import contacts
 from leadstreams.store.types import from_iso_text, to_iso_text
@@ -30,10 +34,34 @@ COLUMNS = (
 )
 
 
-def get(connection: Connection, contact_id: int) -> RowMapping | None:
-    return (
-        connection.execute(select(contacts).where(contacts.c.id == contact_id)).mappings().first()
-    )
+@dataclass(frozen=True, slots=True)
+class Contact:
+    id: int
+    email: str | None
+    external_id: str | None
+    first_name: str | None
+    last_name: str | None
+    company: str | None
+    title: str | None
+    phone: str | None
+    country: str | None
+    city: str | None
+    category: str
+    lead_score: int
+    tags: list[str]
+    custom: dict[str, Any]  # custom fields as stored: datetimes as ISO text
+    created_at: datetime
+    updated_at: datetime
+
+
+def record(row: Mapping[Any, Any]) -> Contact:
+    """A row of the contacts table as a Contact."""
+    return Contact(**{name: row[name] for name in Contact.__dataclass_fields__})
+
+
+def get(connection: Connection, *, contact_id: int) -> Contact | None:
+    row = connection.execute(select(contacts).where(contacts.c.id == contact_id)).mappings().first()
+    return None if row is None else record(row)
 
 
 _BY_IDS = select(contacts).where(Among(contacts.c.id, "ids"))
@@ -62,9 +90,7 @@ def ids_by_email(connection: Connection, emails: Collection[str]) -> dict[str, i
     return {email: contact_id for email, contact_id in found}
 
 
-def find(
-    connection: Connection, *, email: str | None, external_id: str | None
-) -> RowMapping | None:
+def find(connection: Connection, *, email: str | None, external_id: str | None) -> Contact | None:
     keys = []
     if email:
         keys.append(contacts.c.email == email)
@@ -73,18 +99,29 @@ def find(
     if not keys:
         return None
     query = select(contacts).where(or_(*keys)).order_by(contacts.c.id).limit(1)
-    return connection.execute(query).mappings().first()
+    row = connection.execute(query).mappings().first()
+    return None if row is None else record(row)
+
+
+@contextmanager
+def _unique_keys() -> Iterator[None]:
+    try:
+        yield
+    except IntegrityError as error:
+        raise Conflict("another contact has this email or external_id") from error
 
 
 def create(connection: Connection, *, values: dict[str, Any]) -> int | None:
     """The new contact's id; None when its email or external_id was taken a moment ago."""
     query = InsertIgnoringConflicts(contacts).values(**values).returning(contacts.c.id)
-    contact_id: int | None = connection.scalar(query)
+    with _unique_keys():
+        contact_id: int | None = connection.scalar(query)
     return contact_id
 
 
 def update_values(connection: Connection, *, contact_id: int, values: dict[str, Any]) -> None:
-    connection.execute(update(contacts).where(contacts.c.id == contact_id).values(**values))
+    with _unique_keys():
+        connection.execute(update(contacts).where(contacts.c.id == contact_id).values(**values))
 
 
 SEARCHED = (contacts.c.email, contacts.c.first_name, contacts.c.last_name, contacts.c.company)
@@ -96,11 +133,11 @@ def search_condition(q: str) -> ColumnElement[bool]:
     return or_(*(func.lower(column).contains(q.lower(), autoescape=True) for column in SEARCHED))
 
 
-def search(connection: Connection, *, q: str | None, limit: int, after_id: int) -> list[RowMapping]:
+def search(connection: Connection, *, q: str | None, limit: int, after_id: int) -> list[Contact]:
     query = select(contacts).where(contacts.c.id > after_id).order_by(contacts.c.id).limit(limit)
     if q:
         query = query.where(search_condition(q))
-    return list(connection.execute(query).mappings())
+    return [record(row) for row in connection.execute(query).mappings()]
 
 
 def rule_fields(

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, select
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from leadstreams.store.sql import Among, InsertIgnoringConflicts, insert_rows
@@ -34,14 +35,29 @@ def stored(connection: Connection, event_ids: Collection[str]) -> dict[str, tupl
     return {event_id: (id_, contact_id) for event_id, id_, contact_id in found}
 
 
+@dataclass(frozen=True, slots=True)
+class Activity:
+    """An event as a contact's timeline shows it."""
+
+    id: int
+    event_id: str
+    type: str
+    occurred_at: datetime
+    received_at: datetime
+    properties: dict[str, Any]
+
+
+_ACTIVITY = tuple(events.c[name] for name in Activity.__dataclass_fields__)
+
+
 def timeline(
     connection: Connection, *, contact_id: int, limit: int, before_id: int | None
-) -> list[RowMapping]:
-    query = select(events).where(events.c.contact_id == contact_id)
+) -> list[Activity]:
+    query = select(*_ACTIVITY).where(events.c.contact_id == contact_id)
     if before_id is not None:
         query = query.where(events.c.id < before_id)
     query = query.order_by(events.c.id.desc()).limit(limit)  # newest first, by arrival
-    return list(connection.execute(query).mappings())
+    return [Activity(*row) for row in connection.execute(query)]
 
 
 def remember_types(connection: Connection, *, names: Collection[str], at: datetime) -> None:

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import RowMapping, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection
 
 from leadstreams.store.tables import lead_stage_changes
+
+
+@dataclass(frozen=True, slots=True)
+class StageChange:
+    id: int
+    lead_id: int
+    from_stage: str | None  # None: the lead's creation
+    to_stage: str
+    user_id: int | None  # None: made by the service, not a user
+    at: datetime
 
 
 def record(
@@ -20,10 +31,13 @@ def record(
     )
 
 
-def of_lead(connection: Connection, *, lead_id: int) -> list[RowMapping]:
+_CHANGE = tuple(lead_stage_changes.c[name] for name in StageChange.__dataclass_fields__)
+
+
+def of_lead(connection: Connection, *, lead_id: int) -> list[StageChange]:
     query = (
-        select(lead_stage_changes)
+        select(*_CHANGE)
         .where(lead_stage_changes.c.lead_id == lead_id)
         .order_by(lead_stage_changes.c.id)
     )
-    return list(connection.execute(query).mappings())
+    return [StageChange(*row) for row in connection.execute(query)]

@@ -1,20 +1,20 @@
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
 from leadstreams.api.deps import Ctx, Who
 from leadstreams.domain.roles import Action
 from leadstreams.schemas.common import MAX_ID, Id
-from leadstreams.schemas.contacts import ContactCreate, ContactRead, ContactWrite
+from leadstreams.schemas.contacts import ContactCreate, ContactRead, ContactWrite, Timeline
 from leadstreams.services import contacts
 
 router = APIRouter(tags=["contacts"])
 
 
 @router.post("/contacts", response_model=ContactRead, status_code=201)
-def upsert_contact(ctx: Ctx, who: Who, body: ContactCreate, response: Response) -> dict[str, Any]:
+def upsert_contact(ctx: Ctx, who: Who, body: ContactCreate, response: Response) -> ContactRead:
     """Create, or update the contact with this email (or external_id): 201 new, 200 updated.
     Fields absent from the body stay as they are."""
     who.require(Action.MANAGE_CONTACTS)
@@ -30,18 +30,18 @@ def search_contacts(
     q: str | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     after_id: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
-) -> list[dict[str, Any]]:
+) -> list[ContactRead]:
     who.require(Action.READ_CONTACTS)
     return contacts.search_contacts(ctx, q=q, limit=limit, after_id=after_id)
 
 
 @router.get("/contacts/{contact_id}", response_model=ContactRead)
-def get_contact(ctx: Ctx, who: Who, contact_id: Id) -> dict[str, Any]:
+def get_contact(ctx: Ctx, who: Who, contact_id: Id) -> ContactRead:
     return contacts.get_contact(ctx, who=who, contact_id=contact_id)
 
 
 @router.patch("/contacts/{contact_id}", response_model=ContactRead)
-def update_contact(ctx: Ctx, who: Who, contact_id: Id, body: ContactWrite) -> dict[str, Any]:
+def update_contact(ctx: Ctx, who: Who, contact_id: Id, body: ContactWrite) -> ContactRead:
     """Marketing and admins change any field; sales only the category of their leads' contacts."""
     return contacts.update_contact_as(ctx, who=who, contact_id=contact_id, data=body)
 
@@ -53,6 +53,6 @@ def timeline(
     contact_id: Id,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Id | None = None,
-) -> dict[str, Any]:
+) -> Timeline:
     """The contact's activity, newest first; pass `next_cursor` back for older events."""
     return contacts.timeline(ctx, who=who, contact_id=contact_id, limit=limit, before_id=cursor)

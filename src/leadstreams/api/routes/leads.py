@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 
@@ -10,7 +10,15 @@ from leadstreams.domain.roles import Action
 from leadstreams.domain.stages import Stage
 from leadstreams.schemas.common import Id
 from leadstreams.schemas.contacts import Category
-from leadstreams.schemas.leads import LeadPage, LeadRead, LeadUpdate, NoteCreate
+from leadstreams.schemas.leads import (
+    ClearedMatchRead,
+    LeadPage,
+    LeadRead,
+    LeadUpdate,
+    NoteCreate,
+    NoteRead,
+    StageChangeRead,
+)
 from leadstreams.services import leads
 from leadstreams.services.leads import LeadQuery
 
@@ -33,7 +41,7 @@ def list_leads(
     created_to: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: str | None = None,
-) -> dict[str, Any]:
+) -> LeadPage:
     """The board, newest first. `hidden`: false (default), true (only hidden) or all."""
     who.require(Action.WORK_LEADS)
     query = LeadQuery(
@@ -54,38 +62,38 @@ def list_leads(
 
 
 @router.get("/leads/archive")
-def archive(ctx: Ctx, who: Who, stream_id: Id | None = None) -> list[dict[str, Any]]:
+def archive(ctx: Ctx, who: Who, stream_id: Id | None = None) -> list[ClearedMatchRead]:
     """Cleared matches (and the leads they left), newest first."""
     who.require(Action.MANAGE_STREAMS)
     return leads.archive(ctx, stream_id=stream_id)
 
 
 @router.get("/leads/{lead_id}", response_model=LeadRead)
-def get_lead(ctx: Ctx, who: Who, lead_id: Id) -> dict[str, Any]:
+def get_lead(ctx: Ctx, who: Who, lead_id: Id) -> LeadRead:
     who.require(Action.WORK_LEADS)
     return leads.get_lead(ctx, who=who, lead_id=lead_id)
 
 
 @router.patch("/leads/{lead_id}", response_model=LeadRead)
-def update_lead(ctx: Ctx, who: Who, lead_id: Id, body: LeadUpdate) -> dict[str, Any]:
+def update_lead(ctx: Ctx, who: Who, lead_id: Id, body: LeadUpdate) -> LeadRead:
     """Change stage (won and lost close the lead), assignee, or hide it."""
     who.require(Action.WORK_LEADS)
     return leads.update_lead(ctx, who=who, lead_id=lead_id, data=body)
 
 
 @router.get("/leads/{lead_id}/stages")
-def stage_changes(ctx: Ctx, who: Who, lead_id: Id) -> list[dict[str, Any]]:
+def stage_changes(ctx: Ctx, who: Who, lead_id: Id) -> list[StageChangeRead]:
     who.require(Action.WORK_LEADS)
     return leads.stage_changes(ctx, who=who, lead_id=lead_id)
 
 
 @router.post("/leads/{lead_id}/notes", status_code=201)
-def add_note(ctx: Ctx, who: Who, lead_id: Id, body: NoteCreate) -> dict[str, Any]:
+def add_note(ctx: Ctx, who: Who, lead_id: Id, body: NoteCreate) -> NoteRead:
     who.require(Action.WORK_LEADS)
     return leads.add_note(ctx, who=who, lead_id=lead_id, text=body.text)
 
 
 @router.get("/leads/{lead_id}/notes")
-def list_notes(ctx: Ctx, who: Who, lead_id: Id) -> list[dict[str, Any]]:
+def list_notes(ctx: Ctx, who: Who, lead_id: Id) -> list[NoteRead]:
     who.require(Action.WORK_LEADS)
     return leads.list_notes(ctx, who=who, lead_id=lead_id)

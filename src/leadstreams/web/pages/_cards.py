@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from leadstreams.domain.stages import Stage
+from leadstreams.schemas.contacts import ContactRead
+from leadstreams.schemas.leads import LeadContact, LeadRead
 
 STAGES: dict[str, str] = {
     Stage.MQL: "MQL",
@@ -16,10 +18,10 @@ STAGES: dict[str, str] = {
 }
 
 
-def display_name(contact: dict[str, Any]) -> str:
-    parts = [contact.get("first_name"), contact.get("last_name")]
+def display_name(contact: LeadContact | ContactRead) -> str:
+    parts = [contact.first_name, contact.last_name]
     full = " ".join(part for part in parts if part)
-    return full or contact.get("email") or f"Contact {contact['id']}"
+    return full or contact.email or f"Contact {contact.id}"
 
 
 def age(then: datetime, now: datetime) -> str:
@@ -34,26 +36,26 @@ def age(then: datetime, now: datetime) -> str:
     return "just now"
 
 
-def card(lead: dict[str, Any], *, names: dict[int, str], now: datetime) -> dict[str, Any]:
-    contact = lead["contact"]
-    created: datetime = lead["created_at"]
+def card(lead: LeadRead, *, names: dict[int, str], now: datetime) -> dict[str, Any]:
+    contact = lead.contact
+    created = lead.created_at
     return {
-        "id": lead["id"],
+        "id": lead.id,
         "name": display_name(contact),
-        "email": contact["email"],
-        "company": contact["company"],
-        "score": contact["lead_score"],
-        "category": contact["category"],
-        "streams": sorted({match["stream_name"] for match in lead["matches"]}),
+        "email": contact.email,
+        "company": contact.company,
+        "score": contact.lead_score,
+        "category": contact.category,
+        "streams": sorted({match.stream_name for match in lead.matches}),
         "age": age(created, now),
         "created": created.strftime("%Y-%m-%d %H:%M UTC"),
         # newest first, as the service lists them: the script places live cards by this key
-        "sort": f"{created:%Y-%m-%dT%H:%M:%S.%f}|{lead['id']:012d}",
-        "assignee": names.get(lead["assignee_id"]) if lead["assignee_id"] else None,
-        "stage": lead["stage"],
-        "hidden": lead["hidden"],
+        "sort": f"{created:%Y-%m-%dT%H:%M:%S.%f}|{lead.id:012d}",
+        "assignee": names.get(lead.assignee_id) if lead.assignee_id else None,
+        "stage": lead.stage,
+        "hidden": lead.hidden,
     }
 
 
-def cards(page: dict[str, Any], *, names: dict[int, str], now: datetime) -> list[dict[str, Any]]:
-    return [card(lead, names=names, now=now) for lead in page["items"]]
+def cards(leads: list[LeadRead], *, names: dict[int, str], now: datetime) -> list[dict[str, Any]]:
+    return [card(lead, names=names, now=now) for lead in leads]

@@ -12,7 +12,9 @@ from leadstreams.api.deps import Ctx
 from leadstreams.domain.stages import Stage
 from leadstreams.schemas.common import Id
 from leadstreams.schemas.leads import LeadUpdate
-from leadstreams.services import board
+from leadstreams.services import board, board_views
+from leadstreams.services.auth import Principal
+from leadstreams.services.board_views import BoardScreen, Cards
 from leadstreams.web.deps import Csrf, PageUser
 from leadstreams.web.pages._cards import STAGES, cards
 from leadstreams.web.pages._filters import BoardForm, options
@@ -24,7 +26,7 @@ Filters = Annotated[BoardForm, Depends()]
 
 @router.get("/leads")
 def board_page(request: Request, ctx: Ctx, user: PageUser, form: Filters) -> Response:
-    found = board.board(ctx, who=user, query=form.query())
+    found = board_views.board(ctx, who=user, query=form.query())
     return render(request, "leads.html", _board(found, form), user=user)
 
 
@@ -33,9 +35,9 @@ def column_page(
     request: Request, ctx: Ctx, user: PageUser, form: Filters, stage: Stage, cursor: str
 ) -> Response:
     """The next page of one column, for its "Show more" button (htmx)."""
-    found = board.column(ctx, who=user, query=form.query(stage=stage, cursor=cursor))
-    context: dict[str, Any] = {"cards": cards(found, names=found["names"], now=found["now"])}
-    context |= {"stage": stage, "next_cursor": found["next_cursor"], "stages": STAGES}
+    found = board_views.column(ctx, who=user, query=form.query(stage=stage, cursor=cursor))
+    context: dict[str, Any] = {"cards": cards(found.items, names=found.names, now=found.now)}
+    context |= {"stage": stage, "next_cursor": found.next_cursor, "stages": STAGES}
     return render(request, "board_column.html", context | options(form), user=user)
 
 
@@ -44,8 +46,8 @@ def card_fragment(
     request: Request, ctx: Ctx, user: PageUser, form: Filters, lead_id: Id
 ) -> Response:
     """One card as the board shows it now; 204 when it is not (or no longer) on this board."""
-    found = board.column(ctx, who=user, query=form.query(lead_id=lead_id))
-    if not found["items"]:
+    found = board_views.column(ctx, who=user, query=form.query(lead_id=lead_id))
+    if not found.items:
         return Response(status_code=204)
     return _card(request, found, user=user)
 
@@ -71,23 +73,24 @@ def back_to(target: str) -> str:
     return target if target.startswith("/leads") else "/leads"
 
 
-def _card(request: Request, found: dict[str, Any], *, user: Any) -> Response:
-    (card,) = cards(found, names=found["names"], now=found["now"])
+def _card(request: Request, found: Cards, *, user: Principal) -> Response:
+    (card,) = cards(found.items, names=found.names, now=found.now)
     return render(request, "board_card.html", {"card": card, "stages": STAGES}, user=user)
 
 
-def _board(found: dict[str, Any], form: BoardForm) -> dict[str, Any]:
-    names, now = found["names"], found["now"]
+def _board(found: BoardScreen, form: BoardForm) -> dict[str, Any]:
+    names, now = found.names, found.now
     columns = [
         {
             "stage": stage,
             "label": STAGES[stage],
-            "cards": cards(page, names=names, now=now),
-            "next_cursor": page["next_cursor"],
+            "cards": cards(page.items, names=names, now=now),
+            "next_cursor": page.next_cursor,
         }
-        for stage, page in found["columns"].items()
+        for stage, page in found.columns.items()
     ]
     empty = not any(column["cards"] for column in columns)
     context = {"columns": columns, "empty": empty, "stages": STAGES}
-    context |= {key: found[key] for key in ("streams", "teams", "people", "feed_cursor")}
+    context |= {"streams": found.streams, "teams": found.teams, "people": found.people}
+    context |= {"feed_cursor": found.feed_cursor}
     return context | options(form)

@@ -48,7 +48,7 @@ def contact_list(request: Request, ctx: Ctx, who: Reader, q: str = "", after: st
         "contacts": page,
         "q": q,
         "after": after_id,
-        "next_after": page[-1]["id"] if more else None,
+        "next_after": page[-1].id if more else None,
     }
     return render(request, "contacts.html", context, user=who)
 

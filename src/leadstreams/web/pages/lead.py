@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -13,7 +14,7 @@ from leadstreams.errors import InvalidInput
 from leadstreams.schemas.common import Id
 from leadstreams.schemas.contacts import Category, ContactWrite
 from leadstreams.schemas.leads import LeadUpdate
-from leadstreams.services import board, leads
+from leadstreams.services import board, board_views, leads
 from leadstreams.web.deps import Csrf, PageUser
 from leadstreams.web.pages._cards import STAGES, display_name
 from leadstreams.web.pages._filters import CATEGORIES
@@ -25,8 +26,9 @@ TIMELINE_PAGE = 20
 
 @router.get("/leads/{lead_id}")
 def contact_card(request: Request, ctx: Ctx, user: PageUser, lead_id: Id) -> Response:
-    found = board.contact_card(ctx, who=user, lead_id=lead_id, timeline_limit=TIMELINE_PAGE)
-    context = found | {"name": display_name(found["contact"]), "stages": STAGES}
+    found = board_views.lead_screen(ctx, who=user, lead_id=lead_id, timeline_limit=TIMELINE_PAGE)
+    context = {field.name: getattr(found, field.name) for field in fields(found)}
+    context |= {"name": display_name(found.contact), "stages": STAGES}
     return render(request, "lead.html", context | {"categories": CATEGORIES}, user=user)
 
 
