@@ -141,7 +141,7 @@ def _live(ctx: Context, stream_id: int, contact_count: int) -> None:
     """Every contact evaluated on the stream, one transaction each, as a change would."""
     for contact_id in range(1, contact_count + 1):
         with ctx.uow() as uow:
-            index = ctx.live.current(uow.connection)
+            index = ctx.live.current(uow)
             stream = index.streams[stream_id]
             evaluate_contact(
                 uow, index=index, contact_id=contact_id, candidates=[stream], trigger={}

@@ -38,7 +38,7 @@ class ContactChange:
 
 def upsert_contact(ctx: Context, *, data: ContactCreate) -> tuple[ContactRead, ContactChange]:
     with ctx.uow() as uow:
-        index = ctx.live.current(uow.connection)
+        index = ctx.live.current(uow)
         existing = _find(uow, email=data.email, external_id=data.external_id)
         change = write_contact(uow, index=index, existing=existing, data=data)
         contact = contact_read(_get(uow, change.contact_id))
@@ -49,7 +49,7 @@ def upsert_contact(ctx: Context, *, data: ContactCreate) -> tuple[ContactRead, C
 
 def update_contact(ctx: Context, *, contact_id: int, data: ContactWrite) -> ContactRead:
     with ctx.uow() as uow:
-        index = ctx.live.current(uow.connection)
+        index = ctx.live.current(uow)
         change = write_contact(uow, index=index, existing=_get(uow, contact_id), data=data)
         contact = contact_read(_get(uow, change.contact_id))
         uow.commit()

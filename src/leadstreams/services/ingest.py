@@ -69,7 +69,7 @@ def record_many(ctx: Context, items: Sequence[EventCreate]) -> list[Recorded | L
     """Store and evaluate events in one transaction: an outcome per item, in order. An item
     that cannot be recorded gets its error and leaves no trace; the others are kept."""
     with ctx.uow() as uow:
-        outcomes = _Batch(uow, ctx.live.current(uow.connection), items).record()
+        outcomes = _Batch(uow, ctx.live.current(uow), items).record()
         uow.commit()
     _count(ctx, [outcome for outcome in outcomes if isinstance(outcome, Recorded)])
     return outcomes

@@ -186,7 +186,7 @@ def update_lead(ctx: Context, *, who: Principal, lead_id: int, data: LeadUpdate)
                 uow.connection, lead_id=lead_id, values=values | {"updated_at": now}
             )
         if "stage" in values:  # a stage change by a user is a change of `lead_stage` (rule 2)
-            index = ctx.live.current(uow.connection)
+            index = ctx.live.current(uow)
             evaluate_contact(
                 uow,
                 index=index,

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import threading
 
-from sqlalchemy.engine import Connection
-
 from leadstreams.engine.index import LiveStream, StreamIndex
 from leadstreams.rules import parse
 from leadstreams.store import fields as fields_store
 from leadstreams.store import state
 from leadstreams.store import streams as streams_store
+from leadstreams.store.uow import UnitOfWork
 
 
 class LiveIndex:
@@ -24,17 +23,18 @@ class LiveIndex:
         self._revision: str | None = None
         self._index: StreamIndex | None = None
 
-    def current(self, connection: Connection) -> StreamIndex:
-        revision = state.streams_revision(connection)
+    def current(self, uow: UnitOfWork) -> StreamIndex:
+        """The index as of this unit of work's streams revision."""
+        revision = state.streams_revision(uow.connection)
         with self._lock:
             if self._index is None or revision != self._revision:
-                self._index = _build(connection)
+                self._index = _build(uow)
                 self._revision = revision
             return self._index
 
 
-def _build(connection: Connection) -> StreamIndex:
-    vocabulary = fields_store.vocabulary(connection)
+def _build(uow: UnitOfWork) -> StreamIndex:
+    vocabulary = fields_store.vocabulary(uow.connection)
     live = [
         LiveStream.compile(
             id=stream.id,
@@ -42,6 +42,6 @@ def _build(connection: Connection) -> StreamIndex:
             rule=parse(stream.rules, vocabulary),
             requalify_after_days=stream.requalify_after_days,
         )
-        for stream in streams_store.active(connection)
+        for stream in streams_store.active(uow.connection)
     ]
     return StreamIndex(live, vocabulary)
