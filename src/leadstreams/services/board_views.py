@@ -53,7 +53,7 @@ class BoardScreen:
 
 
 @dataclass(frozen=True, slots=True)
-class LeadScreen:
+class ContactCard:
     """A lead with its contact, streams (and why they matched), activity, notes and stages."""
 
     lead: LeadRead
@@ -86,7 +86,7 @@ def board(ctx: Context, *, who: Principal, query: LeadQuery) -> BoardScreen:
             feed_cursor=feed_cursor,
             streams=board_options.stream_options(uow.connection, team_ids=teams),
             teams=board_options.team_options(uow.connection, team_ids=teams),
-            people=_people(uow, everyone, teams),
+            people=people(everyone, teams=teams, members=_members(uow, teams)),
             names=_names(everyone),
             now=uow.clock.now(),
         )
@@ -105,14 +105,15 @@ def cards(uow: UnitOfWork, items: list[LeadRead], *, next_cursor: str | None) ->
     return Cards(items, next_cursor, names, uow.clock.now())
 
 
-def lead_screen(ctx: Context, *, who: Principal, lead_id: int, timeline_limit: int) -> LeadScreen:
+def contact_card(ctx: Context, *, who: Principal, lead_id: int, timeline_limit: int) -> ContactCard:
     who.require(Action.WORK_LEADS)
     with ctx.uow(read_only=True) as uow:
         lead = leads.read_lead(uow, who=who, lead_id=lead_id)  # 404 for a lead `who` may not see
         contact_id = lead.contact.id
         stream_ids = [match.stream_id for match in lead.matches]
+        lead_teams = tuple(lead.team_ids)
         everyone = board_options.colleagues(uow.connection)
-        return LeadScreen(
+        return ContactCard(
             lead=lead,
             contact=contacts.read_contact(uow, who=who, contact_id=contact_id),
             timeline=contacts.read_timeline(
@@ -121,17 +122,21 @@ def lead_screen(ctx: Context, *, who: Principal, lead_id: int, timeline_limit: i
             notes=leads.read_notes(uow, who=who, lead_id=lead_id),
             stage_changes=leads.read_stage_changes(uow, who=who, lead_id=lead_id),
             descriptions=board_options.stream_descriptions(uow.connection, stream_ids=stream_ids),
-            people=_people(uow, everyone, tuple(lead.team_ids)),
+            people=people(everyone, teams=lead_teams, members=_members(uow, lead_teams)),
             names=_names(everyone),
             now=uow.clock.now(),
         )
 
 
-def _people(
-    uow: UnitOfWork, everyone: list[Colleague], teams: tuple[int, ...] | None
+def _members(uow: UnitOfWork, teams: tuple[int, ...] | None) -> set[int]:
+    return board_options.member_ids(uow.connection, team_ids=teams) if teams else set()
+
+
+def people(
+    everyone: list[Colleague], *, teams: tuple[int, ...] | None, members: set[int]
 ) -> list[Person]:
-    """Active users who may work leads of these teams: admins, marketing, and their members."""
-    members = board_options.member_ids(uow.connection, team_ids=teams) if teams else set()
+    """Active users who may work leads of these teams (every team for None), by name: admins,
+    marketing, and the sales members (`members`) of these teams."""
     return [
         Person(user.id, user.name, user.email)
         for user in sorted(everyone, key=lambda user: user.name.lower())

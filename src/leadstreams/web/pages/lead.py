@@ -26,7 +26,7 @@ TIMELINE_PAGE = 20
 
 @router.get("/leads/{lead_id}")
 def contact_card(request: Request, ctx: Ctx, user: PageUser, lead_id: Id) -> Response:
-    found = board_views.lead_screen(ctx, who=user, lead_id=lead_id, timeline_limit=TIMELINE_PAGE)
+    found = board_views.contact_card(ctx, who=user, lead_id=lead_id, timeline_limit=TIMELINE_PAGE)
     context = {field.name: getattr(found, field.name) for field in fields(found)}
     context |= {"name": display_name(found.contact), "stages": STAGES}
     return render(request, "lead.html", context | {"categories": CATEGORIES}, user=user)
