@@ -145,6 +145,19 @@ def test_the_contact_card_explains_why_the_lead_matched(ctx: Context, api: Api) 
         assert section in page
 
 
+def test_the_contact_card_pages_its_activity_newest_first(ctx: Context, api: Api) -> None:
+    ada, _ = _two_teams(ctx, api)
+    for n in range(25):
+        builders.event(ctx, "ada@example.com", "page_viewed", event_id=f"view-{n}")
+    browser = _browser(api)
+    card = browser.get(f"/leads/{ada}").text
+    before = re.findall(rf"/leads/{ada}/timeline\?before=(\d+)", card)
+    assert len(before) == 1 and card.count('class="event"') == 20
+    older = browser.get(f"/leads/{ada}/timeline", params={"before": before[0]}).text
+    assert older.count('class="event"') == 5 and "Show older activity" not in older
+    assert "Page viewed" in older
+
+
 def test_notes_are_added_from_the_contact_card(ctx: Context, api: Api) -> None:
     ada, _ = _two_teams(ctx, api)
     browser = _browser(api)
