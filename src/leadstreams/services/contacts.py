@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -144,10 +143,8 @@ def _update(
 _REQUIRED = ("category", "lead_score", "tags")
 
 
-def contact_read(contact: Contact | Mapping[Any, Any]) -> ContactRead:
-    """The API's shape of a contact (or of a contacts row, as stream previews read them)."""
-    if not isinstance(contact, Contact):
-        contact = contacts_store.record(contact)
+def contact_read(contact: Contact) -> ContactRead:
+    """The API's shape of a contact: its custom values as `fields`."""
     shown = {name: getattr(contact, name) for name in ContactRead.model_fields if name != "fields"}
     return ContactRead(**shown, fields=dict(contact.custom or {}))
 
