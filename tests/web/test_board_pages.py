@@ -170,6 +170,17 @@ def test_notes_are_added_from_the_contact_card(ctx: Context, api: Api) -> None:
     assert "Call on Monday" in browser.get(f"/leads/{ada}").text
 
 
+def test_a_lead_is_assigned_only_to_an_active_user(ctx: Context, api: Api) -> None:
+    ada, _ = _two_teams(ctx, api)
+    gone = builders.user(ctx, "gone@example.com", team_ids=[api.team_id])
+    assert api.admin.patch(f"/api/v1/users/{gone}", json={"active": False}).status_code == 200
+    for user_id in (gone, 999_999):
+        refused = api.sales.patch(f"/api/v1/leads/{ada}", json={"assignee_id": user_id})
+        assert refused.status_code == 422, user_id
+        assert refused.json()["error"]["details"][0]["path"] == "assignee_id"
+    assert api.sales.get(f"/api/v1/leads/{ada}").json()["assignee_id"] is None
+
+
 def test_the_contact_card_assigns_hides_and_sets_the_category(ctx: Context, api: Api) -> None:
     ada, _ = _two_teams(ctx, api)
     browser = _browser(api)

@@ -26,10 +26,10 @@ from leadstreams.services.context import Context
 from leadstreams.services.matching import evaluate_contact
 from leadstreams.store import archive as archive_store
 from leadstreams.store import board as board_store
+from leadstreams.store import board_options
 from leadstreams.store import leads as leads_store
 from leadstreams.store import notes as notes_store
 from leadstreams.store import stage_changes as stage_changes_store
-from leadstreams.store import users as users_store
 from leadstreams.store.board import Lead, LeadFilter, Match
 from leadstreams.store.contacts import Contact
 from leadstreams.store.uow import UnitOfWork
@@ -217,10 +217,10 @@ def _move(
 def _check_assignee(uow: UnitOfWork, user_id: int | None) -> None:
     if user_id is None:
         return
-    user = users_store.get(uow.connection, user_id)
-    if user is None or not user["active"]:
+    user = board_options.colleague(uow.connection, user_id=user_id)
+    if user is None or not user.active:
         raise InvalidInput.at("assignee_id", f"no active user with id {user_id}")
-    if user["role"] not in (Role.SALES, Role.ADMIN, Role.MARKETING):
+    if user.role not in (Role.SALES, Role.ADMIN, Role.MARKETING):
         raise InvalidInput.at("assignee_id", "this user cannot work leads")
 
 

@@ -66,6 +66,12 @@ def colleagues(connection: Connection) -> list[Colleague]:
     return [Colleague(*row) for row in connection.execute(query.order_by(users.c.id))]
 
 
+def colleague(connection: Connection, *, user_id: int) -> Colleague | None:
+    query = select(users.c.id, users.c.name, users.c.email, users.c.role, users.c.active)
+    row = connection.execute(query.where(users.c.id == user_id)).first()
+    return None if row is None else Colleague(*row)
+
+
 def member_ids(connection: Connection, *, team_ids: tuple[int, ...]) -> set[int]:
     query = select(team_members.c.user_id).where(team_members.c.team_id.in_(team_ids))
     return set(connection.scalars(query))
