@@ -13,6 +13,7 @@ from leadstreams.services.auth import Principal
 from leadstreams.services.context import Context
 from leadstreams.store import board as board_store
 from leadstreams.store import outbox as outbox_store
+from leadstreams.store.outbox import Change
 from leadstreams.store.uow import UnitOfWork
 
 
@@ -45,13 +46,14 @@ def read(
         lead_ids = sorted({c.lead_id for c in changes if c.lead_id is not None})
         teams = board_store.team_ids_of_leads(uow.connection, lead_ids=lead_ids)
     cursor = changes[-1].id if changes else after
-    items = [
-        FeedItem(c.id, c.topic, dict(c.payload) | {"team_ids": _teams_of(teams, c.lead_id)})
-        for c in changes
-        if who.sees_all_leads or set(_teams_of(teams, c.lead_id)) & set(who.team_ids)
-    ]
-    return items, cursor
+    return items_for(who, changes, teams), cursor
 
 
-def _teams_of(teams: dict[int, list[int]], lead_id: int | None) -> list[int]:
-    return [] if lead_id is None else teams.get(lead_id, [])
+def items_for(who: Principal, changes: list[Change], teams: dict[int, list[int]]) -> list[FeedItem]:
+    """The changes `who` may see, each with the teams of its lead (`teams`, by lead id)."""
+    items = []
+    for change in changes:
+        team_ids = [] if change.lead_id is None else teams.get(change.lead_id, [])
+        if who.sees_all_leads or set(team_ids) & set(who.team_ids):
+            items.append(FeedItem(change.id, change.topic, change.payload | {"team_ids": team_ids}))
+    return items
