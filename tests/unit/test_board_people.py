@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from leadstreams.services.board_views import Person, people
+from leadstreams.services.views import Person, people
 from leadstreams.store.board_options import Colleague
 
 EVERYONE = [

@@ -1,22 +1,22 @@
 """Working a lead from the board's screens: move or assign it, page its activity, set its
-contact's category. The screens' reads are in `services.board_views`."""
+contact's category. The screens' reads are in `services.views`."""
 
 from __future__ import annotations
 
 from leadstreams.domain.roles import Action
 from leadstreams.schemas.contacts import ContactRead, ContactWrite, Timeline
 from leadstreams.schemas.leads import LeadUpdate
-from leadstreams.services import board_views, contacts, leads
+from leadstreams.services import contacts, leads, views
 from leadstreams.services.auth import Principal
-from leadstreams.services.board_views import Cards
 from leadstreams.services.context import Context
+from leadstreams.services.views import Cards
 
 
 def work(ctx: Context, *, who: Principal, lead_id: int, data: LeadUpdate) -> Cards:
     """Change a lead's stage, assignee or hidden flag; the lead as a one-card page."""
     lead = leads.update_lead(ctx, who=who, lead_id=lead_id, data=data)
     with ctx.uow(read_only=True) as uow:
-        return board_views.cards(uow, [lead], next_cursor=None)
+        return views.cards(uow, [lead], next_cursor=None)
 
 
 def timeline(

@@ -12,9 +12,9 @@ from leadstreams.api.deps import Ctx
 from leadstreams.domain.stages import Stage
 from leadstreams.schemas.common import Id
 from leadstreams.schemas.leads import LeadUpdate
-from leadstreams.services import board, board_views
+from leadstreams.services import board, views
 from leadstreams.services.auth import Principal
-from leadstreams.services.board_views import BoardScreen, Cards
+from leadstreams.services.views import BoardScreen, Cards
 from leadstreams.web.deps import Csrf, PageUser
 from leadstreams.web.pages._cards import STAGES, cards
 from leadstreams.web.pages._filters import BoardForm, options
@@ -26,7 +26,7 @@ Filters = Annotated[BoardForm, Depends()]
 
 @router.get("/leads")
 def board_page(request: Request, ctx: Ctx, user: PageUser, form: Filters) -> Response:
-    found = board_views.board(ctx, who=user, query=form.query())
+    found = views.board(ctx, who=user, query=form.query())
     return render(request, "leads.html", _board(found, form), user=user)
 
 
@@ -35,7 +35,7 @@ def column_page(
     request: Request, ctx: Ctx, user: PageUser, form: Filters, stage: Stage, cursor: str
 ) -> Response:
     """The next page of one column, for its "Show more" button (htmx)."""
-    found = board_views.column(ctx, who=user, query=form.query(stage=stage, cursor=cursor))
+    found = views.column(ctx, who=user, query=form.query(stage=stage, cursor=cursor))
     context: dict[str, Any] = {"cards": cards(found.items, names=found.names, now=found.now)}
     context |= {"stage": stage, "next_cursor": found.next_cursor, "stages": STAGES}
     return render(request, "board_column.html", context | options(form), user=user)
@@ -46,7 +46,7 @@ def card_fragment(
     request: Request, ctx: Ctx, user: PageUser, form: Filters, lead_id: Id
 ) -> Response:
     """One card as the board shows it now; 204 when it is not (or no longer) on this board."""
-    found = board_views.column(ctx, who=user, query=form.query(lead_id=lead_id))
+    found = views.column(ctx, who=user, query=form.query(lead_id=lead_id))
     if not found.items:
         return Response(status_code=204)
     return _card(request, found, user=user)

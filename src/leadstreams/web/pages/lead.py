@@ -14,7 +14,7 @@ from leadstreams.errors import InvalidInput
 from leadstreams.schemas.common import Id
 from leadstreams.schemas.contacts import Category, ContactWrite
 from leadstreams.schemas.leads import LeadUpdate
-from leadstreams.services import board, board_views, leads
+from leadstreams.services import board, leads, views
 from leadstreams.web.deps import Csrf, PageUser
 from leadstreams.web.pages._cards import STAGES, display_name
 from leadstreams.web.pages._filters import CATEGORIES
@@ -26,7 +26,7 @@ TIMELINE_PAGE = 20
 
 @router.get("/leads/{lead_id}")
 def contact_card(request: Request, ctx: Ctx, user: PageUser, lead_id: Id) -> Response:
-    found = board_views.contact_card(ctx, who=user, lead_id=lead_id, timeline_limit=TIMELINE_PAGE)
+    found = views.contact_card(ctx, who=user, lead_id=lead_id, timeline_limit=TIMELINE_PAGE)
     context = {field.name: getattr(found, field.name) for field in fields(found)}
     context |= {"name": display_name(found.contact), "stages": STAGES}
     return render(request, "lead.html", context | {"categories": CATEGORIES}, user=user)
