@@ -21,16 +21,6 @@ class Origin(StrEnum):
     HISTORY = "history"
 
 
-class Topic(StrEnum):
-    """What an outbox row announces (rule 10)."""
-
-    LEAD_CREATED = "lead.created"
-    LEAD_MATCHED = "lead.matched"
-    LEAD_STAGE_CHANGED = "lead.stage_changed"
-    LEAD_ASSIGNED = "lead.assigned"
-    LEAD_CLEARED = "lead.cleared"
-
-
 @dataclass(frozen=True, slots=True)
 class CurrentMatch:
     """A contact's uncleared, unsuperseded match in a stream."""

@@ -9,6 +9,7 @@ from typing import Any
 
 from leadstreams.domain.roles import Role
 from leadstreams.domain.stages import Stage, check_reopen, move
+from leadstreams.domain.topics import Topic
 from leadstreams.errors import InvalidInput, NotFound
 from leadstreams.schemas.common import MAX_ID
 from leadstreams.schemas.leads import (
@@ -178,7 +179,7 @@ def update_lead(ctx: Context, *, who: Principal, lead_id: int, data: LeadUpdate)
         if "assignee_id" in given and given["assignee_id"] != lead.assignee_id:
             _check_assignee(uow, given["assignee_id"])
             values["assignee_id"] = given["assignee_id"]
-            _outbox(uow, "lead.assigned", lead, {"assignee_id": given["assignee_id"]}, now)
+            _outbox(uow, Topic.LEAD_ASSIGNED, lead, {"assignee_id": given["assignee_id"]}, now)
         if given.get("hidden") is not None:
             values["hidden"] = given["hidden"]
         if values:
@@ -210,7 +211,7 @@ def _move(
     stage_changes_store.record(
         uow.connection, lead_id=lead.id, old=lead.stage, new=str(stage), user_id=who.id, at=now
     )
-    _outbox(uow, "lead.stage_changed", lead, {"from": lead.stage, "to": str(stage)}, now)
+    _outbox(uow, Topic.LEAD_STAGE_CHANGED, lead, {"from": lead.stage, "to": str(stage)}, now)
     return {"stage": str(moved.stage), "closed_at": moved.closed_at}
 
 
@@ -224,9 +225,13 @@ def _check_assignee(uow: UnitOfWork, user_id: int | None) -> None:
         raise InvalidInput.at("assignee_id", "this user cannot work leads")
 
 
-def _outbox(uow: UnitOfWork, topic: str, lead: Lead, extra: dict[str, Any], now: datetime) -> None:
+def _outbox(
+    uow: UnitOfWork, topic: Topic, lead: Lead, extra: dict[str, Any], now: datetime
+) -> None:
     payload = {"lead_id": lead.id, "contact_id": lead.contact_id, **extra}
-    leads_store.add_outbox(uow.connection, topic=topic, lead_id=lead.id, payload=payload, at=now)
+    leads_store.add_outbox(
+        uow.connection, topic=topic.value, lead_id=lead.id, payload=payload, at=now
+    )
 
 
 def add_note(ctx: Context, *, who: Principal, lead_id: int, text: str) -> NoteRead:

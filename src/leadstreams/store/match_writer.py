@@ -16,14 +16,9 @@ from typing import Any
 from sqlalchemy import bindparam, case, delete, literal, null, select, update
 from sqlalchemy.engine import Connection
 
-from leadstreams.domain.matching import (
-    CurrentMatch,
-    Origin,
-    Topic,
-    announced_as_created,
-    leads_to_open,
-)
+from leadstreams.domain.matching import CurrentMatch, Origin, announced_as_created, leads_to_open
 from leadstreams.domain.stages import Stage
+from leadstreams.domain.topics import Topic
 from leadstreams.rules.compile_sql import renamed_function
 from leadstreams.store.leads import CURRENT_MATCH, OPEN_LEAD
 from leadstreams.store.sql import Among, insert_rows

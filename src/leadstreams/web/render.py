@@ -10,10 +10,13 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
 from leadstreams.domain.roles import Action, may
+from leadstreams.domain.topics import BOARD_TOPICS
 from leadstreams.services.auth import Principal
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")  # autoescape is on for .html
+# The lead changes that live pages listen for, handed to their scripts (`data-topics`).
+templates.env.globals["board_topics"] = [topic.value for topic in BOARD_TOPICS]
 
 # (label, path, the action that shows it): the top menu, per role.
 MENU = (

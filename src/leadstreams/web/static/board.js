@@ -128,7 +128,7 @@
   // Live: the server sends lead changes this user may see; EventSource reconnects by itself.
   if (window.EventSource) {
     const feed = new EventSource(board.dataset.feed);
-    for (const topic of ["lead.created", "lead.matched", "lead.stage_changed", "lead.assigned"]) {
+    for (const topic of JSON.parse(board.dataset.topics)) {
       feed.addEventListener(topic, (event) => refresh(JSON.parse(event.data).lead_id));
     }
     window.addEventListener("pagehide", () => feed.close());
