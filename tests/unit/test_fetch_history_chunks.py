@@ -77,3 +77,11 @@ def test_the_last_chunk_makes_the_total_exact_from_the_scan_or_the_table() -> No
     )
     uncounted = Chunk(10, 30, last=True, count=False)
     assert progress_after(before, uncounted, scanned=None, made=0, table_count=29).total == 29
+
+
+def test_a_budget_of_zero_holds_even_for_a_chunk_that_took_no_time() -> None:
+    assert next_chunk_size(100, 0.0, least=100, budget=0.0) == 100
+
+
+def test_a_slow_chunk_scales_the_next_by_the_budget_over_its_time() -> None:
+    assert next_chunk_size(800, 4.0, least=100, budget=2.0) == 400
