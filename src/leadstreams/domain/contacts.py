@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from typing import Literal, get_args
 
-CATEGORIES = ("prospect", "customer", "other")
+Category = Literal["prospect", "customer", "other"]
+CATEGORIES: tuple[Category, ...] = get_args(Category)
 COUNTRY = re.compile(r"[A-Z]{2}")
-BUILTIN_STRING_FIELDS = ("first_name", "last_name", "company", "title", "phone", "city")
 
 
 def normalise_email(email: str) -> str:

@@ -7,6 +7,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from leadstreams.domain.contacts import CATEGORIES
+from leadstreams.domain.stages import Stage
 from leadstreams.rules.ast import FieldType, Op
 
 OPERATORS: Mapping[FieldType, tuple[Op, ...]] = {
@@ -83,8 +85,8 @@ PROPERTY_OPERATORS: Mapping[FieldType, tuple[Op, ...]] = {
 }
 PROPERTY_ANY_KIND_OPERATORS = (Op.IS_SET, Op.IS_NOT_SET)
 
-CATEGORIES = ("prospect", "customer", "other")
-LEAD_STAGES = ("none", "mql", "sql", "opportunity", "won", "lost")
+# "none": the contact has no lead. The stages and categories are the domain's, read here.
+LEAD_STAGES = ("none", *(stage.value for stage in Stage))
 
 # Names that custom fields, properties and event types may have: they become JSON paths.
 NAME_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,62}")

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
@@ -12,7 +12,7 @@ from pydantic import (
     model_validator,
 )
 
-from leadstreams.domain.contacts import COUNTRY, normalise_email, normalise_tags
+from leadstreams.domain.contacts import COUNTRY, Category, normalise_email, normalise_tags
 from leadstreams.schemas.common import ShortText, Strict
 
 
@@ -30,7 +30,6 @@ Email = Annotated[
     StringConstraints(strip_whitespace=True, min_length=3, max_length=320),
     AfterValidator(_email),
 ]
-Category = Literal["prospect", "customer", "other"]
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 
 

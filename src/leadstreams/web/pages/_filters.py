@@ -7,12 +7,12 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 from urllib.parse import urlencode
 
+from leadstreams.domain.contacts import CATEGORIES
 from leadstreams.domain.stages import Stage
 from leadstreams.errors import InvalidInput
 from leadstreams.services.leads import LeadQuery
 
 PER_COLUMN = 25
-CATEGORIES = ("prospect", "customer", "other")
 
 
 @dataclass(frozen=True)

@@ -10,14 +10,14 @@ from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from leadstreams.api.deps import Ctx
+from leadstreams.domain.contacts import CATEGORIES, Category
 from leadstreams.errors import InvalidInput
 from leadstreams.schemas.common import Id
-from leadstreams.schemas.contacts import Category, ContactWrite
+from leadstreams.schemas.contacts import ContactWrite
 from leadstreams.schemas.leads import LeadUpdate
 from leadstreams.services import board, leads, views
 from leadstreams.web.deps import Csrf, PageUser
 from leadstreams.web.pages._cards import STAGES, display_name
-from leadstreams.web.pages._filters import CATEGORIES
 from leadstreams.web.render import render
 
 router = APIRouter(include_in_schema=False)
