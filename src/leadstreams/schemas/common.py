@@ -16,6 +16,8 @@ from pydantic import (
     field_validator,
 )
 
+from leadstreams.rules.fields import NAME_PATTERN
+
 
 def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
@@ -24,6 +26,8 @@ def _utc(value: datetime) -> datetime:
 UTCDatetime = Annotated[datetime, AfterValidator(_utc)]
 ShortText = Annotated[str, StringConstraints(max_length=200)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+# The name of a custom field or an event type, as rules name them (they become JSON paths).
+SnakeName = Annotated[str, StringConstraints(pattern=f"^{NAME_PATTERN.pattern}$")]
 # An id as the database holds it (64-bit): a larger number is invalid input, not a crash.
 MAX_ID = 2**63 - 1
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]

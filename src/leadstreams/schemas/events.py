@@ -4,10 +4,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
-from leadstreams.schemas.common import Id, Strict, UTCDatetime
+from leadstreams.schemas.common import Id, SnakeName, Strict, UTCDatetime
 from leadstreams.schemas.contacts import Email
 
-EventType = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,62}$")]
 MAX_BATCH = 10_000
 
 
@@ -15,7 +14,7 @@ class EventCreate(Strict):
     event_id: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
     email: Email | None = None
     contact_id: Id | None = None
-    type: EventType
+    type: SnakeName
     occurred_at: UTCDatetime | None = None
     properties: dict[str, Any] = Field(default_factory=dict)
 

@@ -5,13 +5,11 @@ from typing import Annotated
 from pydantic import Field, StringConstraints, model_validator
 
 from leadstreams.rules import FieldType
-from leadstreams.schemas.common import Name, Strict
-
-FieldName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,62}$")]
+from leadstreams.schemas.common import Name, SnakeName, Strict
 
 
 class FieldCreate(Strict):
-    name: FieldName
+    name: SnakeName
     label: Name
     type: FieldType
     values: list[Annotated[str, StringConstraints(min_length=1, max_length=100)]] = Field(
