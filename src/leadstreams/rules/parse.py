@@ -5,7 +5,6 @@ from __future__ import annotations
 import difflib
 import math
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from leadstreams.rules import limits
@@ -31,6 +30,7 @@ from leadstreams.rules.fields import (
     FieldDef,
     Vocabulary,
 )
+from leadstreams.rules.values import enum_value, parse_datetime
 
 _GROUP_KEYS = ("all", "any", "not")
 _FIELD_KEYS = ("field", "op", "value")
@@ -254,23 +254,16 @@ class _Parser:
         return True, value
 
     def datetime(self, value: Any, path: str) -> tuple[bool, Value]:
-        if isinstance(value, str):
-            try:
-                parsed = datetime.fromisoformat(value)
-            except ValueError:
-                parsed = None
-            if parsed is not None:
-                if parsed.tzinfo is None:
-                    parsed = parsed.replace(tzinfo=UTC)
-                return True, parsed.astimezone(UTC)
+        parsed = parse_datetime(value)
+        if parsed is not None:
+            return True, parsed
         self.issue(path, "expected an ISO 8601 date or datetime, e.g. '2026-01-31T12:00:00Z'")
         return False, None
 
     def enum(self, value: Any, path: str, definition: FieldDef) -> tuple[bool, Value]:
-        if isinstance(value, str):
-            canonical = {allowed.lower(): allowed for allowed in definition.values}
-            if value.lower() in canonical:
-                return True, canonical[value.lower()]
+        canonical = enum_value(value, definition.values)
+        if canonical is not None:
+            return True, canonical
         allowed = ", ".join(definition.values)
         suggestion = _suggest(str(value), definition.values)
         self.issue(path, f"{value!r} is not one of {allowed}{suggestion}")

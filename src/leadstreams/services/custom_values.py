@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import difflib
 import math
-from datetime import UTC, datetime
 from typing import Any
 
 from leadstreams.domain.contacts import normalise_tags
 from leadstreams.errors import ErrorDetail
-from leadstreams.rules import FieldDef, FieldType, Vocabulary
+from leadstreams.rules import FieldDef, FieldType, Vocabulary, limits
+from leadstreams.rules.values import enum_value, parse_datetime
+
+_TOO_LONG = f"expected a string of at most {limits.MAX_STRING_LENGTH} characters"
 
 
 def check_custom_values(
@@ -41,20 +43,20 @@ def check_custom_values(
 def _convert(definition: FieldDef, value: Any) -> tuple[Any, str | None]:
     match definition.type:
         case FieldType.STRING:
-            ok = isinstance(value, str) and len(value) <= 1000
-            return value, None if ok else "expected a string of at most 1000 characters"
+            ok = isinstance(value, str) and len(value) <= limits.MAX_STRING_LENGTH
+            return value, None if ok else _TOO_LONG
         case FieldType.NUMBER:
             ok = isinstance(value, int | float) and not isinstance(value, bool)
-            ok = ok and math.isfinite(value) and abs(value) <= 10**15
+            ok = ok and math.isfinite(value) and abs(value) <= limits.MAX_ABS_NUMBER
             return value, None if ok else "expected a finite number"
         case FieldType.BOOLEAN:
             return value, None if isinstance(value, bool) else "expected true or false"
         case FieldType.DATETIME:
             return _datetime(value)
         case FieldType.ENUM:
-            allowed = {v.lower(): v for v in definition.values}
-            if isinstance(value, str) and value.lower() in allowed:
-                return allowed[value.lower()], None
+            canonical = enum_value(value, definition.values)
+            if canonical is not None:
+                return canonical, None
             return value, f"expected one of {', '.join(definition.values)}"
         case FieldType.TAGS:
             ok = isinstance(value, list) and all(isinstance(t, str) and t for t in value)
@@ -65,14 +67,7 @@ def _convert(definition: FieldDef, value: Any) -> tuple[Any, str | None]:
 
 
 def _datetime(value: Any) -> tuple[Any, str | None]:
-    if isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value)
-        except ValueError:
-            pass
-        else:
-            if parsed.tzinfo is None:
-                parsed = parsed.replace(tzinfo=UTC)
-            if parsed.year >= 1000:
-                return parsed.astimezone(UTC), None
+    parsed = parse_datetime(value)
+    if parsed is not None and parsed.year >= limits.MIN_STORED_YEAR:
+        return parsed, None
     return value, "expected an ISO 8601 date or datetime"
