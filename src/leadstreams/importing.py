@@ -18,6 +18,7 @@ from typing import Any, TextIO
 from pydantic import ValidationError
 
 from leadstreams.errors import ErrorDetail, InvalidInput, LeadstreamsError
+from leadstreams.rules.fold import fold
 from leadstreams.schemas.contacts import ContactCreate, ContactWrite
 from leadstreams.schemas.events import EventRefused
 from leadstreams.services import contacts, ingest, vocabulary
@@ -186,8 +187,8 @@ def custom_value(field_type: str, text: str) -> Any:
                 return kind(text)
             except ValueError:
                 continue
-    elif field_type == "boolean" and text.lower() in _TRUE | _FALSE:
-        return text.lower() in _TRUE
+    elif field_type == "boolean" and fold(text) in _TRUE | _FALSE:
+        return fold(text) in _TRUE
     elif field_type == "tags":
         return _split(text)
     return text

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import re
-from typing import Literal, get_args
 
-Category = Literal["prospect", "customer", "other"]
-CATEGORIES: tuple[Category, ...] = get_args(Category)
+from leadstreams.rules.fold import fold
+
 COUNTRY = re.compile(r"[A-Z]{2}")
 
 
@@ -15,8 +14,9 @@ def normalise_email(email: str) -> str:
 
 
 def normalise_tags(tags: list[str]) -> list[str]:
-    """A set of tags, kept in first-seen spelling; 'VIP' and 'vip' are one tag."""
+    """A set of tags, kept in first-seen spelling; 'VIP' and 'vip' are one tag, as rules
+    compare them (fold: 'Straße' and 'STRASSE' stay two)."""
     seen: dict[str, str] = {}
     for tag in tags:
-        seen.setdefault(tag.lower(), tag)
+        seen.setdefault(fold(tag), tag)
     return list(seen.values())

@@ -6,8 +6,8 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Literal, get_args
 
-from leadstreams.domain.contacts import CATEGORIES
 from leadstreams.domain.stages import Stage
 from leadstreams.rules.ast import FieldType, Op
 
@@ -85,7 +85,9 @@ PROPERTY_OPERATORS: Mapping[FieldType, tuple[Op, ...]] = {
 }
 PROPERTY_ANY_KIND_OPERATORS = (Op.IS_SET, Op.IS_NOT_SET)
 
-# "none": the contact has no lead. The stages and categories are the domain's, read here.
+Category = Literal["prospect", "customer", "other"]  # of a contact
+CATEGORIES: tuple[Category, ...] = get_args(Category)
+# "none": the contact has no lead. The stages are the domain's (domain.stages imports nothing).
 LEAD_STAGES = ("none", *(stage.value for stage in Stage))
 
 # Names that custom fields, properties and event types may have: they become JSON paths.

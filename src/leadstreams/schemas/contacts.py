@@ -12,7 +12,8 @@ from pydantic import (
     model_validator,
 )
 
-from leadstreams.domain.contacts import COUNTRY, Category, normalise_email, normalise_tags
+from leadstreams.domain.contacts import COUNTRY, normalise_email, normalise_tags
+from leadstreams.rules.fields import Category
 from leadstreams.schemas.common import ShortText, Strict
 
 

@@ -6,9 +6,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from leadstreams.api.deps import Ctx, Who
-from leadstreams.domain.contacts import Category
 from leadstreams.domain.roles import Action
 from leadstreams.domain.stages import Stage
+from leadstreams.rules.fields import Category
 from leadstreams.schemas.common import Id
 from leadstreams.schemas.leads import (
     ClearedMatchRead,

@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 from urllib.parse import urlencode
 
-from leadstreams.domain.contacts import CATEGORIES
 from leadstreams.domain.stages import Stage
 from leadstreams.errors import InvalidInput
+from leadstreams.rules.fields import CATEGORIES
 from leadstreams.services.leads import LeadQuery
 
 PER_COLUMN = 25

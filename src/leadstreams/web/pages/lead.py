@@ -10,8 +10,8 @@ from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from leadstreams.api.deps import Ctx
-from leadstreams.domain.contacts import CATEGORIES, Category
 from leadstreams.errors import InvalidInput
+from leadstreams.rules.fields import CATEGORIES, Category
 from leadstreams.schemas.common import Id
 from leadstreams.schemas.contacts import ContactWrite
 from leadstreams.schemas.leads import LeadUpdate
