@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
 class ErrorDetail:
-    path: str
+    path: str  # as error_path writes it, e.g. "rules.all[2].field"
     message: str
+
+
+def error_path(location: Iterable[Any]) -> str:
+    """Where an error is, written one way everywhere: ('team_ids', 0, 'name') ->
+    'team_ids[0].name' (list positions in brackets, names after dots); () -> ''."""
+    path = ""
+    for part in location:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path
 
 
 class LeadstreamsError(Exception):

@@ -17,7 +17,7 @@ from typing import Any, TextIO
 
 from pydantic import ValidationError
 
-from leadstreams.errors import ErrorDetail, InvalidInput, LeadstreamsError
+from leadstreams.errors import ErrorDetail, InvalidInput, LeadstreamsError, error_path
 from leadstreams.rules.fold import fold
 from leadstreams.schemas.contacts import ContactCreate, ContactWrite
 from leadstreams.schemas.events import EventRefused
@@ -199,10 +199,7 @@ def _split(text: str) -> list[str]:
 
 
 def _validation_details(error: ValidationError) -> list[ErrorDetail]:
-    return [
-        ErrorDetail(".".join(str(p) for p in item["loc"]) or "row", item["msg"])
-        for item in error.errors()
-    ]
+    return [ErrorDetail(error_path(item["loc"]) or "row", item["msg"]) for item in error.errors()]
 
 
 # -- events -----------------------------------------------------------------------------------

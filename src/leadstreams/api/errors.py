@@ -18,6 +18,7 @@ from leadstreams.errors import (
     NotFound,
     PermissionDenied,
     Unauthenticated,
+    error_path,
 )
 
 STATUS: dict[type[LeadstreamsError], int] = {
@@ -40,10 +41,7 @@ def pydantic_path(location: Sequence[Any]) -> str:
     parts = list(location)
     if parts and parts[0] in ("body", "query", "path"):
         parts = parts[1:]
-    path = ""
-    for part in parts:
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-    return path or "body"
+    return error_path(parts) or "body"
 
 
 async def _service_error(request: Request, error: Exception) -> Response:

@@ -15,7 +15,7 @@ from tqdm import tqdm  # type: ignore[import-untyped]
 
 from leadstreams.bootstrap import bootstrap
 from leadstreams.config import Settings
-from leadstreams.errors import LeadstreamsError
+from leadstreams.errors import LeadstreamsError, error_path
 from leadstreams.services.context import Context
 
 _URL = "leadstreams.database_url"
@@ -110,7 +110,7 @@ def problems(error: Exception) -> list[str]:
 
 
 def _validation_line(location: tuple[Any, ...], message: str) -> str:
-    path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in location).lstrip(".")
+    path = error_path(location)
     return f"{path}: {message}" if path else message
 
 

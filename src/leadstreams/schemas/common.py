@@ -16,6 +16,7 @@ from pydantic import (
     field_validator,
 )
 
+from leadstreams.errors import error_path
 from leadstreams.rules.fields import NAME_PATTERN
 
 
@@ -37,15 +38,15 @@ NUL_TEXT = "text may not contain the NUL character (\\u0000)"
 NOT_FINITE = "numbers must be finite (NaN and Infinity are not JSON)"
 
 
-def unstorable_at(value: Any, path: str = "") -> tuple[str, str] | None:
+def unstorable_at(value: Any, location: tuple[Any, ...] = ()) -> tuple[str, str] | None:
     """Where `value` (or a string, number or key nested in its dicts and lists) holds what
     the two databases cannot store alike: a text with the NUL character, which PostgreSQL
     refuses, or a number that is not finite, which no JSON column holds. (Where: "" for
-    `value` itself, else a dotted path inside it; what is wrong), or None."""
+    `value` itself, else the path inside it as error_path writes it; what is wrong), or None."""
     if isinstance(value, str):
-        return (path, NUL_TEXT) if "\x00" in value else None
+        return (error_path(location), NUL_TEXT) if "\x00" in value else None
     if isinstance(value, float):
-        return None if math.isfinite(value) else (path, NOT_FINITE)
+        return None if math.isfinite(value) else (error_path(location), NOT_FINITE)
     if isinstance(value, dict):
         items: Any = value.items()
     elif isinstance(value, list | tuple):
@@ -53,9 +54,9 @@ def unstorable_at(value: Any, path: str = "") -> tuple[str, str] | None:
     else:
         return None
     for key, item in items:
-        inner = f"{path}.{key}" if path else str(key)
+        inner = (*location, key)
         if isinstance(key, str) and "\x00" in key:
-            return inner, NUL_TEXT
+            return error_path(inner), NUL_TEXT
         found = unstorable_at(item, inner)
         if found is not None:
             return found

@@ -10,7 +10,7 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from leadstreams.engine.index import LiveStream, StreamIndex
-from leadstreams.errors import ErrorDetail, LeadstreamsError, NotFound
+from leadstreams.errors import ErrorDetail, LeadstreamsError, NotFound, error_path
 from leadstreams.rules import EventRecord
 from leadstreams.schemas.contacts import ContactCreate
 from leadstreams.schemas.events import (
@@ -81,10 +81,7 @@ def _refused(position: int, message: str, details: list[ErrorDetail]) -> EventRe
 
 
 def validation_details(error: ValidationError) -> list[ErrorDetail]:
-    return [
-        ErrorDetail(".".join(str(p) for p in item["loc"]) or "body", item["msg"])
-        for item in error.errors()
-    ]
+    return [ErrorDetail(error_path(item["loc"]) or "body", item["msg"]) for item in error.errors()]
 
 
 def _count(ctx: Context, recorded: list[Recorded]) -> None:
