@@ -77,8 +77,8 @@ def import_contacts(
 
 
 def _custom_types(ctx: Context) -> dict[str, str]:
-    described = vocabulary.describe_vocabulary(ctx)["fields"]
-    return {f["name"]: f["type"] for f in described if not f["builtin"]}
+    described = vocabulary.describe_vocabulary(ctx).fields
+    return {f.name: str(f.type) for f in described if not f.builtin}
 
 
 def _check_header(names: Sequence[str] | None, custom_types: dict[str, str]) -> None:

@@ -62,7 +62,7 @@ def test_the_editor_shows_the_log_newest_first_with_who_made_each_change(ctx: Co
     ]
     assert screen.stream is not None and screen.stream.active
     assert screen.teams == {team_id: "Nordics"} and screen.job is None
-    assert "lead_score" in {field["name"] for field in screen.vocabulary["fields"]}
+    assert "lead_score" in {field.name for field in screen.vocabulary.fields}
 
 
 def test_the_editor_shows_a_job_only_on_its_own_stream(ctx: Context) -> None:

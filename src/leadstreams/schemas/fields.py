@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import BaseModel, Field, StringConstraints, model_validator
 
-from leadstreams.rules import FieldType
+from leadstreams.rules import FieldType, Op
 from leadstreams.schemas.common import Name, SnakeName, Strict
 
 
@@ -23,3 +23,33 @@ class FieldCreate(Strict):
         if self.type is not FieldType.ENUM and self.values:
             raise ValueError("only enum fields take 'values'")
         return self
+
+
+class FieldRead(BaseModel):
+    name: str
+    label: str
+    type: FieldType
+    values: list[str]
+    builtin: bool
+
+
+class VocabularyField(FieldRead):
+    operators: list[Op]
+
+
+class EventTypeRead(BaseModel):
+    name: str
+    verb: str
+    noun: str
+    builtin: bool
+
+
+class VocabularyRead(BaseModel):
+    """What rules may name, and the English of each operator (rules.describe's phrases:
+    "{v}" is the value, "{v0}" and "{v1}" the ends of a between), for the rule editor."""
+
+    fields: list[VocabularyField]
+    event_types: list[EventTypeRead]
+    property_operators: dict[FieldType, list[Op]]
+    phrases: dict[Op, str]
+    tag_phrases: dict[Op, str]

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
 
 from leadstreams.domain.roles import Action, Role, may
 from leadstreams.domain.stages import Stage
 from leadstreams.schemas.contacts import ContactRead, Timeline
+from leadstreams.schemas.fields import VocabularyRead
 from leadstreams.schemas.jobs import JobRead
 from leadstreams.schemas.leads import LeadPage, LeadRead, NoteRead, StageChangeRead
 from leadstreams.schemas.streams import StreamLogEntry, StreamRead
@@ -59,7 +59,7 @@ class StreamEditor:
 
     stream: StreamRead | None
     teams: dict[int, str]  # every team a stream may deliver to, by id
-    vocabulary: dict[str, Any]  # what the rule editor offers
+    vocabulary: VocabularyRead  # what the rule editor offers
     log: list[LogLine]
     job: JobRead | None
 

@@ -4,56 +4,65 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-
 from leadstreams.errors import Conflict
 from leadstreams.rules import FieldDef, Vocabulary, describe
-from leadstreams.rules.fields import OPERATORS, PROPERTY_OPERATORS
-from leadstreams.schemas.fields import FieldCreate
+from leadstreams.rules.describe import PHRASES, TAG_PHRASES
+from leadstreams.rules.fields import OPERATORS, PROPERTY_OPERATORS, EventTypeDef
+from leadstreams.schemas.fields import (
+    EventTypeRead,
+    FieldCreate,
+    FieldRead,
+    VocabularyField,
+    VocabularyRead,
+)
 from leadstreams.services.context import Context
 from leadstreams.services.streams import parse_rules
 from leadstreams.store import fields as fields_store
 from leadstreams.store import state
 
 
-def describe_vocabulary(ctx: Context) -> dict[str, Any]:
+def describe_vocabulary(ctx: Context) -> VocabularyRead:
     with ctx.uow(read_only=True) as uow:
         return vocabulary_description(fields_store.vocabulary(uow.connection))
 
 
-def vocabulary_description(vocabulary: Vocabulary) -> dict[str, Any]:
-    fields = [
-        {
-            "name": f.name,
-            "label": f.label,
-            "type": str(f.type),
-            "values": list(f.values),
-            "builtin": f.builtin,
-            "operators": [str(op) for op in OPERATORS[f.type]],
-        }
-        for f in vocabulary.fields.values()
-    ]
-    events = [
-        {"name": e.name, "verb": e.verb, "noun": e.noun, "builtin": e.builtin}
-        for e in vocabulary.event_types.values()
-    ]
-    property_ops = {str(kind): [str(op) for op in ops] for kind, ops in PROPERTY_OPERATORS.items()}
-    return {"fields": fields, "event_types": events, "property_operators": property_ops}
+def vocabulary_description(vocabulary: Vocabulary) -> VocabularyRead:
+    return VocabularyRead(
+        fields=[_field(f) for f in vocabulary.fields.values()],
+        event_types=[_event_type(e) for e in vocabulary.event_types.values()],
+        property_operators={kind: list(ops) for kind, ops in PROPERTY_OPERATORS.items()},
+        phrases=dict(PHRASES),
+        tag_phrases=dict(TAG_PHRASES),
+    )
 
 
-def create_field(ctx: Context, *, data: FieldCreate) -> dict[str, Any]:
+def _field(definition: FieldDef) -> VocabularyField:
+    return VocabularyField(
+        name=definition.name,
+        label=definition.label,
+        type=definition.type,
+        values=list(definition.values),
+        builtin=definition.builtin,
+        operators=list(OPERATORS[definition.type]),
+    )
+
+
+def _event_type(kind: EventTypeDef) -> EventTypeRead:
+    return EventTypeRead(name=kind.name, verb=kind.verb, noun=kind.noun, builtin=kind.builtin)
+
+
+def create_field(ctx: Context, *, data: FieldCreate) -> FieldRead:
+    taken = f"a field named {data.name!r} exists already"
     with ctx.uow() as uow:
         vocabulary = fields_store.vocabulary(uow.connection)
         if data.name in vocabulary.fields:
-            raise Conflict(f"a field named {data.name!r} exists already")
+            raise Conflict(taken)
         definition = FieldDef(data.name, data.type, data.label, tuple(data.values))
-        try:
-            fields_store.add(uow.connection, definition=definition, at=uow.clock.now())
-        except IntegrityError as error:
-            raise Conflict(f"a field named {data.name!r} exists already") from error
+        if not fields_store.add(uow.connection, definition=definition, at=uow.clock.now()):
+            raise Conflict(taken)
         state.bump_streams_revision(uow.connection)  # live indexes reload their vocabulary
         uow.commit()
-    return data.model_dump(mode="json") | {"builtin": False}
+    return FieldRead(**data.model_dump(), builtin=False)
 
 
 def rules_text(ctx: Context, *, raw: Any) -> str:

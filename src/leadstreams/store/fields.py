@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import RowMapping, insert, select
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
 from leadstreams.rules import FieldDef, FieldType, Vocabulary
 from leadstreams.store import events
@@ -25,13 +26,18 @@ def vocabulary(connection: Connection) -> Vocabulary:
     return Vocabulary.default(custom_fields(connection), events.known_types(connection))
 
 
-def add(connection: Connection, *, definition: FieldDef, at: datetime) -> None:
-    connection.execute(
-        insert(field_definitions).values(
-            name=definition.name,
-            label=definition.label,
-            type=str(definition.type),
-            values=list(definition.values),
-            created_at=at,
+def add(connection: Connection, *, definition: FieldDef, at: datetime) -> bool:
+    """False when a field of that name exists already (added a moment ago by another request)."""
+    try:
+        connection.execute(
+            insert(field_definitions).values(
+                name=definition.name,
+                label=definition.label,
+                type=str(definition.type),
+                values=list(definition.values),
+                created_at=at,
+            )
         )
-    )
+    except IntegrityError:
+        return False
+    return True

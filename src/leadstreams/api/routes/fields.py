@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from leadstreams.api.deps import Ctx, Who
 from leadstreams.domain.roles import Action
 from leadstreams.schemas.common import Strict
-from leadstreams.schemas.fields import FieldCreate
+from leadstreams.schemas.fields import FieldCreate, FieldRead, VocabularyRead
 from leadstreams.services import vocabulary
 
 router = APIRouter(tags=["rules"])
@@ -18,14 +18,14 @@ class RulesBody(Strict):
 
 
 @router.get("/fields")
-def list_fields(ctx: Ctx, who: Who) -> dict[str, Any]:
+def list_fields(ctx: Ctx, who: Who) -> VocabularyRead:
     """The rule vocabulary: fields with their types and operators, and the event types."""
     who.require(Action.READ_STREAMS)
     return vocabulary.describe_vocabulary(ctx)
 
 
 @router.post("/fields", status_code=201)
-def create_field(ctx: Ctx, who: Who, body: FieldCreate) -> dict[str, Any]:
+def create_field(ctx: Ctx, who: Who, body: FieldCreate) -> FieldRead:
     who.require(Action.MANAGE_FIELDS)
     return vocabulary.create_field(ctx, data=body)
 

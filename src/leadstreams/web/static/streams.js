@@ -23,16 +23,11 @@ document.addEventListener("change", (event) => {
   const textEl = document.getElementById("rules-text");
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
 
-  const OPS = {
-    eq: "is", neq: "is not", contains: "contains", not_contains: "does not contain",
-    starts_with: "starts with", ends_with: "ends with", in: "is one of", not_in: "is not one of",
-    gt: "is more than", gte: "is at least", lt: "is less than", lte: "is at most",
-    between: "is between", before: "is before", after: "is after",
-    within_last_days: "is within the last … days", more_than_days_ago: "is more than … days ago",
-    contains_any: "include any of", contains_all: "include all of",
-    contains_none: "include none of", is_set: "is set", is_not_set: "is not set",
-  };
-  const TAG_OPS = { contains: "include", not_contains: "do not include", is_set: "are not empty", is_not_set: "are empty" };
+  // Operator phrases are the server's (rules.describe), sent with the vocabulary: "{v}" is the
+  // value, "{v0}" and "{v1}" the two ends of a between; tags have their own plural phrases.
+  const PHRASES = vocab.phrases;
+  const TAG_PHRASES = vocab.tag_phrases;
+  const DAY_OPS = ["within_last_days", "more_than_days_ago"];
   const LIST_OPS = ["in", "not_in", "contains_any", "contains_all", "contains_none"];
   const NUMBER_ONLY = ["gt", "gte", "lt", "lte", "between"];
   const PROPERTY_OPS = [...new Set([...Object.values(vocab.property_operators).flat(), "is_set", "is_not_set"])];
@@ -55,7 +50,16 @@ document.addEventListener("change", (event) => {
   const kindOf = (group) => ("any" in group ? "any" : "all");
   const isGroup = (node) => node && typeof node === "object" && ("all" in node || "any" in node);
   const idFor = (path, what) => `re-${path.replace(/[^A-Za-z0-9]+/g, "-")}-${what}`;
-  const opLabel = (type, op) => (type === "tags" && TAG_OPS[op]) || OPS[op] || op;
+  const phraseOf = (type, op) => (type === "tags" && TAG_PHRASES[op]) || PHRASES[op];
+  // A phrase with its value filled in; a function as replacement, so that "$" in a value stays.
+  const fill = (phrase, slot, text) => phrase.replace(slot, () => text);
+  // The operator alone, as a menu shows it: "is one of", "is within the last … days".
+  function opLabel(type, op) {
+    const phrase = phraseOf(type, op);
+    if (!phrase) return op;
+    if (DAY_OPS.includes(op)) return fill(phrase, "{v}", "… days");
+    return phrase.replace(" {v0} and {v1}", "").replace(" {v}", "");
+  }
   const eventLabel = (e) => (e.noun ? `${cap(e.verb)} ${/^[aeiou]/.test(e.noun) ? "an" : "a"} ${e.noun}` : `Had event "${e.name}"`);
   const fieldLabel = (f) => cap(f.label);
 
@@ -78,15 +82,17 @@ document.addEventListener("change", (event) => {
     const type = field ? field.type : "string";
     const label = field ? fieldLabel(field) : node.field;
     const v = node.value;
-    if (node.op === "within_last_days") return `${label} is within the last ${v} days`;
-    if (node.op === "more_than_days_ago") return `${label} is more than ${v} days ago`;
-    if (node.op === "between" && Array.isArray(v)) return `${label} is between ${show(v[0], type)} and ${show(v[1], type)}`;
+    const phrase = phraseOf(type, node.op);
+    if (phrase && DAY_OPS.includes(node.op)) return `${label} ${fill(phrase, "{v}", `${v} days`)}`;
+    if (phrase && node.op === "between" && Array.isArray(v)) {
+      return `${label} ${fill(fill(phrase, "{v0}", show(v[0], type)), "{v1}", show(v[1], type))}`;
+    }
     return `${label} ${opLabel(type, node.op)}${v === undefined ? "" : " " + show(v, type)}`;
   }
   function eventSummary(node, negated) {
     const kind = EVENTS.get(node.event) || { name: node.event, verb: "had", noun: "" };
     let text = (negated ? "Did not: " : "") + eventLabel(kind);
-    const where = (node.where || []).map((p) => `${p.property} ${OPS[p.op] || p.op}${p.value === undefined ? "" : " " + show(p.value)}`);
+    const where = (node.where || []).map((p) => `${p.property} ${opLabel(null, p.op)}${p.value === undefined ? "" : " " + show(p.value)}`);
     if (where.length) text += ` where ${where.join(" and ")}`;
     if ((node.min_count || 1) > 1) text += `, at least ${node.min_count} times`;
     if (node.within_days) text += `, in the last ${node.within_days} days`;
@@ -386,7 +392,7 @@ document.addEventListener("change", (event) => {
       h("div", { class: "ce-cell" }, h("label", { for: `ce-prop-${n}` }, "Property"),
         h("input", { id: `ce-prop-${n}`, type: "text", value: cond.property || "", placeholder: "e.g. campaign", autocomplete: "off", "data-role": "property" })),
       h("div", { class: "ce-cell" }, h("label", { for: `ce-prop-op-${n}` }, "Operator"),
-        h("select", { id: `ce-prop-op-${n}`, "data-role": "op" }, PROPERTY_OPS.map((o) => h("option", { value: o, selected: o === op }, OPS[o])))),
+        h("select", { id: `ce-prop-op-${n}`, "data-role": "op" }, PROPERTY_OPS.map((o) => h("option", { value: o, selected: o === op }, opLabel(null, o))))),
       h("div", { class: "ce-cell grow" }, h("label", { for: `ce-prop-value-${n}` }, "Value"),
         h("input", { id: `ce-prop-value-${n}`, type: "text", value: shown, autocomplete: "off", "data-role": "value" })),
       h("button", { type: "button", class: "small danger", "aria-label": `Remove property condition ${n + 1}`, onclick: () => { row.remove(); } }, "Remove"),
