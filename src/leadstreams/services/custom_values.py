@@ -4,25 +4,30 @@ from __future__ import annotations
 
 import difflib
 import math
-from typing import Any
+from typing import Any, NamedTuple
 
 from leadstreams.domain.contacts import normalise_tags
-from leadstreams.errors import ErrorDetail
+from leadstreams.errors import ErrorDetail, error_path
 from leadstreams.rules import FieldDef, FieldType, Vocabulary, limits
 from leadstreams.rules.values import enum_value, parse_datetime
 
 _TOO_LONG = f"expected a string of at most {limits.MAX_STRING_LENGTH} characters"
 
 
-def check_custom_values(
-    values: dict[str, Any], vocabulary: Vocabulary
-) -> tuple[dict[str, Any], list[ErrorDetail]]:
-    """The values converted for storage (None removes a value), and the errors found."""
+class CheckedValues(NamedTuple):
+    """A tuple, so that a caller may unpack it: `values, errors = check_custom_values(...)`."""
+
+    values: dict[str, Any]  # converted for storage; None removes a value
+    errors: list[ErrorDetail]
+
+
+def check_custom_values(values: dict[str, Any], vocabulary: Vocabulary) -> CheckedValues:
+    """The values converted for storage, and every error found, each with its path."""
     out: dict[str, Any] = {}
     errors: list[ErrorDetail] = []
     custom = {n: f for n, f in vocabulary.fields.items() if not f.builtin}
     for name, value in values.items():
-        path = f"fields.{name}"
+        path = error_path(("fields", name))
         definition = custom.get(name)
         if definition is None:
             close = difflib.get_close_matches(name, list(custom), n=1)
@@ -37,7 +42,7 @@ def check_custom_values(
             errors.append(ErrorDetail(path, problem))
         else:
             out[name] = converted
-    return out, errors
+    return CheckedValues(out, errors)
 
 
 def _convert(definition: FieldDef, value: Any) -> tuple[Any, str | None]:
