@@ -4,18 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 
 from leadstreams.errors import Conflict
 
-
-class Stage(StrEnum):
-    MQL = "mql"
-    SQL = "sql"
-    OPPORTUNITY = "opportunity"
-    WON = "won"
-    LOST = "lost"
-
+# Defined beside the lead_stage field of the rule vocabulary, which lists the stages too.
+from leadstreams.rules.fields import Stage as Stage
 
 CLOSED_STAGES = frozenset({Stage.WON, Stage.LOST})
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from functools import cached_property
 from typing import Literal, get_args
 
-from leadstreams.domain.stages import Stage
 from leadstreams.rules.ast import FieldType, Op
 
 OPERATORS: Mapping[FieldType, tuple[Op, ...]] = {
@@ -85,10 +85,23 @@ PROPERTY_OPERATORS: Mapping[FieldType, tuple[Op, ...]] = {
 }
 PROPERTY_ANY_KIND_OPERATORS = (Op.IS_SET, Op.IS_NOT_SET)
 
+# The values of the built-in enum fields, defined here beside the fields that name them (rules
+# sit below domain, which gives them their meaning: domain.stages says which stages close).
 Category = Literal["prospect", "customer", "other"]  # of a contact
 CATEGORIES: tuple[Category, ...] = get_args(Category)
-# "none": the contact has no lead. The stages are the domain's (domain.stages imports nothing).
-LEAD_STAGES = ("none", *(stage.value for stage in Stage))
+
+
+class Stage(StrEnum):
+    """A lead's stage (product spec, rule 5)."""
+
+    MQL = "mql"
+    SQL = "sql"
+    OPPORTUNITY = "opportunity"
+    WON = "won"
+    LOST = "lost"
+
+
+LEAD_STAGES = ("none", *(stage.value for stage in Stage))  # "none": the contact has no lead
 
 # Names that custom fields, properties and event types may have: they become JSON paths.
 NAME_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,62}")
