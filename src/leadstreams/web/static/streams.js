@@ -563,7 +563,7 @@ document.addEventListener("change", (event) => {
     htmx.ajax("GET", window.location.pathname + window.location.search,
               { target: "#stream-list", select: "#stream-list", swap: "outerHTML" });
   };
-  for (const topic of ["lead.created", "lead.matched", "lead.stage_changed", "lead.assigned"]) {
+  for (const topic of JSON.parse(list.dataset.topics)) {
     feed.addEventListener(topic, () => {
       if (!waiting) { waiting = true; window.setTimeout(refresh, 1000); }
     });
