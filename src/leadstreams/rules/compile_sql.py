@@ -49,8 +49,6 @@ from leadstreams.rules.sql.dialects import (
     json_is_set,
     json_number,
     json_string,
-    register_sqlite_functions,  # re-exported for the store's engine
-    renamed_function,  # re-exported for the store (fetch history, the match writer)
 )
 
 
@@ -226,7 +224,5 @@ __all__ = [
     "SqlColumns",
     "event_filter",
     "has_events",
-    "register_sqlite_functions",
-    "renamed_function",
     "to_sql",
 ]

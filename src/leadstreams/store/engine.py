@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection
 
-from leadstreams.rules.compile_sql import register_sqlite_functions
 from leadstreams.rules.fold import fold
+from leadstreams.rules.sql.dialects import register_sqlite_functions
 
 log = logging.getLogger(__name__)
 

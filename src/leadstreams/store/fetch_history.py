@@ -17,7 +17,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement
 
 from leadstreams.rules import Rule, Vocabulary
-from leadstreams.rules.compile_sql import renamed_function, to_sql
+from leadstreams.rules.compile_sql import to_sql
+from leadstreams.rules.sql.dialects import renamed_function
 from leadstreams.store.leads import CURRENT_MATCH
 from leadstreams.store.rule_columns import sql_columns
 from leadstreams.store.tables import contacts, leads, matches

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 from leadstreams.domain.matching import CurrentMatch, Origin, announced_as_created, leads_to_open
 from leadstreams.domain.stages import Stage
 from leadstreams.domain.topics import Topic
-from leadstreams.rules.compile_sql import renamed_function
+from leadstreams.rules.sql.dialects import renamed_function
 from leadstreams.store.leads import CURRENT_MATCH, OPEN_LEAD
 from leadstreams.store.sql import Among, insert_rows
 from leadstreams.store.tables import lead_stage_changes, leads, matches, outbox
