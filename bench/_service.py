@@ -27,8 +27,7 @@ def context(url: str, **settings: Any) -> Context:
 
 
 def team(ctx: Context) -> int:
-    made = users.create_team(ctx, data=TeamCreate(name="Bench"))
-    return int(made["id"])
+    return users.create_team(ctx, data=TeamCreate(name="Bench")).id
 
 
 def add_stream(ctx: Context, *, team_id: int, name: str, rules: dict[str, Any]) -> int:

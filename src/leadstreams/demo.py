@@ -126,7 +126,7 @@ def build(
 
 
 def _teams_and_users(ctx: Context, people: list[Account]) -> tuple[dict[str, int], int]:
-    team_ids = {name: users.create_team(ctx, data=TeamCreate(name=name))["id"] for name in TEAMS}
+    team_ids = {name: users.create_team(ctx, data=TeamCreate(name=name)).id for name in TEAMS}
     marketing_id = 0
     for account in people:
         data = UserCreate.model_validate(
@@ -139,7 +139,7 @@ def _teams_and_users(ctx: Context, people: list[Account]) -> tuple[dict[str, int
             }
         )
         user = users.create_user(ctx, data=data)
-        marketing_id = user["id"] if account.role == "marketing" else marketing_id
+        marketing_id = user.id if account.role == "marketing" else marketing_id
     return team_ids, marketing_id
 
 

@@ -68,9 +68,7 @@ def test_init_creates_the_admin_and_leaves_it_alone_when_run_again(ctx: Context)
     assert "Created admin boss@example.com" in first.stdout
     assert again.exit_code == 0, again.output
     assert "exists already" in again.stdout
-    assert [(u["email"], u["role"]) for u in users.list_users(ctx)] == [
-        ("boss@example.com", "admin")
-    ]
+    assert [(u.email, u.role) for u in users.list_users(ctx)] == [("boss@example.com", "admin")]
 
 
 def test_service_errors_print_one_line_per_problem_and_exit_1(ctx: Context) -> None:

@@ -184,4 +184,4 @@ def test_a_team_that_is_some_stream_s_only_team_cannot_be_deleted(ctx: Context) 
         assert "'Hot leads'" in error.message
     else:
         raise AssertionError("the team was deleted, leaving its stream with no team")
-    assert users.get_team(ctx, team_id=team_id)["name"] == "Only"
+    assert users.get_team(ctx, team_id=team_id).name == "Only"

@@ -21,8 +21,7 @@ CONTACT_FORM = {
 
 
 def team(ctx: Context, name: str = "Nordics", member_ids: list[int] | None = None) -> int:
-    created = users.create_team(ctx, data=TeamCreate(name=name, member_ids=member_ids or []))
-    return int(created["id"])
+    return users.create_team(ctx, data=TeamCreate(name=name, member_ids=member_ids or [])).id
 
 
 def user(ctx: Context, email: str, role: str = "sales", team_ids: list[int] | None = None) -> int:
@@ -33,7 +32,7 @@ def user(ctx: Context, email: str, role: str = "sales", team_ids: list[int] | No
         password="correct horse",
         team_ids=team_ids or [],
     )  # type: ignore[arg-type]
-    return int(users.create_user(ctx, data=data)["id"])
+    return users.create_user(ctx, data=data).id
 
 
 def stream(

@@ -36,7 +36,7 @@ def _error_next_to(page: str, field_id: str) -> str:
 
 
 def _team_id(ctx: Context, name: str) -> int:
-    return next(int(team["id"]) for team in users.list_teams(ctx) if team["name"] == name)
+    return next(team.id for team in users.list_teams(ctx) if team.name == name)
 
 
 def test_an_admin_creates_a_team_and_a_sales_user_in_it(ctx: Context, api: Api) -> None:
@@ -47,8 +47,8 @@ def test_an_admin_creates_a_team_and_a_sales_user_in_it(ctx: Context, api: Api) 
     user = {"email": "Jan@Example.com", "name": "Jan de Vries", "role": "sales"}
     password = {"password": "long enough"}
     assert _post(admin, "/users", user | password | {"team_ids": [str(team_id)]})[0] == 303
-    created = next(u for u in users.list_users(ctx) if u["email"] == "jan@example.com")
-    assert (created["role"], created["team_ids"]) == ("sales", [team_id])
+    created = next(u for u in users.list_users(ctx) if u.email == "jan@example.com")
+    assert (created.role, created.team_ids) == ("sales", [team_id])
     listing = admin.get("/users").text
     assert "Jan de Vries" in listing and "User jan@example.com created." in listing
     teams_page = admin.get("/teams").text
@@ -81,7 +81,7 @@ def test_every_bad_field_of_a_new_user_is_shown_at_once(ctx: Context, api: Api) 
     assert "at least 1 character" in _error_next_to(page, "new-user-name")
     assert "at least 8 characters" in _error_next_to(page, "new-user-password")
     assert "Input should be" in _error_next_to(page, "new-user-role")
-    assert not any(u["email"] == "x@example.com" for u in users.list_users(ctx))
+    assert not any(u.email == "x@example.com" for u in users.list_users(ctx))
 
 
 def test_a_taken_email_is_a_message_next_to_the_email(api: Api) -> None:
@@ -98,9 +98,9 @@ def test_teams_are_only_for_sales_users(ctx: Context, api: Api) -> None:
     status, page = _post(admin, "/users", data | {"team_ids": [str(api.team_id)]})
     assert status == 422
     assert "only sales users" in _error_next_to(page, "new-user-teams")
-    marketing = next(u for u in users.list_users(ctx) if u["role"] == "marketing")
+    marketing = next(u for u in users.list_users(ctx) if u.role == "marketing")
     path = f"/teams/{api.team_id}/members"
-    status, page = _post(admin, path, {"user_id": str(marketing["id"])})
+    status, page = _post(admin, path, {"user_id": str(marketing.id)})
     assert status == 422
     assert "only sales users" in _error_next_to(page, f"team-{api.team_id}-member")
 
@@ -112,7 +112,7 @@ def test_an_admin_edits_a_users_role_teams_and_password(ctx: Context, api: Api) 
     data = {"name": "Sally", "role": "sales", "active": "on"}
     both = [str(api.team_id), str(api.other_team_id)]
     assert _post(admin, path, data | {"team_ids": both})[0] == 303
-    assert users.get_user(ctx, user_id=api.sales_id)["team_ids"] == sorted(
+    assert users.get_user(ctx, user_id=api.sales_id).team_ids == sorted(
         [api.team_id, api.other_team_id]
     )
     status, page = _post(admin, f"{path}/password", {"password": "short"})
@@ -120,16 +120,16 @@ def test_an_admin_edits_a_users_role_teams_and_password(ctx: Context, api: Api) 
     assert _post(admin, f"{path}/password", {"password": "a new secret"})[0] == 303
     _logged_in(api, "sales@example.com", "a new secret")
     assert _post(admin, path, {"name": "Sally", "role": "sales"})[0] == 303  # not active
-    assert users.get_user(ctx, user_id=api.sales_id)["active"] is False
+    assert users.get_user(ctx, user_id=api.sales_id).active is False
 
 
 def test_an_admin_cannot_lock_themselves_out(ctx: Context, api: Api) -> None:
     admin = _logged_in(api, "admin@example.com")
-    me = next(u for u in users.list_users(ctx) if u["email"] == "admin@example.com")
-    status, page = _post(admin, f"/users/{me['id']}", {"name": "Admin", "role": "admin"})
+    me = next(u for u in users.list_users(ctx) if u.email == "admin@example.com")
+    status, page = _post(admin, f"/users/{me.id}", {"name": "Admin", "role": "admin"})
     assert status == 422
     assert "deactivate your own account" in _error_next_to(page, "edit-active")
-    assert users.get_user(ctx, user_id=me["id"])["active"] is True
+    assert users.get_user(ctx, user_id=me.id).active is True
 
 
 def test_teams_are_renamed_members_removed_and_a_busy_team_is_not_deleted(
@@ -144,19 +144,19 @@ def test_teams_are_renamed_members_removed_and_a_busy_team_is_not_deleted(
     assert "Nordics &amp; Baltics" in admin.get("/teams").text
     remove = f"/teams/{api.team_id}/members/{api.sales_id}/remove"
     assert _post(admin, remove, {})[0] == 303
-    assert users.get_team(ctx, team_id=api.team_id)["member_ids"] == []
+    assert users.get_team(ctx, team_id=api.team_id).member_ids == []
     builders.stream(ctx, builders.SCORE_AT_LEAST_50, team_ids=[api.team_id])
     status, page = _post(admin, f"/teams/{api.team_id}/delete", {})
     assert status == 409
     assert "active stream" in _error_next_to(page, f"team-{api.team_id}-delete")
     assert _post(admin, f"/teams/{api.other_team_id}/delete", {})[0] == 303
-    assert [team["id"] for team in users.list_teams(ctx)] == [api.team_id]
+    assert [team.id for team in users.list_teams(ctx)] == [api.team_id]
 
 
 def test_admin_forms_need_the_csrf_token(ctx: Context, api: Api) -> None:
     admin = _logged_in(api, "admin@example.com")
     assert admin.post("/teams", data={"name": "Sneaky"}).status_code == 403
-    assert not any(team["name"] == "Sneaky" for team in users.list_teams(ctx))
+    assert not any(team.name == "Sneaky" for team in users.list_teams(ctx))
 
 
 def test_team_names_are_escaped(api: Api) -> None:

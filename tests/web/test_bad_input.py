@@ -233,7 +233,7 @@ def _populate(api: Api, ctx: Context) -> dict[str, int]:
     contact = builders.contact(ctx, "hot@example.com", lead_score=70, fields={"nps": 9})
     builders.event(ctx, "hot@example.com", "email_opened", event_id="opened-1")
     lead = api.admin.get("/api/v1/leads").json()["items"][0]["id"]
-    emails = {user["email"]: user["id"] for user in users.list_users(ctx)}
+    emails = {user.email: user.id for user in users.list_users(ctx)}
     return {
         "team": api.team_id,
         "other_team": api.other_team_id,

@@ -141,7 +141,7 @@ def _populate(api: Api, ctx: Context) -> dict[str, int]:
     assert lead and other_lead and shared_lead
     builders.event(ctx, "hot@example.com", "email_opened")
     job = fetch_history.start_fetch_history(ctx, stream_id=stream, user_id=None).id
-    emails = {user["email"]: user["id"] for user in users.list_users(ctx)}
+    emails = {user.email: user.id for user in users.list_users(ctx)}
     return {
         "team": api.team_id,
         "other_team": api.other_team_id,
@@ -228,7 +228,7 @@ def test_a_sales_user_in_two_teams_sees_the_leads_of_both(world: World) -> None:
 
 
 def _members(world: World, team: str) -> list[int]:
-    return list(users.get_team(world.ctx, team_id=world.ids[team])["member_ids"])
+    return list(users.get_team(world.ctx, team_id=world.ids[team]).member_ids)
 
 
 def test_a_cleared_lead_leaves_the_sales_board_and_answers_404(world: World) -> None:

@@ -64,7 +64,7 @@ def _print_summary(summary: demo_data.DemoSummary) -> None:
 
 
 def _print_accounts(ctx: Context, seed: int, host: str, port: int) -> None:
-    emails = {user["email"] for user in users.list_users(ctx)}
+    emails = {user.email for user in users.list_users(ctx)}
     accounts = [a for a in demo_data.accounts(seed) if a.email in emails]
     if not accounts:
         click.echo(f"No demo accounts for seed {seed} in this database.")

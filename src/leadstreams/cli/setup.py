@@ -46,14 +46,14 @@ def init(admin_email: str | None, admin_password: str | None, admin_name: str) -
 
 def _ensure_admin(ctx: Context, *, email: str, password: str, name: str) -> None:
     email = normalise_email(email)
-    existing = [user for user in users.list_users(ctx) if user["email"] == email]
+    existing = [user for user in users.list_users(ctx) if user.email == email]
     if existing:
-        role = existing[0]["role"]
+        role = existing[0].role
         click.echo(f"User {email} exists already ({role}): left as it is.")
         return
     data = UserCreate(email=email, name=name, role=Role.ADMIN, password=password)
     user = users.create_user(ctx, data=data)
-    click.echo(f"Created admin {user['email']} (user {user['id']}).")
+    click.echo(f"Created admin {user.email} (user {user.id}).")
 
 
 @click.group("users")
@@ -95,8 +95,8 @@ def create_user(email: str, name: str, role: str, password: str, team_ids: tuple
     body = {"email": normalise_email(email), "name": name, "role": role, "password": password}
     data = UserCreate.model_validate(body | {"team_ids": list(team_ids)})
     user = users.create_user(open_context(), data=data)
-    teams = f", teams {', '.join(map(str, user['team_ids']))}" if user["team_ids"] else ""
-    click.echo(f"Created user {user['id']}: {user['email']} ({user['role']}{teams}).")
+    teams = f", teams {', '.join(map(str, user.team_ids))}" if user.team_ids else ""
+    click.echo(f"Created user {user.id}: {user.email} ({user.role}{teams}).")
 
 
 @users_group.command("list")
@@ -105,7 +105,7 @@ def list_users() -> None:
     """List every user with role and teams."""
     columns = [("ID", "id"), ("EMAIL", "email"), ("NAME", "name"), ("ROLE", "role")]
     columns += [("ACTIVE", "active"), ("TEAMS", "team_ids")]
-    echo_table(users.list_users(open_context()), columns)
+    echo_table([user.model_dump() for user in users.list_users(open_context())], columns)
 
 
 @click.group("teams")
@@ -135,8 +135,8 @@ def create_team(name: str, member_ids: tuple[int, ...]) -> None:
     """
     data = TeamCreate.model_validate({"name": name, "member_ids": list(member_ids)})
     team = users.create_team(open_context(), data=data)
-    members = ", ".join(map(str, team["member_ids"])) or "none yet"
-    click.echo(f"Created team {team['id']}: {team['name']} (members: {members}).")
+    members = ", ".join(map(str, team.member_ids)) or "none yet"
+    click.echo(f"Created team {team.id}: {team.name} (members: {members}).")
 
 
 @teams_group.command("list")
@@ -144,4 +144,4 @@ def create_team(name: str, member_ids: tuple[int, ...]) -> None:
 def list_teams() -> None:
     """List the sales teams and their members' user ids."""
     columns = [("ID", "id"), ("NAME", "name"), ("MEMBERS", "member_ids")]
-    echo_table(users.list_teams(open_context()), columns)
+    echo_table([team.model_dump() for team in users.list_teams(open_context())], columns)

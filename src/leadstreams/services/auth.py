@@ -12,7 +12,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import Engine, RowMapping, event
+from sqlalchemy import Engine, event
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.dml import UpdateBase
 
@@ -22,6 +22,7 @@ from leadstreams.errors import PermissionDenied, Unauthenticated
 from leadstreams.services.context import Context
 from leadstreams.store import users as users_store
 from leadstreams.store.tables import team_members, teams, users
+from leadstreams.store.users import User
 
 _hasher = PasswordHasher()
 # A real hash to verify against when the e-mail is unknown: both paths cost the same time.
@@ -51,27 +52,26 @@ class Principal:
 
 def authenticate(ctx: Context, *, email: str, password: str) -> Principal:
     with ctx.uow(read_only=True) as uow:
-        row = users_store.by_email(uow.connection, normalise_email(email))
-        try:
-            _hasher.verify(row["password_hash"] if row else _DUMMY_HASH, password)
-        except (VerificationError, InvalidHashError):
-            row = None
-        if row is None or not row["active"]:
-            raise Unauthenticated("wrong e-mail or password")
-        return _principal(uow.connection, row)
+        found = users_store.credentials(uow.connection, email=normalise_email(email))
+    try:
+        _hasher.verify(found.password_hash if found else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        found = None
+    if found is None or not found.user.active:
+        raise Unauthenticated("wrong e-mail or password")
+    return _principal(found.user)
 
 
 def principal(ctx: Context, *, user_id: int) -> Principal:
     with ctx.uow(read_only=True) as uow:
-        row = users_store.get(uow.connection, user_id)
-        if row is None or not row["active"]:
-            raise Unauthenticated("this account no longer exists or is disabled")
-        return _principal(uow.connection, row)
+        user = users_store.get(uow.connection, user_id=user_id)
+    if user is None or not user.active:
+        raise Unauthenticated("this account no longer exists or is disabled")
+    return _principal(user)
 
 
-def _principal(connection: Connection, row: RowMapping) -> Principal:
-    teams = tuple(users_store.team_ids_of(connection, row["id"]))
-    return Principal(row["id"], row["email"], row["name"], Role(row["role"]), teams)
+def _principal(user: User) -> Principal:
+    return Principal(user.id, user.email, user.name, user.role, user.team_ids)
 
 
 class Tokens:

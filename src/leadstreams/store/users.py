@@ -2,43 +2,126 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, delete, insert, select, update
+from sqlalchemy import ColumnElement, delete, insert, select, update
 from sqlalchemy.engine import Connection
 
+from leadstreams.domain.roles import Role
 from leadstreams.store.tables import stream_teams, streams, team_members, teams, users
 
 
-def get(connection: Connection, user_id: int) -> RowMapping | None:
-    return connection.execute(select(users).where(users.c.id == user_id)).mappings().first()
+@dataclass(frozen=True, slots=True)
+class User:
+    id: int
+    email: str
+    name: str
+    role: Role
+    active: bool
+    created_at: datetime
+    team_ids: tuple[int, ...]  # ascending
 
 
-def by_email(connection: Connection, email: str) -> RowMapping | None:
-    return connection.execute(select(users).where(users.c.email == email)).mappings().first()
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """A user with the hash their password is checked against."""
+
+    user: User
+    password_hash: str = field(repr=False)
 
 
-def all_users(connection: Connection) -> list[RowMapping]:
-    return list(connection.execute(select(users).order_by(users.c.id)).mappings())
+@dataclass(frozen=True, slots=True)
+class Team:
+    id: int
+    name: str
+    member_ids: tuple[int, ...]  # ascending
 
 
-def create(connection: Connection, *, values: dict[str, Any]) -> int:
+_USER_COLUMNS = (users.c.id, users.c.email, users.c.name, users.c.role, users.c.active)
+
+
+def _users(connection: Connection, where: ColumnElement[bool] | None = None) -> list[User]:
+    query = select(*_USER_COLUMNS, users.c.created_at).order_by(users.c.id)
+    if where is not None:
+        query = query.where(where)
+    rows = connection.execute(query).all()
+    memberships = _team_ids_by_user(connection, [row.id for row in rows], every=where is None)
+    return [
+        User(row.id, row.email, row.name, Role(row.role), row.active, row.created_at,
+             memberships.get(row.id, ()))
+        for row in rows
+    ]  # fmt: skip
+
+
+def _team_ids_by_user(
+    connection: Connection, user_ids: list[int], *, every: bool
+) -> dict[int, tuple[int, ...]]:
+    if not user_ids:
+        return {}
+    query = select(team_members.c.user_id, team_members.c.team_id)
+    if not every:
+        query = query.where(team_members.c.user_id.in_(user_ids))
+    return _grouped(connection.execute(query).tuples())
+
+
+def _grouped(pairs: Iterable[tuple[int, int]]) -> dict[int, tuple[int, ...]]:
+    groups: defaultdict[int, list[int]] = defaultdict(list)
+    for key, value in pairs:
+        groups[key].append(value)
+    return {key: tuple(sorted(values)) for key, values in groups.items()}
+
+
+def get(connection: Connection, *, user_id: int) -> User | None:
+    found = _users(connection, users.c.id == user_id)
+    return found[0] if found else None
+
+
+def by_email(connection: Connection, *, email: str) -> User | None:
+    found = _users(connection, users.c.email == email)
+    return found[0] if found else None
+
+
+def credentials(connection: Connection, *, email: str) -> Credentials | None:
+    password_hash = connection.scalar(select(users.c.password_hash).where(users.c.email == email))
+    user = by_email(connection, email=email)
+    if password_hash is None or user is None:
+        return None
+    return Credentials(user, password_hash)
+
+
+def all_users(connection: Connection) -> list[User]:
+    return _users(connection)
+
+
+def create(
+    connection: Connection, *, email: str, name: str, role: Role, password_hash: str, at: datetime
+) -> int:
+    values: dict[str, Any] = {"email": email, "name": name, "role": str(role)}
+    values |= {"password_hash": password_hash, "active": True, "created_at": at, "updated_at": at}
     user_id: int = connection.execute(insert(users).values(**values)).inserted_primary_key[0]  # type: ignore[index]
     return user_id
 
 
-def update_values(connection: Connection, *, user_id: int, values: dict[str, Any]) -> None:
-    connection.execute(update(users).where(users.c.id == user_id).values(**values))
-
-
-def team_ids_of(connection: Connection, user_id: int) -> list[int]:
-    query = select(team_members.c.team_id).where(team_members.c.user_id == user_id)
-    return sorted(connection.scalars(query))
-
-
-def member_ids(connection: Connection, team_id: int) -> list[int]:
-    query = select(team_members.c.user_id).where(team_members.c.team_id == team_id)
-    return sorted(connection.scalars(query))
+def update_user(
+    connection: Connection,
+    *,
+    user_id: int,
+    at: datetime,
+    name: str | None = None,
+    role: Role | None = None,
+    password_hash: str | None = None,
+    active: bool | None = None,
+) -> None:
+    """Change what is given (not None), and when the user was last changed."""
+    given = {"name": name, "password_hash": password_hash, "active": active}
+    values: dict[str, Any] = {key: value for key, value in given.items() if value is not None}
+    if role is not None:
+        values["role"] = str(role)
+    connection.execute(update(users).where(users.c.id == user_id).values(updated_at=at, **values))
 
 
 def set_user_teams(connection: Connection, *, user_id: int, team_ids: list[int]) -> None:
@@ -55,23 +138,37 @@ def set_team_members(connection: Connection, *, team_id: int, user_ids: list[int
         connection.execute(insert(team_members), rows)
 
 
-def get_team(connection: Connection, team_id: int) -> RowMapping | None:
-    return connection.execute(select(teams).where(teams.c.id == team_id)).mappings().first()
+def _teams(connection: Connection, team_id: int | None = None) -> list[Team]:
+    query = select(teams.c.id, teams.c.name).order_by(teams.c.id)
+    members = select(team_members.c.team_id, team_members.c.user_id)
+    if team_id is not None:
+        query = query.where(teams.c.id == team_id)
+        members = members.where(team_members.c.team_id == team_id)
+    rows = connection.execute(query).all()
+    if not rows:
+        return []
+    by_team = _grouped(connection.execute(members).tuples())
+    return [Team(row.id, row.name, by_team.get(row.id, ())) for row in rows]
 
 
-def all_teams(connection: Connection) -> list[RowMapping]:
-    return list(connection.execute(select(teams).order_by(teams.c.id)).mappings())
+def get_team(connection: Connection, *, team_id: int) -> Team | None:
+    found = _teams(connection, team_id)
+    return found[0] if found else None
 
 
-def team_name_taken(connection: Connection, name: str, except_id: int | None = None) -> bool:
+def all_teams(connection: Connection) -> list[Team]:
+    return _teams(connection)
+
+
+def team_name_taken(connection: Connection, *, name: str, except_id: int | None = None) -> bool:
     query = select(teams.c.id).where(teams.c.name_key == name.lower())
     if except_id is not None:
         query = query.where(teams.c.id != except_id)
     return connection.scalar(query) is not None
 
 
-def create_team(connection: Connection, *, values: dict[str, Any]) -> int:
-    values = {**values, "name_key": values["name"].lower()}
+def create_team(connection: Connection, *, name: str, at: datetime) -> int:
+    values = {"name": name, "name_key": name.lower(), "created_at": at}
     team_id: int = connection.execute(insert(teams).values(**values)).inserted_primary_key[0]  # type: ignore[index]
     return team_id
 
@@ -82,12 +179,12 @@ def rename_team(connection: Connection, *, team_id: int, name: str) -> None:
     )
 
 
-def delete_team(connection: Connection, team_id: int) -> None:
+def delete_team(connection: Connection, *, team_id: int) -> None:
     connection.execute(delete(stream_teams).where(stream_teams.c.team_id == team_id))
     connection.execute(delete(teams).where(teams.c.id == team_id))
 
 
-def team_delivers_to_active_stream(connection: Connection, team_id: int) -> bool:
+def team_delivers_to_active_stream(connection: Connection, *, team_id: int) -> bool:
     query = (
         select(streams.c.id)
         .join(stream_teams, stream_teams.c.stream_id == streams.c.id)
@@ -97,7 +194,7 @@ def team_delivers_to_active_stream(connection: Connection, team_id: int) -> bool
     return connection.scalar(query) is not None
 
 
-def streams_only_delivering_to(connection: Connection, team_id: int) -> list[str]:
+def streams_only_delivering_to(connection: Connection, *, team_id: int) -> list[str]:
     """Names of the streams (not deleted) that would be left with no team without this one."""
     other = stream_teams.alias("other")
     others = (
@@ -114,6 +211,7 @@ def streams_only_delivering_to(connection: Connection, team_id: int) -> list[str
     return list(connection.scalars(query))
 
 
-def existing_user_ids(connection: Connection, user_ids: list[int]) -> dict[int, str]:
+def roles_of(connection: Connection, *, user_ids: list[int]) -> dict[int, Role]:
+    """The role of each of these users that exists."""
     query = select(users.c.id, users.c.role).where(users.c.id.in_(user_ids))
-    return {user_id: role for user_id, role in connection.execute(query)}
+    return {user_id: Role(role) for user_id, role in connection.execute(query)}

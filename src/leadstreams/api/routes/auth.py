@@ -25,5 +25,5 @@ def issue_token(
 
 
 @router.get("/me", response_model=UserRead)
-def me(ctx: Ctx, who: Who) -> dict[str, object]:
+def me(ctx: Ctx, who: Who) -> UserRead:
     return users.get_user(ctx, user_id=who.id)

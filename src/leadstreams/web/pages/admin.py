@@ -72,12 +72,12 @@ def _teams_page(
     status_code: int = 200,
 ) -> Response:
     people = users.list_users(ctx)
-    by_id = {person["id"]: person for person in people}
+    by_id = {person.id: person for person in people}
     teams = [
-        team | {"members": [by_id[m] for m in team["member_ids"] if m in by_id]}
+        team.model_dump() | {"members": [by_id[m] for m in team.member_ids if m in by_id]}
         for team in users.list_teams(ctx)
     ]
-    sales = [p for p in people if p["role"] == Role.SALES and p["active"]]
+    sales = [p for p in people if p.role is Role.SALES and p.active]
     context: dict[str, Any] = {"teams": teams, "sales": sales, "flash": take_flash(request)}
     context |= {"errors": errors or {}, "typed": typed or {}}
     return render(request, "teams.html", context, user=who, status_code=status_code)
@@ -113,7 +113,7 @@ def create_team(request: Request, ctx: Ctx, who: TeamAdmin, name: Text = "") -> 
         return _team_refused(
             request, ctx, who, error, form="new", field="name", typed={"name": name}
         )
-    return _done(request, f"Team “{team['name']}” created.", "/teams")
+    return _done(request, f"Team “{team.name}” created.", "/teams")
 
 
 @router.post("/teams/{team_id:int}/rename", dependencies=[Csrf])
@@ -127,7 +127,7 @@ def rename_team(
         return _team_refused(
             request, ctx, who, error, form=f"team-{team_id}", field="name", typed={"name": name}
         )
-    return _done(request, f"Team renamed to “{team['name']}”.", "/teams")
+    return _done(request, f"Team renamed to “{team.name}”.", "/teams")
 
 
 @router.post("/teams/{team_id:int}/members", dependencies=[Csrf])
@@ -138,12 +138,12 @@ def add_member(
         if not user_id.isdigit():
             raise InvalidInput.at("member_ids", "choose a sales user to add")
         team = users.get_team(ctx, team_id=_known(team_id))
-        data = parse(TeamUpdate, {"member_ids": [*team["member_ids"], int(user_id)]})
+        data = parse(TeamUpdate, {"member_ids": [*team.member_ids, int(user_id)]})
         users.update_team(ctx, team_id=team_id, data=data)
     except FormError as error:
         form, typed = f"team-{team_id}", {"member_ids": user_id}
         return _team_refused(request, ctx, who, error, form=form, field="member_ids", typed=typed)
-    return _done(request, f"Member added to “{team['name']}”.", "/teams")
+    return _done(request, f"Member added to “{team.name}”.", "/teams")
 
 
 @router.post("/teams/{team_id:int}/members/{user_id:int}/remove", dependencies=[Csrf])
@@ -151,9 +151,9 @@ def remove_member(
     request: Request, ctx: Ctx, who: TeamAdmin, team_id: int, user_id: int
 ) -> Response:
     team = users.get_team(ctx, team_id=_known(team_id))
-    kept = [member for member in team["member_ids"] if member != user_id]
+    kept = [member for member in team.member_ids if member != user_id]
     users.update_team(ctx, team_id=team_id, data=TeamUpdate(member_ids=kept))
-    return _done(request, f"Member removed from “{team['name']}”.", "/teams")
+    return _done(request, f"Member removed from “{team.name}”.", "/teams")
 
 
 @router.post("/teams/{team_id:int}/delete", dependencies=[Csrf])
@@ -163,7 +163,7 @@ def delete_team(request: Request, ctx: Ctx, who: TeamAdmin, team_id: int) -> Res
         users.delete_team(ctx, team_id=team_id)
     except FormError as error:
         return _team_refused(request, ctx, who, error, form=f"team-{team_id}", field="delete")
-    return _done(request, f"Team “{team['name']}” deleted.", "/teams")
+    return _done(request, f"Team “{team.name}” deleted.", "/teams")
 
 
 # ---- users ----------------------------------------------------------------------------------
@@ -179,9 +179,9 @@ def _users_page(
     status_code: int = 200,
 ) -> Response:
     teams = users.list_teams(ctx)
-    names = {team["id"]: team["name"] for team in teams}
+    names = {team.id: team.name for team in teams}
     people = [
-        person | {"teams": [names[t] for t in person["team_ids"] if t in names]}
+        person.model_dump() | {"teams": [names[t] for t in person.team_ids if t in names]}
         for person in users.list_users(ctx)
     ]
     blank = {"email": "", "name": "", "role": Role.SALES, "team_ids": []}
@@ -220,7 +220,7 @@ def create_user(
         return _users_page(
             request, ctx, who, form=form, errors=errors, status_code=status_of(error)
         )
-    return _done(request, f"User {created['email']} created.", "/users")
+    return _done(request, f"User {created.email} created.", "/users")
 
 
 def _user_page(
@@ -234,7 +234,7 @@ def _user_page(
     status_code: int = 200,
 ) -> Response:
     person = users.get_user(ctx, user_id=_known(user_id))
-    context: dict[str, Any] = {"person": person, "form": person | (typed or {})}
+    context: dict[str, Any] = {"person": person, "form": person.model_dump() | (typed or {})}
     context["errors"] = errors or {}
     context |= {"teams": users.list_teams(ctx), "roles": ROLES, "flash": take_flash(request)}
     return render(request, "users_edit.html", context, user=who, status_code=status_code)
@@ -266,7 +266,7 @@ def update_user(
         return _user_page(
             request, ctx, who, user_id, typed=typed, errors=errors, status_code=status
         )
-    return _done(request, f"User {person['email']} saved.", "/users")
+    return _done(request, f"User {person.email} saved.", "/users")
 
 
 @router.post("/users/{user_id:int}/password", dependencies=[Csrf])
@@ -279,4 +279,4 @@ def reset_password(
     except FormError as error:
         errors = field_errors(error, default="password")
         return _user_page(request, ctx, who, user_id, errors=errors, status_code=status_of(error))
-    return _done(request, f"New password set for {person['email']}.", f"/users/{user_id}")
+    return _done(request, f"New password set for {person.email}.", f"/users/{user_id}")
