@@ -1,10 +1,14 @@
 """Who a token stands for, remembered for a moment (services/auth.Principals), and forgotten
-as soon as users or teams change in this process; changes made elsewhere are seen in time."""
+as soon as a use case of this process commits a change to users or teams; changes made
+elsewhere are seen in time."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from sqlalchemy import update
+from sqlalchemy.engine import Connection
 
 from leadstreams.domain.roles import Role
 from leadstreams.errors import Unauthenticated
@@ -12,9 +16,11 @@ from leadstreams.schemas.users import TeamUpdate, UserUpdate
 from leadstreams.services import auth, users
 from leadstreams.services.auth import Principals, Tokens
 from leadstreams.services.context import Context
+from leadstreams.store import users as users_store
 from leadstreams.store.engine import make_engine
 from leadstreams.store.tables import users as users_table
 from tests.support import builders
+from tests.support.service import START
 
 
 class Clock:
@@ -102,26 +108,43 @@ def test_a_change_of_users_or_teams_in_this_process_is_seen_at_once(
         principals.lookup(token)
 
 
-def test_nothing_is_remembered_while_a_change_of_users_is_under_way(
-    ctx: Context, tokens: Tokens, clock: Clock
+def test_a_user_read_while_a_change_is_under_way_is_not_served_once_it_commits(
+    ctx: Context, tokens: Tokens, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     user_id = builders.user(ctx, "ann@example.com", role="marketing")
     principals = Principals(ctx, tokens, seconds=3600, clock=clock)
     token = tokens.issue(user_id)
-    principals.lookup(token)
+    seen: list[Role] = []
+    write = users_store.update_user
 
-    with ctx.uow() as uow:
-        uow.connection.execute(
-            update(users_table).where(users_table.c.id == user_id).values(role="admin")
-        )
-        assert principals.cached(token) is None
-        assert principals.lookup(token).role is Role.MARKETING  # not committed yet
-        assert principals.cached(token) is None  # and not remembered
-        uow.commit()
+    def write_then_look_up(connection: Connection, **change: Any) -> None:
+        write(connection, **change)
+        seen.append(principals.lookup(token).role)  # written, not committed yet
 
+    monkeypatch.setattr(users_store, "update_user", write_then_look_up)
+    users.update_user(ctx, user_id=user_id, data=UserUpdate(role=Role.ADMIN))
+
+    assert seen == [Role.MARKETING]
     assert principals.cached(token) is None
     assert principals.lookup(token).role is Role.ADMIN
     assert principals.cached(token) is not None
+
+
+def test_a_change_written_without_a_use_case_is_seen_once_the_memory_runs_out(
+    ctx: Context, tokens: Tokens, clock: Clock
+) -> None:
+    """Only the use cases count changes: rows changed by hand are like another process's."""
+    user_id = builders.user(ctx, "ann@example.com", role="marketing")
+    principals = Principals(ctx, tokens, seconds=1.0, clock=clock)
+    token = tokens.issue(user_id)
+    principals.lookup(token)
+    with ctx.uow() as uow:
+        users_store.update_user(uow.connection, user_id=user_id, at=START, role=Role.ADMIN)
+        uow.commit()
+
+    assert principals.lookup(token).role is Role.MARKETING
+    clock.now += 1.0
+    assert principals.lookup(token).role is Role.ADMIN
 
 
 def test_a_change_made_by_another_process_is_seen_once_the_memory_runs_out(

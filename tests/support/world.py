@@ -59,6 +59,7 @@ def module_world(populate: Callable[[Api, Context], dict[str, int]]) -> tuple[An
     def world(built: tuple[World, Rows]) -> World:
         made, rows = built
         restore(made.ctx.engine, rows)
+        made.ctx.user_changes.record()  # users and teams put back by hand: the app forgets them
         return made
 
     return built, world

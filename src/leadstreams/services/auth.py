@@ -4,24 +4,18 @@ from __future__ import annotations
 
 import threading
 import time
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import Engine, event
-from sqlalchemy.engine import Connection
-from sqlalchemy.sql.dml import UpdateBase
 
 from leadstreams.domain.contacts import normalise_email
 from leadstreams.domain.roles import Action, Role, may
 from leadstreams.errors import PermissionDenied, Unauthenticated
 from leadstreams.services.context import Context
 from leadstreams.store import users as users_store
-from leadstreams.store.tables import team_members, teams, users
 from leadstreams.store.users import User
 
 _hasher = PasswordHasher()
@@ -98,56 +92,6 @@ class Tokens:
         return int(data["uid"]), signed.timestamp() + self._ttl
 
 
-class UserChanges:
-    """Counts committed changes to users, teams and memberships made through one engine.
-
-    Every INSERT, UPDATE or DELETE of those tables marks its connection; when the connection
-    goes back to the pool (after its commit or rollback) the generation moves on. While such
-    a change is under way, `settled` is False. Changes made by other processes are not seen.
-    """
-
-    WATCHED = frozenset({users, teams, team_members})
-    _MARK = "leadstreams.user_changes"
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.generation = 0
-        self._under_way = 0
-
-    @property
-    def settled(self) -> bool:
-        return self._under_way == 0
-
-    def _before_execute(self, connection: Connection, statement: Any, *_: Any) -> None:
-        if isinstance(statement, UpdateBase) and statement.table in self.WATCHED:
-            info = connection.info
-            if not info.get(self._MARK):
-                info[self._MARK] = True
-                with self._lock:
-                    self._under_way += 1
-
-    def _checkin(self, _dbapi_connection: Any, record: Any) -> None:
-        if record is not None and record.info.pop(self._MARK, False):
-            with self._lock:
-                self._under_way -= 1
-                self.generation += 1
-
-
-_watched: weakref.WeakKeyDictionary[Engine, UserChanges] = weakref.WeakKeyDictionary()
-_watching = threading.Lock()
-
-
-def user_changes(engine: Engine) -> UserChanges:
-    """The one watcher of this engine (listeners are added once, however many apps use it)."""
-    with _watching:
-        changes = _watched.get(engine)
-        if changes is None:
-            changes = _watched[engine] = UserChanges()
-            event.listen(engine, "before_execute", changes._before_execute)
-            event.listen(engine, "checkin", changes._checkin)
-        return changes
-
-
 @dataclass(frozen=True, slots=True)
 class _Remembered:
     principal: Principal
@@ -158,9 +102,10 @@ class _Remembered:
 
 class Principals:
     """Who a bearer token stands for, remembered for up to `seconds` so that a busy client
-    does not cost a user lookup per request. A change to users or teams made in this process
-    forgets everything at once (`UserChanges`); one made by another process (another server
-    worker, the CLI) is seen within `seconds`. An expired token is never served."""
+    does not cost a user lookup per request. A change to users or teams committed in this
+    process forgets everything at once (the use cases count it in `ctx.user_changes`); one
+    made by another process (another server worker, the CLI) is seen within `seconds`. An
+    expired token is never served."""
 
     LIMIT = 10_000  # remembered tokens; beyond this the memory starts over
 
@@ -176,7 +121,7 @@ class Principals:
         self._clock = clock
         self._tokens = tokens
         self._seconds = seconds
-        self._changes = user_changes(ctx.engine)
+        self._changes = ctx.user_changes
         self._remembered: dict[str, _Remembered] = {}
         # Lookups one at a time: when a busy token's entry runs out, the requests that miss it
         # together read the user once. (A lookup is rare: once per token per `seconds`.)
@@ -187,10 +132,8 @@ class Principals:
         found = self._remembered.get(token)
         if found is None:
             return None
-        changes = self._changes
         if (
-            found.generation != changes.generation
-            or not changes.settled
+            found.generation != self._changes.generation
             or self._clock() >= found.until
             or time.time() >= found.token_expires
         ):
@@ -204,11 +147,12 @@ class Principals:
             return self.cached(token) or self._lookup(token)
 
     def _lookup(self, token: str) -> Principal:
-        changes = self._changes
-        generation, settled = changes.generation, changes.settled
+        # The count is taken before the read: a change that commits after the read began
+        # moves it, and what was read is not remembered (or is forgotten at the next request).
+        generation = self._changes.generation
         user_id, token_expires = self._tokens.read(token)
         found = principal(self._ctx, user_id=user_id)
-        if self._seconds > 0 and settled and changes.settled and generation == changes.generation:
+        if self._seconds > 0 and generation == self._changes.generation:
             if len(self._remembered) >= self.LIMIT:
                 self._remembered.clear()
             until = self._clock() + self._seconds

@@ -56,6 +56,7 @@ def create_user(ctx: Context, *, data: UserCreate) -> UserRead:
         )
         users_store.set_user_teams(connection, user_id=user_id, team_ids=data.team_ids)
         user = _get_user(uow, user_id)
+        uow.after_commit(ctx.user_changes.record)
         uow.commit()
     return _user_read(user)
 
@@ -110,6 +111,7 @@ def update_user(ctx: Context, *, user_id: int, data: UserUpdate, by: int | None 
             active=data.active,
         )
         user = _get_user(uow, user_id)
+        uow.after_commit(ctx.user_changes.record)
         uow.commit()
     return _user_read(user)
 
@@ -135,6 +137,7 @@ def create_team(ctx: Context, *, data: TeamCreate) -> TeamRead:
         team_id = users_store.create_team(connection, name=data.name, at=uow.clock.now())
         users_store.set_team_members(connection, team_id=team_id, user_ids=data.member_ids)
         team = _get_team(uow, team_id)
+        uow.after_commit(ctx.user_changes.record)
         uow.commit()
     return _team_read(team)
 
@@ -168,6 +171,7 @@ def update_team(ctx: Context, *, team_id: int, data: TeamUpdate) -> TeamRead:
             _check_members(uow, data.member_ids)
             users_store.set_team_members(connection, team_id=team_id, user_ids=data.member_ids)
         team = _get_team(uow, team_id)
+        uow.after_commit(ctx.user_changes.record)
         uow.commit()
     return _team_read(team)
 
@@ -183,4 +187,5 @@ def delete_team(ctx: Context, *, team_id: int) -> None:
             names = ", ".join(repr(name) for name in orphaned)
             raise Conflict(f"streams {names} deliver only to this team; give them another first")
         users_store.delete_team(connection, team_id=team_id)
+        uow.after_commit(ctx.user_changes.record)
         uow.commit()
