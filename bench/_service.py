@@ -13,7 +13,7 @@ from leadstreams.schemas.streams import StreamCreate
 from leadstreams.schemas.users import TeamCreate
 from leadstreams.services import streams, users
 from leadstreams.services.context import Context
-from leadstreams.store.engine import make_engine
+from leadstreams.store.database import Database
 
 SECRET = "bench-secret-key-bench-secret-key"
 # What a run makes, emptied before and after so that the cached datasets stay as loaded.
@@ -23,7 +23,7 @@ MADE = ("outbox", "matches", "lead_stage_changes", "lead_notes", "leads", "jobs"
 
 def context(url: str, **settings: Any) -> Context:
     config = Settings(database_url=url, secret_key=SECRET, log_level="WARNING", **settings)
-    return Context(settings=config, engine=make_engine(url), clock=FixedClock(NOW))
+    return Context(settings=config, database=Database.at(url), clock=FixedClock(NOW))
 
 
 def team(ctx: Context) -> int:

@@ -83,10 +83,10 @@ def measure(url: str, size: Size, repeats: int) -> dict[str, Any]:
     both sides meet the same load on a shared machine; the best time of each. The contacts
     each chose must agree."""
     ctx = _service.context(url)
-    _service.empty(ctx.engine)
+    _service.empty(ctx.database.engine)
     stream_id = _service.add_stream(ctx, team_id=_service.team(ctx), name="Bench", rules=RULE)
     runs: dict[str, Callable[[], int]] = {
-        s: (lambda s=s: baseline(ctx.engine, s))
+        s: (lambda s=s: baseline(ctx.database.engine, s))
         for s in EVENT_PART  # type: ignore[misc]
     }
     runs[OURS] = lambda: ours(ctx, stream_id)
@@ -95,7 +95,7 @@ def measure(url: str, size: Size, repeats: int) -> dict[str, Any]:
     made = 0
     for _ in range(repeats):
         for name, run in runs.items():
-            seconds, count, chose[name] = _timed(ctx.engine, run)
+            seconds, count, chose[name] = _timed(ctx.database.engine, run)
             best[name] = min(best[name], seconds)
             made = count if name == OURS else made
     for shape in EVENT_PART:
@@ -103,9 +103,9 @@ def measure(url: str, size: Size, repeats: int) -> dict[str, Any]:
             raise SystemExit(
                 f"fetch history chose {len(chose[OURS])} contacts, {shape} {len(chose[shape])}"
             )
-    peak = _peak_memory_mb(ctx.engine, ctx, stream_id)
-    _service.empty(ctx.engine)
-    ctx.engine.dispose()
+    peak = _peak_memory_mb(ctx.database.engine, ctx, stream_id)
+    _service.empty(ctx.database.engine)
+    ctx.database.engine.dispose()
     shapes = {s: best[s] for s in EVENT_PART}
     fastest = min(shapes, key=shapes.__getitem__)
     return {

@@ -63,7 +63,7 @@ def _set_up(url: str) -> str:
     subprocess.run(init, env=env, check=True, capture_output=True, timeout=120)
     ctx = _service.context(url)
     add_streams(ctx, [{"all": [EASY]}] + [stream_rule(k, "form_submitted") for k in range(9)])
-    ctx.engine.dispose()
+    ctx.database.engine.dispose()
     return url
 
 

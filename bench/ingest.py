@@ -163,11 +163,11 @@ def ingest_vs_bare_insert(size: Size, backend: str, rounds: int) -> Outcome:
     add_streams(ctx, [stream_rule(k, TYPES[k % 4]) for k in range(100)])
     events = make_events(size, (rounds + 1) * BATCH)
     ours = list(batches(events, "ours"))
-    bare = [_bare_rows(ctx.engine, b) for b in batches(events, "bare")]
-    insert = bare_insert(ctx.engine)
+    bare = [_bare_rows(ctx.database.engine, b) for b in batches(events, "bare")]
+    insert = bare_insert(ctx.database.engine)
     spent = alternate({"ours": lambda k: _record(ctx, ours[k]),
                        "bare": lambda k: insert(bare[k])}, rounds)  # fmt: skip
-    ctx.engine.dispose()
+    ctx.database.engine.dispose()
     _drop(url)
     rate = {name: rounds * BATCH / seconds for name, seconds in spent.items()}
     note = f"{rate['ours']:,.0f} vs {rate['bare']:,.0f} events/s, {backend}, 100 streams"
@@ -196,7 +196,7 @@ def unrelated_streams_overhead(size: Size, backend: str, rounds: int) -> Outcome
     spent = alternate({name: lambda k, c=c: _record(c, events[k])
                        for name, c in contexts.items()}, rounds)  # fmt: skip
     for ctx in contexts.values():
-        ctx.engine.dispose()
+        ctx.database.engine.dispose()
         _drop(ctx.settings.database_url)
     per_event = {name: seconds / (rounds * BATCH) * 1e6 for name, seconds in spent.items()}
     note = f"{per_event['among_1000']:.0f} vs {per_event['alone']:.0f} µs/event, {backend}"

@@ -1,4 +1,4 @@
-"""The one place that builds the engine, the clock and the services' context."""
+"""The one place that builds the database, the clock and the services' context."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from leadstreams.clock import Clock, SystemClock
 from leadstreams.config import Settings
 from leadstreams.services.context import Context
 from leadstreams.store import state
-from leadstreams.store.engine import make_engine
+from leadstreams.store.database import Database
 from leadstreams.store.migrate import upgrade
 
 
@@ -16,13 +16,13 @@ def bootstrap(settings: Settings, *, clock: Clock | None = None) -> Context:
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    engine = make_engine(settings.database_url)
-    return Context(settings=settings, engine=engine, clock=clock or SystemClock())
+    database = Database.at(settings.database_url)
+    return Context(settings=settings, database=database, clock=clock or SystemClock())
 
 
 def init_database(ctx: Context) -> None:
     """Create or migrate the schema; keep a generated secret key when none is configured."""
-    upgrade(ctx.engine)
+    upgrade(ctx.database.engine)
     with ctx.uow() as uow:
         state.ensure_secret_key(uow.connection)
         uow.commit()

@@ -246,7 +246,7 @@ def test_a_job_that_raises_is_marked_failed_with_its_error(ctx: Context) -> None
 def test_the_worker_loop_runs_queued_jobs_until_stopped(ctx: Context) -> None:
     quick = Context(
         settings=ctx.settings.model_copy(update={"worker_poll_seconds": 0.02}),
-        engine=ctx.engine,
+        database=ctx.database,
         clock=ctx.clock,
     )
     stop = threading.Event()
@@ -275,7 +275,7 @@ def test_the_server_runs_a_job_worker_while_it_lives(
         assert client.get("/healthz").status_code == 200
         job = fetch_history.start_fetch_history(ctx, stream_id=stream_id, user_id=None)
         wait_for(lambda: fetch_history.get_job(ctx, job_id=job.id).status == "done")
-    app.state.ctx.engine.dispose()
+    app.state.ctx.database.dispose()
 
 
 def test_leadstreams_serve_answers_on_its_port(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from leadstreams.schemas.events import EventCreate
 from leadstreams.services import fetch_history
 from leadstreams.services.context import Context
 from leadstreams.store import jobs as jobs_store
-from leadstreams.store.engine import make_engine
+from leadstreams.store.database import Database
 from leadstreams.store.tables import leads, matches
 from tests.support import builders
 from tests.support.service import START, make_context, reset
@@ -38,7 +38,7 @@ def _context(url: str) -> Context:
     settings = Settings(
         database_url=url, secret_key="x" * 32, fetch_history_chunk=7, fetch_history_chunk_seconds=0
     )
-    return Context(settings=settings, engine=make_engine(url), clock=FixedClock(START))
+    return Context(settings=settings, database=Database.at(url), clock=FixedClock(START))
 
 
 def _post_events(url: str, worker: int, start: Any) -> int:
@@ -66,7 +66,7 @@ def test_processes_racing_for_one_contact_make_exactly_one_lead(pg: Context) -> 
     start = spawn.Manager().Barrier(PROCESSES)
     with spawn.Pool(PROCESSES) as pool:
         made = pool.starmap(_post_events, [(url, w, start) for w in range(PROCESSES)])
-    with pg.engine.connect() as connection:
+    with pg.database.engine.connect() as connection:
         lead_count = connection.scalar(select(func.count()).select_from(leads))
         match_count = connection.scalar(select(func.count()).select_from(matches))
     assert lead_count == 1
@@ -99,7 +99,7 @@ def _run_until_killed(url: str, job_id: int, chunks_before_dying: int) -> None:
 
 
 def _leads_by_contact(ctx: Context) -> set[tuple[int, str]]:
-    with ctx.engine.connect() as connection:
+    with ctx.database.engine.connect() as connection:
         rows = connection.execute(
             select(matches.c.contact_id, matches.c.origin).where(matches.c.cleared_at.is_(None))
         )
@@ -138,7 +138,7 @@ def test_a_fetch_history_job_killed_midway_resumes_and_ends_with_the_same_leads(
     uninterrupted = _leads_by_contact(pg)
     assert len(uninterrupted) == 40 - 17  # scores 51..117 of 0..117 in steps of 3
 
-    reset(pg.engine)
+    reset(pg.database.engine)
     stream_id = _history_world(pg)
     job = fetch_history.start_fetch_history(pg, stream_id=stream_id, user_id=None)
     spawn = multiprocessing.get_context("spawn")

@@ -71,13 +71,13 @@ def test_a_total_estimated_too_low_grows_with_the_scan_and_is_exact_at_the_end(
 
 def test_a_job_s_total_is_counted_except_for_a_large_postgresql_table(ctx: Context) -> None:
     _scored_contacts(ctx, 5)
-    with ctx.engine.begin() as connection:
+    with ctx.database.engine.begin() as connection:
         counted = jobs_store.count_contacts(connection)
         if connection.dialect.name == "postgresql":
             connection.exec_driver_sql("ANALYZE contacts")
     for i in range(3):  # the planner's statistics do not know of these yet
         builders.contact(ctx, f"late{i}@example.com")
-    with ctx.engine.begin() as connection:
+    with ctx.database.engine.begin() as connection:
         assert jobs_store.contacts_to_scan(connection) == counted + 3  # small: counted
         large = jobs_store.contacts_to_scan(connection, exact_below=0)
         estimated = connection.dialect.name == "postgresql"

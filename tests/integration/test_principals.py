@@ -154,7 +154,7 @@ def test_a_change_made_by_another_process_is_seen_once_the_memory_runs_out(
     principals = Principals(ctx, tokens, seconds=1.0, clock=clock)
     token = tokens.issue(user_id)
     principals.lookup(token)
-    elsewhere = make_engine(ctx.engine.url.render_as_string(hide_password=False))
+    elsewhere = make_engine(ctx.database.engine.url.render_as_string(hide_password=False))
     try:
         with elsewhere.begin() as connection:
             connection.execute(

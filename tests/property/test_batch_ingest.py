@@ -64,7 +64,7 @@ items = st.lists(
 
 
 def _build(ctx: Context) -> dict[str, int]:
-    reset(ctx.engine)
+    reset(ctx.database.engine)
     team_id = builders.team(ctx)
     for name, rules in STREAMS.items():
         builders.stream(ctx, rules, team_ids=[team_id], name=name)
@@ -148,10 +148,10 @@ _worlds: dict[str, tuple[Rows, dict[str, int], dict[int, str]]] = {}
 
 def _world(ctx: Context) -> tuple[Rows, dict[str, int], dict[int, str]]:
     """Built once per database; put back in place before each recording."""
-    key = ctx.engine.dialect.name
+    key = ctx.database.engine.dialect.name
     if key not in _worlds:
         ids = _build(ctx)
-        with ctx.engine.connect() as connection:
+        with ctx.database.engine.connect() as connection:
             names = dict(connection.execute(select(streams.c.id, streams.c.name)).all())
-        _worlds[key] = (database_rows(ctx.engine), ids, names)
+        _worlds[key] = (database_rows(ctx.database.engine), ids, names)
     return _worlds[key]

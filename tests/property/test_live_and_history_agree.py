@@ -154,9 +154,9 @@ _bases: dict[str, tuple[Rows, list[int]]] = {}
 
 def _base(ctx: Context) -> tuple[Rows, list[int]]:
     """The custom fields, a team and the streams, made once per database."""
-    key = ctx.engine.dialect.name
+    key = ctx.database.engine.dialect.name
     if key not in _bases:
-        reset(ctx.engine)
+        reset(ctx.database.engine)
         vocabulary.create_field(ctx, data=FieldCreate(name="tier", label="Tier", type="enum",
                                                       values=["Gold", "silver"]))  # fmt: skip
         vocabulary.create_field(
@@ -173,7 +173,7 @@ def _base(ctx: Context) -> tuple[Rows, list[int]]:
             )
             for name, days in STREAMS
         ]
-        _bases[key] = (database_rows(ctx.engine), ids)
+        _bases[key] = (database_rows(ctx.database.engine), ids)
     return _bases[key]
 
 

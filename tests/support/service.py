@@ -9,6 +9,7 @@ from sqlalchemy import Engine, text
 from leadstreams.clock import FixedClock
 from leadstreams.config import Settings
 from leadstreams.services.context import Context
+from leadstreams.store.database import Database
 from leadstreams.store.tables import metadata
 
 START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -27,4 +28,4 @@ def reset(engine: Engine) -> None:
 
 def make_context(engine: Engine, url: str) -> Context:
     settings = Settings(database_url=url, secret_key="x" * 32, fetch_history_chunk=7)
-    return Context(settings=settings, engine=engine, clock=FixedClock(START))
+    return Context(settings=settings, database=Database(engine), clock=FixedClock(START))

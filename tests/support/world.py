@@ -35,7 +35,7 @@ class World:
         return value
 
     def unchanged_since(self, before: Rows) -> bool:
-        return database_rows(self.ctx.engine) == before
+        return database_rows(self.ctx.database.engine) == before
 
 
 def build_world(engine: Engine, populate: Callable[[Api, Context], dict[str, int]]) -> World:
@@ -58,7 +58,7 @@ def module_world(populate: Callable[[Api, Context], dict[str, int]]) -> tuple[An
     @pytest.fixture
     def world(built: tuple[World, Rows]) -> World:
         made, rows = built
-        restore(made.ctx.engine, rows)
+        restore(made.ctx.database.engine, rows)
         made.ctx.user_changes.record()  # users and teams put back by hand: the app forgets them
         return made
 

@@ -268,7 +268,7 @@ def _refused(answer: Any, status: int, code: str) -> dict[str, Any]:
 def test_bad_input_is_refused_with_the_path_of_every_mistake_and_changes_nothing(
     world: World, method: str, path: str, body: Any, paths: set[str]
 ) -> None:
-    before = database_rows(world.ctx.engine)
+    before = database_rows(world.ctx.database.engine)
     answer = world.api.admin.request(method, f"/api/v1{world.fill(path)}", json=world.fill(body))
     error = _refused(answer, 422, "invalid_input")
     assert {detail["path"] for detail in error["details"]} == paths
@@ -301,7 +301,7 @@ def test_the_rule_validator_reads_every_mistake_back_in_plain_words(world: World
 
 
 def test_an_event_for_an_unknown_contact_id_is_404_naming_contact_id(world: World) -> None:
-    before = database_rows(world.ctx.engine)
+    before = database_rows(world.ctx.database.engine)
     answer = world.api.marketing.post(
         "/api/v1/events", json={"contact_id": 999999, "type": "page_visited"}
     )
@@ -352,7 +352,7 @@ def test_a_taken_name_or_a_state_conflict_is_409_saying_why_and_nothing_happens(
     world: World, case: str
 ) -> None:
     method, path, body, reason = CONFLICTS[case]
-    before = database_rows(world.ctx.engine)
+    before = database_rows(world.ctx.database.engine)
     answer = world.api.admin.request(method, f"/api/v1{world.fill(path)}", json=world.fill(body))
     assert reason in _refused(answer, 409, "conflict")["message"]
     assert world.unchanged_since(before), "a refused request wrote something"
@@ -364,7 +364,7 @@ def test_fetching_history_while_a_fetch_runs_is_409_and_starts_no_second_job(
     path = f"/api/v1/streams/{world.ids['stream']}/fetch-history"
     first = world.api.marketing.post(path)
     assert first.status_code == 202, first.text
-    before = database_rows(world.ctx.engine)
+    before = database_rows(world.ctx.database.engine)
     again = world.api.marketing.post(path)
     assert "already running" in _refused(again, 409, "conflict")["message"]
     assert world.unchanged_since(before)
@@ -384,7 +384,7 @@ def test_a_number_that_is_not_finite_is_refused_naming_its_field(
     world: World, path: str, body: str, field: str
 ) -> None:
     """Python's JSON reader takes NaN and Infinity, which no JSON column can hold."""
-    before = database_rows(world.ctx.engine)
+    before = database_rows(world.ctx.database.engine)
     headers = {"content-type": "application/json"}
     answer = world.api.admin.post(f"/api/v1{path}", content=body, headers=headers)
     error = _refused(answer, 422, "invalid_input")
@@ -447,7 +447,7 @@ def test_a_body_over_the_limit_is_413_whether_its_length_is_declared_or_not(
 ) -> None:
     limit = world.ctx.settings.max_body_bytes
     headers = {"content-type": "application/json"}
-    before = database_rows(world.ctx.engine)
+    before = database_rows(world.ctx.database.engine)
     declared = world.api.marketing.post(
         "/api/v1/events/batch", content=b" " * (limit + 1), headers=headers
     )

@@ -169,7 +169,7 @@ built, world = module_world(_populate)  # the world made once per module, reset 
 def test_each_role_may_do_what_the_spec_says_and_nothing_else(
     world: World, role: str, method: str, path: str, body: dict[str, Any] | None, status: int
 ) -> None:
-    before = database_rows(world.ctx.engine)
+    before = database_rows(world.ctx.database.engine)
     client = world.api.as_role(role)
     answer = client.request(method, world.fill(path), json=world.fill(body))
     assert answer.status_code == status, answer.text

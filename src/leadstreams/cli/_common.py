@@ -52,7 +52,7 @@ def open_context() -> Context:
     if ctx is None:
         ctx = bootstrap(settings())
         root.meta[_CONTEXT] = ctx
-        root.call_on_close(ctx.engine.dispose)
+        root.call_on_close(ctx.database.dispose)
     return ctx
 
 

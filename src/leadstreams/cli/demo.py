@@ -53,7 +53,7 @@ def demo(contact_count: int, seed: int, host: str, port: int, no_serve: bool) ->
         click.echo("The database has data already: left as it is.")
     _print_accounts(ctx, seed, host, port)
     if not no_serve:
-        ctx.engine.dispose()
+        ctx.database.dispose()
         run_server(ctx.settings, host=host, port=port, workers=1, worker=True)
 
 

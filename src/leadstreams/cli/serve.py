@@ -115,7 +115,7 @@ def serve(host: str, port: int, workers: int, no_worker: bool) -> None:
     """
     ctx = open_context()
     init_database(ctx)
-    ctx.engine.dispose()
+    ctx.database.dispose()
     run_server(ctx.settings, host=host, port=port, workers=workers, worker=not no_worker)
 
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine
-
 from leadstreams.clock import Clock
 from leadstreams.config import Settings
 from leadstreams.metrics import Metrics
 from leadstreams.services.live import LiveIndex
+from leadstreams.store.database import Database
 from leadstreams.store.uow import UnitOfWork
 
 
@@ -37,11 +36,11 @@ class UserChanges:
 @dataclass
 class Context:
     settings: Settings
-    engine: Engine
+    database: Database
     clock: Clock
     metrics: Metrics = field(default_factory=Metrics)
     live: LiveIndex = field(default_factory=LiveIndex)
     user_changes: UserChanges = field(default_factory=UserChanges)
 
     def uow(self, *, read_only: bool = False) -> UnitOfWork:
-        return UnitOfWork(self.engine, self.clock, read_only=read_only)
+        return self.database.uow(self.clock, read_only=read_only)

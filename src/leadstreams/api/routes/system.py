@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
 
 from leadstreams.api.deps import Ctx
 
@@ -12,8 +11,7 @@ router = APIRouter(tags=["system"])
 @router.get("/healthz")
 def healthz(ctx: Ctx) -> dict[str, str]:
     """No authentication: the process is up and its database answers."""
-    with ctx.engine.connect() as connection:
-        connection.execute(text("SELECT 1"))
+    ctx.database.check()
     return {"status": "ok"}
 
 
