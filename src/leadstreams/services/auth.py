@@ -78,9 +78,6 @@ class Tokens:
     def issue(self, user_id: int) -> str:
         return self._serializer.dumps({"uid": user_id})
 
-    def user_id(self, token: str) -> int:
-        return self.read(token)[0]
-
     def read(self, token: str) -> tuple[int, float]:
         """The user id and when the token expires (seconds since the epoch)."""
         try:
