@@ -251,7 +251,8 @@ def _matches(
 ) -> list[MatchToWrite]:
     """The matches of these eligible contacts, explained as the rule saw them (before their
     leads are made, which changes their `lead_stage`). A contact gone meanwhile has none.
-    Rule 3 is checked again as live matching checks it: the scan stated it in SQL."""
+    Rule 3 is decided here, as live matching decides it (`domain.matching.may_match`); the
+    scan states it in SQL only to bring few contacts (a fault there costs time, not leads)."""
     connection, now = uow.connection, uow.clock.now()
     requalify = stream.requalify_after_days
     inputs = rule_inputs.load(
@@ -260,7 +261,7 @@ def _matches(
         needs=plan.needs,
         datetime_fields=plan.vocabulary.custom_datetime_fields,
     )
-    current = match_writer.current_matches_of(connection, list(inputs)) if requalify else {}
+    current = match_writer.current_matches_of(connection, list(inputs))
     trigger = {"kind": "history", "job_id": job.id}
     planned = []
     for contact_id, found in inputs.items():
