@@ -16,13 +16,15 @@ SCORE_50 = {"all": [builders.SCORE_AT_LEAST_50]}
 
 
 @contextmanager
-def _units_of_work(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[bool]]:
-    """Collects `read_only` of every unit of work opened inside."""
+def _units_of_work(monkeypatch: pytest.MonkeyPatch, ctx: Context) -> Iterator[list[bool]]:
+    """Collects `read_only` of every unit of work `ctx` opens inside (not those of another
+    context: a thread left running by an earlier test may open its own meanwhile)."""
     opened: list[bool] = []
     original = Context.uow
 
     def counting(self: Context, *, read_only: bool = False) -> UnitOfWork:
-        opened.append(read_only)
+        if self is ctx:
+            opened.append(read_only)
         return original(self, read_only=read_only)
 
     with monkeypatch.context() as patch:
@@ -43,7 +45,7 @@ def test_each_stream_screen_is_read_in_one_read_only_unit_of_work(
         lambda: views.stream_editor(ctx),
         lambda: views.stream_editor(ctx, stream_id=stream_id, job_id=job_id),
     ):
-        with _units_of_work(monkeypatch) as opened:
+        with _units_of_work(monkeypatch, ctx) as opened:
             read()
         assert opened == [True]
 
