@@ -57,6 +57,12 @@ OPERATORS: Mapping[FieldType, tuple[Op, ...]] = {
     ),
 }
 
+# Operators by the value they take (the parser checks it; the rule editor shapes its input).
+LIST_OPS = (Op.IN, Op.NOT_IN, Op.CONTAINS_ANY, Op.CONTAINS_ALL, Op.CONTAINS_NONE)
+DAY_OPS = (Op.WITHIN_LAST_DAYS, Op.MORE_THAN_DAYS_AGO)
+NO_VALUE_OPS = (Op.IS_SET, Op.IS_NOT_SET)
+NUMBER_ONLY_OPS = (Op.GT, Op.GTE, Op.LT, Op.LTE, Op.BETWEEN)
+
 # Operators on event properties: the value (or the operator) says whether strings, numbers or
 # booleans are compared; a property of another kind behaves as missing.
 PROPERTY_OPERATORS: Mapping[FieldType, tuple[Op, ...]] = {

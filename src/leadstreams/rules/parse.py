@@ -22,7 +22,11 @@ from leadstreams.rules.ast import (
 )
 from leadstreams.rules.errors import RuleIssue, RuleValidationError
 from leadstreams.rules.fields import (
+    DAY_OPS,
+    LIST_OPS,
     NAME_PATTERN,
+    NO_VALUE_OPS,
+    NUMBER_ONLY_OPS,
     OPERATORS,
     PROPERTY_ANY_KIND_OPERATORS,
     PROPERTY_NAME_PATTERN,
@@ -36,10 +40,6 @@ _GROUP_KEYS = ("all", "any", "not")
 _FIELD_KEYS = ("field", "op", "value")
 _EVENT_KEYS = ("event", "where", "min_count", "within_days")
 _PROPERTY_KEYS = ("property", "op", "value")
-_LIST_OPS = (Op.IN, Op.NOT_IN, Op.CONTAINS_ANY, Op.CONTAINS_ALL, Op.CONTAINS_NONE)
-_DAY_OPS = (Op.WITHIN_LAST_DAYS, Op.MORE_THAN_DAYS_AGO)
-_NO_VALUE_OPS = (Op.IS_SET, Op.IS_NOT_SET)
-_NUMBER_ONLY_OPS = (Op.GT, Op.GTE, Op.LT, Op.LTE, Op.BETWEEN)
 _STRING_ONLY_OPS = (Op.CONTAINS, Op.NOT_CONTAINS, Op.STARTS_WITH, Op.ENDS_WITH)
 
 
@@ -174,7 +174,7 @@ class _Parser:
         self, definition: FieldDef, op: Op, raw: Mapping[str, Any], path: str
     ) -> tuple[bool, Value]:
         vpath = f"{path}.value"
-        if op in _NO_VALUE_OPS:
+        if op in NO_VALUE_OPS:
             if raw.get("value") is not None:
                 self.issue(vpath, f"operator '{op}' takes no value")
                 return False, None
@@ -184,7 +184,7 @@ class _Parser:
             return False, None
         value = raw["value"]
         match definition.type:
-            case FieldType.DATETIME if op in _DAY_OPS:
+            case FieldType.DATETIME if op in DAY_OPS:
                 return self.days(value, vpath, lowest=1 if op is Op.WITHIN_LAST_DAYS else 0)
             case FieldType.DATETIME:
                 return self.scalars(value, vpath, op, self.datetime)
@@ -212,7 +212,7 @@ class _Parser:
                 self.issue(path, "the low end of 'between' must not be above the high end")
                 return False, None
             return True, (low, high)
-        if op in _LIST_OPS:
+        if op in LIST_OPS:
             if not isinstance(value, list) or not value:
                 self.issue(path, f"operator '{op}' takes a non-empty list of values")
                 return False, None
@@ -338,7 +338,7 @@ class _Parser:
         op = self.operator(raw, path, (*all_ops, *PROPERTY_ANY_KIND_OPERATORS), "properties")
         if op is None:
             return None
-        if op in _NO_VALUE_OPS:
+        if op in NO_VALUE_OPS:
             ok, value = self.field_value(_ANY_KIND, op, raw, path)
             return PropertyCondition(name, op, None, None) if ok else None
         kind = self.property_kind(op, raw.get("value"), f"{path}.value")
@@ -351,7 +351,7 @@ class _Parser:
         return PropertyCondition(name, op, value, kind) if ok else None
 
     def property_kind(self, op: Op, value: Any, path: str) -> FieldType | None:
-        if op in _NUMBER_ONLY_OPS:
+        if op in NUMBER_ONLY_OPS:
             return FieldType.NUMBER
         if op in _STRING_ONLY_OPS:
             return FieldType.STRING

@@ -53,3 +53,5 @@ class VocabularyRead(BaseModel):
     property_operators: dict[FieldType, list[Op]]
     phrases: dict[Op, str]
     tag_phrases: dict[Op, str]
+    # Operators by the value they take: "list", "days", "none", "number".
+    operator_values: dict[str, list[Op]]

@@ -7,7 +7,15 @@ from typing import Any
 from leadstreams.errors import Conflict
 from leadstreams.rules import FieldDef, Vocabulary, describe
 from leadstreams.rules.describe import PHRASES, TAG_PHRASES
-from leadstreams.rules.fields import OPERATORS, PROPERTY_OPERATORS, EventTypeDef
+from leadstreams.rules.fields import (
+    DAY_OPS,
+    LIST_OPS,
+    NO_VALUE_OPS,
+    NUMBER_ONLY_OPS,
+    OPERATORS,
+    PROPERTY_OPERATORS,
+    EventTypeDef,
+)
 from leadstreams.schemas.fields import (
     EventTypeRead,
     FieldCreate,
@@ -33,6 +41,12 @@ def vocabulary_description(vocabulary: Vocabulary) -> VocabularyRead:
         property_operators={kind: list(ops) for kind, ops in PROPERTY_OPERATORS.items()},
         phrases=dict(PHRASES),
         tag_phrases=dict(TAG_PHRASES),
+        operator_values={
+            "list": list(LIST_OPS),
+            "days": list(DAY_OPS),
+            "none": list(NO_VALUE_OPS),
+            "number": list(NUMBER_ONLY_OPS),
+        },
     )
 
 

@@ -9,7 +9,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
-from leadstreams.domain.roles import Action, may
+from leadstreams.domain.roles import Action, Role, may
 from leadstreams.domain.topics import BOARD_TOPICS
 from leadstreams.services.auth import Principal
 
@@ -17,6 +17,8 @@ HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")  # autoescape is on for .html
 # The lead changes that live pages listen for, handed to their scripts (`data-topics`).
 templates.env.globals["board_topics"] = [topic.value for topic in BOARD_TOPICS]
+# The roles that see only their teams' leads: the user forms ask their teams for these only.
+templates.env.globals["team_roles"] = [r.value for r in Role if not may(r, Action.SEE_ALL_LEADS)]
 
 # (label, path, the action that shows it): the top menu, per role.
 MENU = (

@@ -1,4 +1,5 @@
-// Users: the "Sales teams" boxes matter only for the sales role; hide (and do not send) them otherwise.
+// Users: the "Sales teams" boxes matter only for the roles the page names (those that see
+// only their teams' leads); hide (and do not send) them otherwise.
 "use strict";
 
 document.querySelectorAll("form").forEach((form) => {
@@ -6,7 +7,7 @@ document.querySelectorAll("form").forEach((form) => {
   const teams = form.querySelector("[data-sales-only]");
   if (!role || !teams) return;
   const sync = () => {
-    const sales = role.value === "sales";
+    const sales = JSON.parse(teams.dataset.roles).includes(role.value);
     teams.hidden = !sales;
     teams.disabled = !sales;
   };

@@ -27,10 +27,12 @@ document.addEventListener("change", (event) => {
   // value, "{v0}" and "{v1}" the two ends of a between; tags have their own plural phrases.
   const PHRASES = vocab.phrases;
   const TAG_PHRASES = vocab.tag_phrases;
-  const DAY_OPS = ["within_last_days", "more_than_days_ago"];
-  const LIST_OPS = ["in", "not_in", "contains_any", "contains_all", "contains_none"];
-  const NUMBER_ONLY = ["gt", "gte", "lt", "lte", "between"];
-  const PROPERTY_OPS = [...new Set([...Object.values(vocab.property_operators).flat(), "is_set", "is_not_set"])];
+  // Operators by the value they take, as the server's parser checks them.
+  const DAY_OPS = vocab.operator_values.days;
+  const LIST_OPS = vocab.operator_values.list;
+  const NUMBER_ONLY = vocab.operator_values.number;
+  const NO_VALUE_OPS = vocab.operator_values.none;
+  const PROPERTY_OPS = [...new Set([...Object.values(vocab.property_operators).flat(), ...NO_VALUE_OPS])];
 
   // ---- small helpers -------------------------------------------------------------------
   function h(tag, attrs = {}, ...children) {
@@ -321,7 +323,7 @@ document.addEventListener("change", (event) => {
   }
 
   function valueKind(type, op) {
-    if (op === "is_set" || op === "is_not_set") return "none";
+    if (NO_VALUE_OPS.includes(op)) return "none";
     if (op === "within_last_days" || op === "more_than_days_ago") return "days";
     if (op === "between") return type === "datetime" ? "date-range" : "number-range";
     if (type === "number") return "number";
@@ -405,7 +407,7 @@ document.addEventListener("change", (event) => {
     const property = row.querySelector("[data-role=property]").value.trim();
     const op = row.querySelector("[data-role=op]").value;
     const text = row.querySelector("[data-role=value]").value;
-    if (op === "is_set" || op === "is_not_set") return { property, op };
+    if (NO_VALUE_OPS.includes(op)) return { property, op };
     if (op === "between") return { property, op, value: text.split(",").map((v) => (v.trim() === "" ? null : Number(v))) };
     if (NUMBER_ONLY.includes(op)) return { property, op, value: text.trim() === "" ? null : Number(text) };
     if (op === "in" || op === "not_in") return { property, op, value: text.split(",").map((v) => v.trim()).filter(Boolean) };
