@@ -39,6 +39,8 @@ BAD_RULES = {
         {"field": "lead_score", "op": "contains", "value": "x"},
     ]
 }
+# `between` with exactly one invalid end: a 422 naming that end, never a 500.
+ONE_BAD_END = {"field": "lead_score", "op": "between", "value": [10, "high"]}
 BAD_RULE_PATHS = {"rules.all[0].field", "rules.all[1].op"}
 
 
@@ -154,6 +156,7 @@ BAD_INPUT: list[tuple[str, str, Any, set[str]]] = [
     # streams
     ("POST", "/streams", {**NEW_STREAM, "rules": BAD_RULES}, BAD_RULE_PATHS),
     ("POST", "/streams", {**NEW_STREAM, "rules": {}}, {"rules"}),
+    ("POST", "/streams", {**NEW_STREAM, "rules": ONE_BAD_END}, {"rules.value[1]"}),
     ("POST", "/streams", {**NEW_STREAM, "rules": "score > 50"}, {"rules"}),
     ("POST", "/streams", {**NEW_STREAM, "name": " "}, {"name"}),
     ("POST", "/streams", {**NEW_STREAM, "name": "x" * 201}, {"name"}),

@@ -286,6 +286,21 @@ BROKEN = [
         [("rules.value", "the low end of 'between' must not be above the high end")],
     ),
     case(
+        "between with only its low end bad names that end",
+        cond("lead_score", "between", ["low", 10]),
+        [("rules.value[0]", "expected a number")],
+    ),
+    case(
+        "between with only its high end bad names that end",
+        cond("lead_score", "between", [10, None]),
+        [("rules.value[1]", "expected a number")],
+    ),
+    case(
+        "between dates with only the high end bad names that end",
+        cond("demo_at", "between", ["2026-02-01", "soon"]),
+        [("rules.value[1]", BAD_DATE)],
+    ),
+    case(
         "between with two bad ends reports both",
         cond("lead_score", "between", ["low", None]),
         [("rules.value[0]", "expected a number"), ("rules.value[1]", "expected a number")],
