@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from leadstreams.domain.matching import (
-    NO_LEAD,
     CurrentMatch,
     LeadOnBoard,
     announced_as_created,
@@ -15,6 +14,7 @@ from leadstreams.domain.matching import (
     requalify_cutoff,
     stage_after_new_matches,
 )
+from leadstreams.rules.fields import NO_LEAD
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 DAYS = 30

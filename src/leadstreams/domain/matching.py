@@ -12,8 +12,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from leadstreams.domain.stages import Stage
-
-NO_LEAD = "none"  # the lead stage of a contact without a lead on the board
+from leadstreams.rules.fields import NO_LEAD
 
 
 class Origin(StrEnum):

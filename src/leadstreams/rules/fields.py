@@ -107,7 +107,8 @@ class Stage(StrEnum):
     LOST = "lost"
 
 
-LEAD_STAGES = ("none", *(stage.value for stage in Stage))  # "none": the contact has no lead
+NO_LEAD = "none"  # the lead stage of a contact without a lead on the board
+LEAD_STAGES = (NO_LEAD, *(stage.value for stage in Stage))
 
 # Names that custom fields, properties and event types may have: they become JSON paths.
 NAME_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,62}")

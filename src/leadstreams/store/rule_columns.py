@@ -9,7 +9,7 @@ from sqlalchemy.sql import ColumnElement
 
 from leadstreams.rules.ast import FieldType
 from leadstreams.rules.compile_sql import EventColumns, SqlColumns
-from leadstreams.rules.fields import Vocabulary
+from leadstreams.rules.fields import NO_LEAD, Vocabulary
 from leadstreams.rules.sql.dialects import json_boolean, json_member, json_number, json_string
 from leadstreams.store.tables import contacts, events, leads
 from leadstreams.store.types import IsoText
@@ -39,7 +39,8 @@ def _custom_field(name: str, type_: FieldType) -> ColumnElement[Any]:
 
 
 def _lead_stage() -> ColumnElement[Any]:
-    """As `store.contacts.lead_stages`: the most recent lead not cleared; 'none' without one."""
+    """`domain.matching.lead_stage` in SQL: the stage of the most recent lead not cleared,
+    NO_LEAD without one (the live = history property test ties the two)."""
     lead = leads.alias("stage_lead")  # fetch history's queries join `leads` themselves
     latest = (
         select(lead.c.stage)
@@ -48,7 +49,7 @@ def _lead_stage() -> ColumnElement[Any]:
         .limit(1)
         .scalar_subquery()
     )
-    return func.coalesce(latest, "none")
+    return func.coalesce(latest, NO_LEAD)
 
 
 def sql_columns(vocabulary: Vocabulary) -> SqlColumns:
