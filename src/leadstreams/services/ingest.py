@@ -38,10 +38,12 @@ class Recorded:
     created: bool  # False: a retry of an event stored before; nothing changed
     matches: list[NewMatch]
 
+    def refs(self) -> list[MatchRef]:
+        return [MatchRef(stream_id=m.stream_id, lead_id=m.lead_id) for m in self.matches]
+
     def read(self) -> EventCreated:
-        refs = [MatchRef(stream_id=m.stream_id, lead_id=m.lead_id) for m in self.matches]
         return EventCreated(
-            id=self.id, event_id=self.event_id, contact_id=self.contact_id, matches=refs
+            id=self.id, event_id=self.event_id, contact_id=self.contact_id, matches=self.refs()
         )
 
 
@@ -59,9 +61,11 @@ def record_events(ctx: Context, *, items: list[Any]) -> list[EventRecorded | Eve
         if isinstance(outcome, LeadstreamsError):
             results[position] = _refused(position, outcome.message, outcome.details)
         else:
-            read = outcome.read().model_dump()
             status: Literal["created", "duplicate"] = "created" if outcome.created else "duplicate"
-            results[position] = EventRecorded(index=position, status=status, **read)
+            results[position] = EventRecorded(
+                index=position, status=status, id=outcome.id, event_id=outcome.event_id,
+                contact_id=outcome.contact_id, matches=outcome.refs(),
+            )  # fmt: skip
     return [result for result in results if result is not None]
 
 

@@ -39,7 +39,9 @@ class Needs:
     def of(cls, rules: Iterable[Reads], now: datetime) -> Needs:
         rules = list(rules)
         windows = [r.events_since(now) for r in rules if r.events]
-        oldest = None if not windows or None in windows else min(w for w in windows if w)
+        bounded = [w for w in windows if w is not None]
+        # No window at all (no event condition), or one without a window: every event counts.
+        oldest = min(bounded) if bounded and len(bounded) == len(windows) else None
         return cls(
             stage=any("lead_stage" in r.fields for r in rules),
             event_types=frozenset(t for r in rules for t in r.event_types),
@@ -105,7 +107,7 @@ def _events_statement(*, properties: bool, windowed: bool) -> Select[Any]:
     )
     if windowed:
         query = query.where(events.c.occurred_at >= bindparam("since", type_=UTCDateTime()))
-    return query.order_by(events.c.id)
+    return query
 
 
 class _Raw(TypeDecorator[Any]):
@@ -128,9 +130,10 @@ def _utc(value: datetime | str) -> datetime:
 def events_of(
     connection: Connection, *, contact_ids: Collection[int], needs: Needs
 ) -> dict[int, list[EventRecord]]:
-    """These contacts' events that the rules count, by contact id (every id present), in the
-    order they arrived. Properties are read only when a condition has a `where`: without them
-    the index on `events(contact_id, type, occurred_at)` answers alone, and no JSON is parsed."""
+    """These contacts' events that the rules count, by contact id (every id present), in no
+    particular order (rules count them). Properties are read only when a condition has a
+    `where`: without them the index on `events(contact_id, type, occurred_at)` answers alone,
+    and no JSON is parsed."""
     found: dict[int, list[EventRecord]] = {contact_id: [] for contact_id in contact_ids}
     if not needs.event_types or not found:
         return found
