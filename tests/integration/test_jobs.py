@@ -185,3 +185,16 @@ def test_a_team_that_is_some_stream_s_only_team_cannot_be_deleted(ctx: Context) 
     else:
         raise AssertionError("the team was deleted, leaving its stream with no team")
     assert users.get_team(ctx, team_id=team_id).name == "Only"
+
+
+def test_a_job_queued_by_another_request_a_moment_ago_is_refused_by_the_unique_key(
+    ctx: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stream_id = _no_live_matches(ctx)
+    fetch_history.start_fetch_history(ctx, stream_id=stream_id, user_id=None)
+    # As if the other request's job were not yet visible when this one looked.
+    monkeypatch.setattr(jobs_store, "live_for_stream", lambda *args, **kwargs: False)
+    with pytest.raises(Conflict, match="already running"):
+        fetch_history.start_fetch_history(ctx, stream_id=stream_id, user_id=None)
+    with ctx.uow(read_only=True) as uow:
+        assert jobs_store.get(uow.connection, 2) is None  # nothing of the refused one stays

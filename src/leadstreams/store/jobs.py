@@ -39,10 +39,10 @@ class AlreadyRunning(Exception):
 
 
 def create(connection: Connection, *, values: dict[str, Any]) -> int:
-    """The new job's id; `AlreadyRunning` when one of its kind is live for its stream."""
+    """The new job's id; `AlreadyRunning` when one of its kind is live for its stream (the
+    transaction is then to be rolled back)."""
     try:
-        with connection.begin_nested():
-            inserted = connection.execute(insert(jobs).values(**values)).inserted_primary_key
+        inserted = connection.execute(insert(jobs).values(**values)).inserted_primary_key
     except IntegrityError as error:
         raise AlreadyRunning from error
     job_id: int = inserted[0]  # type: ignore[index]
