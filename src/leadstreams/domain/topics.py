@@ -1,4 +1,5 @@
-"""What an outbox row announces (product spec, rule 10): one name per kind of lead change."""
+"""What an outbox row announces (product spec, rule 10): one name per kind of lead change
+written so far (`lead.cleared` comes with clearing's delivery)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ class Topic(StrEnum):
     LEAD_MATCHED = "lead.matched"
     LEAD_STAGE_CHANGED = "lead.stage_changed"
     LEAD_ASSIGNED = "lead.assigned"
-    LEAD_CLEARED = "lead.cleared"
 
 
 # The changes an open board shows as they happen (pages hand them to their scripts).
