@@ -19,7 +19,15 @@ def error_path(location: Iterable[Any]) -> str:
     path = ""
     for part in location:
         path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-    return path
+    return printable(path)
+
+
+def printable(text: str) -> str:
+    """`text` as an answer can carry it: a key of the input may hold a lone surrogate, which
+    no UTF-8 answer can encode (it is written as its escape, \\ud800)."""
+    if text.isascii():
+        return text
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 class LeadstreamsError(Exception):

@@ -69,18 +69,20 @@ def test_each_event_gets_its_own_outcome(ctx: Context) -> None:
     batcher.close()
 
 
-def test_a_batch_that_fails_fails_its_events_only_and_the_batcher_goes_on(ctx: Context) -> None:
-    recorder = HeldRecorder({1: RuntimeError("the disk is full")})
+def test_an_error_fails_only_the_event_at_fault_and_the_batcher_goes_on(ctx: Context) -> None:
+    """The batch is recorded again in halves until the event at fault is alone."""
+    recorder = HeldRecorder(poison="b@example.com")
     batcher = EventBatcher(ctx, record=recorder)
-    futures = held(batcher, recorder, ["a@example.com", "b@example.com", "c@example.com"])
+    emails = ["a@example.com", "b@example.com", "c@example.com", "d@example.com"]
+    first, poisoned, *rest = held(batcher, recorder, emails)
     recorder.release.set()
 
-    assert futures[0].result(PATIENCE).created
-    for future in futures[1:]:
-        error = future.exception(PATIENCE)
-        assert isinstance(error, RuntimeError) and str(error) == "the disk is full"
-    assert batcher.submit(visit("d@example.com")).result(PATIENCE).created
-    assert recorder.sizes == [1, 2, 1]
+    assert first.result(PATIENCE).created
+    error = poisoned.exception(PATIENCE)
+    assert isinstance(error, RuntimeError) and str(error) == "cannot store b@example.com"
+    assert all(future.result(PATIENCE).created for future in rest)
+    assert recorder.sizes == [1, 3, 1, 2]
+    assert batcher.submit(visit("e@example.com")).result(PATIENCE).created
     batcher.close()
 
 

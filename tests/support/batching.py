@@ -19,9 +19,12 @@ PATIENCE = 60  # seconds: only a broken implementation waits this long
 class HeldRecorder:
     """Stands in for `ingest.record_many`: holds the first batch until `release` is set,
     writes down the size of every batch, and makes the batches in `failures` (by number,
-    from 0) raise their exception."""
+    from 0), and every batch holding an event of the e-mail `poison`, raise their exception."""
 
-    def __init__(self, failures: dict[int, BaseException] | None = None) -> None:
+    def __init__(
+        self, failures: dict[int, BaseException] | None = None, *, poison: str | None = None
+    ) -> None:
+        self.poison = poison
         self.sizes: list[int] = []
         self.entered = threading.Event()
         self.release = threading.Event()
@@ -39,6 +42,8 @@ class HeldRecorder:
             assert self.release.wait(PATIENCE)
         if number in self.failures:
             raise self.failures[number]
+        if self.poison is not None and any(item.email == self.poison for item in items):
+            raise RuntimeError(f"cannot store {self.poison}")
         return self._record(ctx, items)
 
     def wait_until_waiting(self, count: int) -> None:

@@ -19,6 +19,7 @@ from leadstreams.errors import (
     PermissionDenied,
     Unauthenticated,
     error_path,
+    printable,
 )
 
 STATUS: dict[type[LeadstreamsError], int] = {
@@ -30,9 +31,13 @@ STATUS: dict[type[LeadstreamsError], int] = {
 }
 
 
-def envelope(status: int, code: str, message: str, details: Sequence[Any] = ()) -> JSONResponse:
+def envelope(
+    status: int, code: str, message: str, details: Sequence[dict[str, str]] = ()
+) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    body = {"error": {"code": code, "message": message, "details": list(details)}}
+    # A message may quote the input, which can hold what no UTF-8 answer encodes.
+    details = [{k: printable(v) for k, v in detail.items()} for detail in details]
+    body = {"error": {"code": code, "message": printable(message), "details": details}}
     return JSONResponse(body, status_code=status, headers=headers)
 
 
@@ -80,7 +85,18 @@ async def _http_error(request: Request, error: Exception) -> JSONResponse:
     return envelope(error.status_code, codes.get(error.status_code, "error"), str(error.detail))
 
 
+async def _unexpected_error(request: Request, error: Exception) -> Response:
+    """A fault of ours (logged by the server with its traceback): the envelope, with nothing
+    of the fault in it, not the server's plain text."""
+    message = "something went wrong on our side; it has been logged"
+    render_page = getattr(request.app.state, "render_error", None)
+    if render_page is not None and not request.url.path.startswith("/api/"):
+        return render_page(request, 500, message, [])  # type: ignore[no-any-return]
+    return envelope(500, "internal_error", message)
+
+
 def install(app: FastAPI) -> None:
+    app.add_exception_handler(Exception, _unexpected_error)
     app.add_exception_handler(LeadstreamsError, _service_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)

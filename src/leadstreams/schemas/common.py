@@ -35,16 +35,33 @@ Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 NUL_TEXT = "text may not contain the NUL character (\\u0000)"
+LONE_SURROGATE = "text may not contain a lone UTF-16 surrogate (\\ud800-\\udfff): it is not Unicode"
 NOT_FINITE = "numbers must be finite (NaN and Infinity are not JSON)"
+
+
+def _text_problem(text: str) -> str | None:
+    """Why a text cannot be stored alike by both databases, or None (the usual, ASCII case
+    costs one scan)."""
+    if "\x00" in text:
+        return NUL_TEXT
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return LONE_SURROGATE
+    return None
 
 
 def unstorable_at(value: Any, location: tuple[Any, ...] = ()) -> tuple[str, str] | None:
     """Where `value` (or a string, number or key nested in its dicts and lists) holds what
-    the two databases cannot store alike: a text with the NUL character, which PostgreSQL
-    refuses, or a number that is not finite, which no JSON column holds. (Where: "" for
-    `value` itself, else the path inside it as error_path writes it; what is wrong), or None."""
+    the two databases cannot store alike: a text with the NUL character or a lone surrogate
+    (Python's JSON reader makes one of "\\ud800"), which PostgreSQL refuses and SQLite stores
+    but then cannot read back, or a number that is not finite, which no JSON column holds.
+    (Where: "" for `value` itself, else the path inside it as error_path writes it; what is
+    wrong), or None."""
     if isinstance(value, str):
-        return (error_path(location), NUL_TEXT) if "\x00" in value else None
+        problem = _text_problem(value)
+        return None if problem is None else (error_path(location), problem)
     if isinstance(value, float):
         return None if math.isfinite(value) else (error_path(location), NOT_FINITE)
     if isinstance(value, dict):
@@ -55,8 +72,8 @@ def unstorable_at(value: Any, location: tuple[Any, ...] = ()) -> tuple[str, str]
         return None
     for key, item in items:
         inner = (*location, key)
-        if isinstance(key, str) and "\x00" in key:
-            return error_path(inner), NUL_TEXT
+        if isinstance(key, str) and (problem := _text_problem(key)) is not None:
+            return error_path(inner), problem
         found = unstorable_at(item, inner)
         if found is not None:
             return found

@@ -10,9 +10,10 @@ Under load a batch forms by itself while the one before it is being recorded, so
 a transaction (and on SQLite, waiting for its single write lock) is paid once per batch, not
 once per event; a lone event is recorded at once.
 
-An unexpected exception fails the requests of that batch only (the batcher goes on). A
-deadlock or serialization failure (PostgreSQL, several server processes whose batches touch
-the same contacts) rolled the whole transaction back, so the batch is recorded again.
+A deadlock or serialization failure (PostgreSQL, several server processes whose batches
+touch the same contacts) rolled the whole transaction back, so the batch is recorded again;
+any other error is kept to the event at fault by recording the batch again in halves
+(`ingest.record_apart`): the request of that event gets the error, the others their events.
 
 The thread starts with the first event and ends after `idle_seconds` without work (or at
 `close()`, which records what is waiting first); the next event starts it again.
@@ -22,20 +23,14 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 
-from leadstreams.errors import LeadstreamsError
 from leadstreams.schemas.events import EventCreate
 from leadstreams.services import ingest
 from leadstreams.services.context import Context
 from leadstreams.services.ingest import Recorded
-from leadstreams.store.retry import run_retrying
 
 log = logging.getLogger(__name__)
-
-Record = Callable[[Context, Sequence[EventCreate]], list[Recorded | LeadstreamsError]]
-ATTEMPTS = 3  # in all, when a deadlock or serialization failure rolled a batch back
 
 
 class EventBatcher:
@@ -45,7 +40,7 @@ class EventBatcher:
         *,
         max_items: int = 500,
         idle_seconds: float = 5.0,
-        record: Record | None = None,
+        record: ingest.Record | None = None,
     ) -> None:
         """`record`: how a batch is recorded (`ingest.record_many`, looked up at each batch)."""
         self._ctx = ctx
@@ -59,7 +54,7 @@ class EventBatcher:
 
     def submit(self, data: EventCreate) -> Future[Recorded]:
         """The event's outcome, once its batch is committed: a `Recorded`, or an exception
-        (its `LeadstreamsError`, or whatever failed the batch)."""
+        (its `LeadstreamsError`, or the error that failed it when recorded alone)."""
         future: Future[Recorded] = Future()
         with self._lock:
             self._waiting.append((data, future))
@@ -127,28 +122,13 @@ class EventBatcher:
 
     def _record_batch(self, batch: list[tuple[EventCreate, Future[Recorded]]]) -> None:
         try:
-            outcomes = self._record_again_if_deadlocked([data for data, _ in batch])
-            if len(outcomes) != len(batch):
-                raise RuntimeError(f"{len(outcomes)} outcomes for {len(batch)} events")
-        except Exception as error:
+            record = self._record or ingest.record_many  # looked up now: tests stand in for it
+            outcomes = ingest.record_apart(self._ctx, [data for data, _ in batch], record=record)
+        except Exception as error:  # not expected: record_apart keeps faults to their items
             log.exception("recording a batch of %d events failed", len(batch))
-            for _, future in batch:
-                future.set_exception(error)
-            return
+            outcomes = [error] * len(batch)
         for (_, future), outcome in zip(batch, outcomes, strict=True):
-            if isinstance(outcome, LeadstreamsError):
+            if isinstance(outcome, Exception):
                 future.set_exception(outcome)
             else:
                 future.set_result(outcome)
-
-    def _record_again_if_deadlocked(
-        self, items: list[EventCreate]
-    ) -> list[Recorded | LeadstreamsError]:
-        def met(code: str) -> None:
-            log.info("a batch of %d events met %s; recording it again", len(items), code)
-
-        return run_retrying(
-            work=lambda: (self._record or ingest.record_many)(self._ctx, items),
-            attempts=ATTEMPTS,
-            on_retry=met,
-        )

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -27,7 +28,10 @@ from leadstreams.services.matching import ContactState, load_contacts, plan_matc
 from leadstreams.store import contacts as contacts_store
 from leadstreams.store import events as events_store
 from leadstreams.store.match_writer import MatchToWrite, NewMatch, write_matches
+from leadstreams.store.retry import run_retrying
 from leadstreams.store.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +51,9 @@ class Recorded:
         )
 
 
+NOT_STORED = "this event could not be stored (an unexpected error, logged); the others were"
+
+
 def record_events(ctx: Context, *, items: list[Any]) -> list[EventRecorded | EventRefused]:
     """A result per item; a bad item is reported and skipped, the good ones are kept."""
     results: list[EventRecorded | EventRefused | None] = [None] * len(items)
@@ -56,10 +63,12 @@ def record_events(ctx: Context, *, items: list[Any]) -> list[EventRecorded | Eve
             valid.append((position, EventCreate.model_validate(raw)))
         except ValidationError as error:
             results[position] = _refused(position, "invalid event", validation_details(error))
-    outcomes = record_many(ctx, [data for _, data in valid])
+    outcomes = record_apart(ctx, [data for _, data in valid])
     for (position, _), outcome in zip(valid, outcomes, strict=True):
         if isinstance(outcome, LeadstreamsError):
             results[position] = _refused(position, outcome.message, outcome.details)
+        elif isinstance(outcome, Exception):
+            results[position] = _refused(position, NOT_STORED, [])
         else:
             status: Literal["created", "duplicate"] = "created" if outcome.created else "duplicate"
             results[position] = EventRecorded(
@@ -67,6 +76,44 @@ def record_events(ctx: Context, *, items: list[Any]) -> list[EventRecorded | Eve
                 contact_id=outcome.contact_id, matches=outcome.refs(),
             )  # fmt: skip
     return [result for result in results if result is not None]
+
+
+Record = Callable[[Context, Sequence[EventCreate]], list["Recorded | LeadstreamsError"]]
+ATTEMPTS = 3  # in all, when a deadlock or serialization failure rolled a batch back
+
+
+def record_apart(
+    ctx: Context, items: Sequence[EventCreate], *, record: Record | None = None
+) -> list[Recorded | LeadstreamsError | Exception]:
+    """`record_many` (or `record`) for a batch, with what can fail the batch's transaction
+    kept to the item at fault: a deadlock or serialization failure records the batch again,
+    and any other error records each half again, down to the item that fails alone (its
+    outcome is then that error). Halves are recorded in order, so a contact's events keep
+    their order; a batch without a fault costs one transaction, one with a fault about
+    2·log2(n) more."""
+    work = record or record_many
+
+    def attempt(part: Sequence[EventCreate]) -> list[Recorded | LeadstreamsError]:
+        def met(code: str) -> None:
+            log.info("a batch of %d events met %s; recording it again", len(part), code)
+
+        return run_retrying(work=lambda: work(ctx, part), attempts=ATTEMPTS, on_retry=met)
+
+    def apart(part: Sequence[EventCreate]) -> list[Recorded | LeadstreamsError | Exception]:
+        try:
+            outcomes: list[Recorded | LeadstreamsError | Exception] = [*attempt(part)]
+        except Exception as error:
+            if len(part) == 1:
+                log.exception("an event could not be recorded (event_id %s)", part[0].event_id)
+                return [error]
+            log.warning("a batch of %d events failed (%s); recording its halves", len(part), error)
+            middle = len(part) // 2
+            return apart(part[:middle]) + apart(part[middle:])
+        if len(outcomes) != len(part):
+            raise RuntimeError(f"{len(outcomes)} outcomes for {len(part)} events")
+        return outcomes
+
+    return apart(items) if items else []
 
 
 def record_many(ctx: Context, items: Sequence[EventCreate]) -> list[Recorded | LeadstreamsError]:
