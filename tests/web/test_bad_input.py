@@ -42,6 +42,9 @@ BAD_RULES = {
 }
 # `between` with exactly one invalid end: a 422 naming that end, never a 500.
 ONE_BAD_END = {"field": "lead_score", "op": "between", "value": [10, "high"]}
+DEEP: dict[str, Any] = {"a": 1}
+for _ in range(20):
+    DEEP = {"a": DEEP}  # 21 levels
 BAD_RULE_PATHS = {"rules.all[0].field", "rules.all[1].op"}
 
 
@@ -115,6 +118,19 @@ BAD_INPUT: list[tuple[str, str, Any, set[str]]] = [
         {"rules"},
     ),
     ("POST", "/teams", {"name": "B\ud800"}, {"name"}),
+    # free-form JSON beyond its limits (schemas/common.py): deep, wide, long, large
+    ("POST", "/events", {**EVENT, "properties": DEEP}, {"properties"}),
+    ("POST", "/events", {**EVENT, "properties": {"k": list(range(1001))}}, {"properties"}),
+    ("POST", "/events", {**EVENT, "properties": {str(i): i for i in range(1001)}}, {"properties"}),
+    ("POST", "/events", {**EVENT, "properties": {"u": "x" * 10_001}}, {"properties"}),
+    ("POST", "/events", {**EVENT, "properties": {"k" * 10_001: 1}}, {"properties"}),
+    (
+        "POST",
+        "/events",
+        {**EVENT, "properties": {str(i): "x" * 9000 for i in range(4)}},
+        {"properties"},
+    ),
+    ("PATCH", "/contacts/{contact}", {"fields": DEEP}, {"fields"}),
     ("POST", "/contacts", {"email": "a@x.com", "fields": {"nps": "ten"}}, {"fields.nps"}),
     ("POST", "/contacts", {"email": "a@x.com", "fields": {"npss": 9}}, {"fields.npss"}),
     (

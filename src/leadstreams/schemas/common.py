@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar
@@ -78,6 +79,59 @@ def unstorable_at(value: Any, location: tuple[Any, ...] = ()) -> tuple[str, str]
         if found is not None:
             return found
     return None
+
+
+# Free-form JSON (event properties, a contact's custom values) within bounds that keep every
+# later read of it cheap: one such value once made each later event of its contact slow.
+MAX_JSON_DEPTH = 20  # dicts and lists inside each other
+MAX_JSON_ITEMS = 1000  # keys and list items, at every depth together
+MAX_JSON_TEXT = 10_000  # characters of one text or key
+MAX_JSON_BYTES = 32 * 1024  # the whole value, written as JSON (Segment's limit of a message)
+
+
+def _beyond_limits(
+    value: Any, location: tuple[Any, ...], items: list[int]
+) -> tuple[str, str] | None:
+    if isinstance(value, str):
+        too_long = len(value) > MAX_JSON_TEXT
+        return (
+            (error_path(location), f"a text may have at most {MAX_JSON_TEXT} characters")
+            if too_long
+            else None
+        )
+    if not isinstance(value, dict | list):
+        return None
+    if len(location) >= MAX_JSON_DEPTH:
+        return error_path(location), f"values may nest at most {MAX_JSON_DEPTH} levels deep"
+    items[0] += len(value)
+    if items[0] > MAX_JSON_ITEMS:
+        return error_path(location), f"at most {MAX_JSON_ITEMS} keys and list items in all"
+    pairs = value.items() if isinstance(value, dict) else enumerate(value)
+    for key, item in pairs:
+        inner = (*location, key)
+        if isinstance(key, str) and len(key) > MAX_JSON_TEXT:
+            return error_path(inner), f"a key may have at most {MAX_JSON_TEXT} characters"
+        found = _beyond_limits(item, inner, items)
+        if found is not None:
+            return found
+    return None
+
+
+def _within_limits(value: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not value:
+        return value
+    found = _beyond_limits(value, (), [0])
+    if found is not None:
+        at, problem = found
+        raise ValueError(f"{problem} (at {at})")
+    size = len(json.dumps(value, separators=(",", ":")).encode())
+    if size > MAX_JSON_BYTES:
+        raise ValueError(f"at most {MAX_JSON_BYTES} bytes as JSON, not {size}")
+    return value
+
+
+# Checked after `Strict` took the value (so it is storable, and its keys are text).
+FreeJson = Annotated[dict[str, Any], AfterValidator(_within_limits)]
 
 
 class Strict(BaseModel):

@@ -14,7 +14,7 @@ from pydantic import (
 
 from leadstreams.domain.contacts import COUNTRY, normalise_email, normalise_tags
 from leadstreams.rules.fields import Category
-from leadstreams.schemas.common import ShortText, Strict
+from leadstreams.schemas.common import FreeJson, ShortText, Strict
 
 
 def _email(value: str) -> str:
@@ -49,7 +49,7 @@ class ContactWrite(Strict):
     category: Category | None = None
     lead_score: int | None = Field(default=None, ge=-1_000_000_000, le=1_000_000_000)
     tags: list[Tag] | None = Field(default=None, max_length=500)
-    fields: dict[str, Any] | None = None  # custom fields, checked against their definitions
+    fields: FreeJson | None = None  # custom fields, checked against their definitions
 
     @field_validator("country")
     @classmethod

@@ -4,7 +4,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
-from leadstreams.schemas.common import Id, SnakeName, Strict, UTCDatetime
+from leadstreams.schemas.common import FreeJson, Id, SnakeName, Strict, UTCDatetime
 from leadstreams.schemas.contacts import Email
 
 MAX_BATCH = 10_000
@@ -16,7 +16,7 @@ class EventCreate(Strict):
     contact_id: Id | None = None
     type: SnakeName
     occurred_at: UTCDatetime | None = None
-    properties: dict[str, Any] = Field(default_factory=dict)
+    properties: FreeJson = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _contact_named(self) -> EventCreate:
