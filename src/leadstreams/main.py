@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from leadstreams import __version__
 from leadstreams.api import errors
+from leadstreams.api.deps import storable_query
 from leadstreams.api.routes import (
     auth,
     contacts,
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None, *, ctx: Context | None = None) 
         version=__version__,
         description="Turns marketing contacts into sales leads by rules, continuously.",
         lifespan=lifespan,
+        dependencies=[Depends(storable_query)],
     )
     app.state.ctx = ctx
     key = secret_key(ctx)

@@ -166,6 +166,9 @@ BAD_INPUT: list[tuple[str, str, Any, set[str]]] = [
     ("POST", "/events", {**EVENT, "contact_id": "{contact}"}, {"body"}),
     ("POST", "/events", {**EVENT, "occurred_at": "yesterday"}, {"occurred_at"}),
     ("POST", "/events", {**EVENT, "occurred_at": "2026-02-30T10:00:00Z"}, {"occurred_at"}),
+    ("POST", "/events", {**EVENT, "occurred_at": "9999-12-31T23:59:59-14:00"}, {"occurred_at"}),
+    ("POST", "/events", {**EVENT, "occurred_at": "0001-01-01T00:00:00+14:00"}, {"occurred_at"}),
+    ("POST", "/events", {**EVENT, "occurred_at": "0999-12-31T23:59:59Z"}, {"occurred_at"}),
     ("POST", "/events", {**EVENT, "properties": ["form"]}, {"properties"}),
     ("POST", "/events", {**EVENT, "event_id": ""}, {"event_id"}),
     ("POST", "/events", {**EVENT, "when": "now"}, {"when"}),
@@ -221,6 +224,14 @@ BAD_INPUT: list[tuple[str, str, Any, set[str]]] = [
     ("GET", "/leads?hidden=maybe", None, {"hidden"}),
     ("GET", "/leads?category=vip", None, {"category"}),
     ("GET", "/leads?assignee=bob", None, {"assignee"}),
+    ("GET", "/leads?assignee=%C2%B2", None, {"assignee"}),  # '²'.isdigit() is true
+    ("GET", f"/leads?assignee={2**64}", None, {"assignee"}),
+    ("GET", "/leads?assignee=" + "9" * 5000, None, {"assignee"}),
+    ("GET", "/leads?created_from=9999-12-31T23:59:59-14:00", None, {"created_from"}),
+    ("GET", "/leads?created_to=0001-01-01T00:00:00%2B14:00", None, {"created_to"}),
+    ("GET", "/leads?q=a%00b", None, {"q"}),
+    ("GET", "/leads?tag=a%00b", None, {"tag"}),
+    ("GET", "/contacts?q=%00", None, {"q"}),
     ("GET", "/leads?stream_id=abc", None, {"stream_id"}),
     ("GET", f"/leads?team_id={HUGE_ID}", None, {"team_id"}),
     ("GET", "/leads?created_from=yesterday", None, {"created_from"}),
@@ -530,7 +541,16 @@ def test_logging_in_without_a_password_is_422_naming_it(world: World) -> None:
         assert [detail["path"] for detail in error["details"]] == ["password"]
 
 
-def _token(world: World, *, issued_seconds_ago: int = 0) -> str:
+def test_a_user_name_no_database_can_compare_is_a_wrong_login_not_a_crash(world: World) -> None:
+    for name in ("sales\x00@example.com", "\x00"):  # (a form cannot carry a lone surrogate)
+        form = {"username": name, "password": PASSWORD}
+        answer = world.api.anonymous.post("/api/v1/auth/token", data=form)
+        assert "wrong e-mail or password" in _refused(answer, 401, "unauthenticated")["message"]
+        page = world.api.anonymous.post("/login", data={"email": name, "password": PASSWORD})
+        assert page.status_code == 401 and "Wrong e-mail or password" in page.text
+
+
+def _token(world: World, *, issued_seconds_ago: int = 0, payload: Any = None) -> str:
     class IssuedEarlier(TimestampSigner):
         def get_timestamp(self) -> int:
             return int(time.time()) - issued_seconds_ago
@@ -538,7 +558,7 @@ def _token(world: World, *, issued_seconds_ago: int = 0) -> str:
     serializer = URLSafeTimedSerializer(
         secret_key(world.ctx), salt="leadstreams.api-token", signer=IssuedEarlier
     )
-    return str(serializer.dumps({"uid": world.ids["sales_user"]}))
+    return str(serializer.dumps(payload or {"uid": world.ids["sales_user"]}))
 
 
 def _me(world: World, authorization: str) -> Any:
@@ -553,7 +573,10 @@ def test_an_expired_tampered_or_foreign_token_is_401(world: World) -> None:
     assert "expired" in _refused(expired, 401, "unauthenticated")["message"]
     head, _, signature = fresh.rpartition(".")  # the first character is all signature bits
     tampered = f"{head}.{'B' if signature[0] == 'A' else 'A'}{signature[1:]}"
+    # Signed with our key, but not what a token of ours holds.
+    odd = [_token(world, payload=p) for p in ([1], "x", {"uid": "1"}, {"id": 1}, {"uid": 1.5})]
     for authorization in [
+        *(f"Bearer {token}" for token in odd),
         f"Bearer {tampered}",
         "Bearer not-a-token",
         "Bearer ",

@@ -56,3 +56,10 @@ def test_the_feed_resumes_after_the_last_event_id(ctx: Context, api: Api) -> Non
 
 def test_the_feed_needs_a_token(api: Api) -> None:
     assert api.anonymous.get("/api/v1/events/stream").status_code == 401
+
+
+def test_an_odd_last_event_id_starts_from_now(ctx: Context, api: Api) -> None:
+    ctx.settings.feed_seconds = 0.3
+    _two_leads(ctx, api)
+    for odd in ("abc", "-1", "1e5", "9" * 5000, str(2**64)):
+        assert _read(api.admin, last_event_id=odd) == [], odd

@@ -12,7 +12,8 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from starlette.concurrency import run_in_threadpool
 
-from leadstreams.errors import Unauthenticated
+from leadstreams.errors import InvalidInput, Unauthenticated, printable
+from leadstreams.schemas.common import text_problem
 from leadstreams.services.auth import Principal, Principals, Tokens
 from leadstreams.services.batcher import EventBatcher
 from leadstreams.services.context import Context
@@ -52,3 +53,12 @@ async def current_user(
 
 
 Who = Annotated[Principal, Depends(current_user)]
+
+
+async def storable_query(request: Request) -> None:
+    """Every route's query: a text the databases cannot take (NUL, a lone surrogate) is a 422
+    naming its parameter, before any route compares it with stored text."""
+    for name, value in request.query_params.multi_items():
+        problem = text_problem(name) or text_problem(value)
+        if problem is not None:
+            raise InvalidInput.at(printable(name), problem)

@@ -19,10 +19,20 @@ from pydantic import (
 
 from leadstreams.errors import error_path
 from leadstreams.rules.fields import NAME_PATTERN
+from leadstreams.rules.limits import MIN_STORED_YEAR
 
 
 def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    """In UTC (a naive datetime is taken as UTC). One at the edge of the calendar whose offset
+    takes it past year 1 or 9999 is refused, as is a year before 1000: stored as text, such a
+    year would not sort as time (rules/limits.py)."""
+    try:
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("the datetime is outside the years 1000 to 9999 in UTC") from None
+    if value.year < MIN_STORED_YEAR:
+        raise ValueError("the datetime is outside the years 1000 to 9999 in UTC")
+    return value
 
 
 UTCDatetime = Annotated[datetime, AfterValidator(_utc)]
@@ -35,12 +45,21 @@ MAX_ID = 2**63 - 1
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
+def id_from_text(text: str, *, lowest: int = 1) -> int | None:
+    """An id written in a query, form or header, or None when it is not one: ASCII digits
+    only ('²'.isdigit() is true, and int('²') fails), within what the database holds."""
+    if not (text.isascii() and text.isdecimal()) or len(text) > len(str(MAX_ID)):
+        return None
+    value = int(text)
+    return value if lowest <= value <= MAX_ID else None
+
+
 NUL_TEXT = "text may not contain the NUL character (\\u0000)"
 LONE_SURROGATE = "text may not contain a lone UTF-16 surrogate (\\ud800-\\udfff): it is not Unicode"
 NOT_FINITE = "numbers must be finite (NaN and Infinity are not JSON)"
 
 
-def _text_problem(text: str) -> str | None:
+def text_problem(text: str) -> str | None:
     """Why a text cannot be stored alike by both databases, or None (the usual, ASCII case
     costs one scan)."""
     if "\x00" in text:
@@ -61,7 +80,7 @@ def unstorable_at(value: Any, location: tuple[Any, ...] = ()) -> tuple[str, str]
     (Where: "" for `value` itself, else the path inside it as error_path writes it; what is
     wrong), or None."""
     if isinstance(value, str):
-        problem = _text_problem(value)
+        problem = text_problem(value)
         return None if problem is None else (error_path(location), problem)
     if isinstance(value, float):
         return None if math.isfinite(value) else (error_path(location), NOT_FINITE)
@@ -73,7 +92,7 @@ def unstorable_at(value: Any, location: tuple[Any, ...] = ()) -> tuple[str, str]
         return None
     for key, item in items:
         inner = (*location, key)
-        if isinstance(key, str) and (problem := _text_problem(key)) is not None:
+        if isinstance(key, str) and (problem := text_problem(key)) is not None:
             return error_path(inner), problem
         found = unstorable_at(item, inner)
         if found is not None:

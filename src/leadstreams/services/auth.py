@@ -14,6 +14,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from leadstreams.domain.contacts import normalise_email
 from leadstreams.domain.roles import Action, Role, may
 from leadstreams.errors import PermissionDenied, Unauthenticated
+from leadstreams.schemas.common import text_problem
 from leadstreams.services.context import Context
 from leadstreams.store import users as users_store
 from leadstreams.store.users import User
@@ -45,8 +46,10 @@ class Principal:
 
 
 def authenticate(ctx: Context, *, email: str, password: str) -> Principal:
-    with ctx.uow(read_only=True) as uow:
-        found = users_store.credentials(uow.connection, email=normalise_email(email))
+    found = None
+    if text_problem(email) is None:  # else no user has it (and PostgreSQL cannot compare it)
+        with ctx.uow(read_only=True) as uow:
+            found = users_store.credentials(uow.connection, email=normalise_email(email))
     try:
         _hasher.verify(found.password_hash if found else _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
@@ -86,7 +89,10 @@ class Tokens:
             raise Unauthenticated("the token has expired; ask for a new one") from error
         except BadSignature as error:
             raise Unauthenticated("the token is not valid") from error
-        return int(data["uid"]), signed.timestamp() + self._ttl
+        user_id = data.get("uid") if isinstance(data, dict) else None
+        if type(user_id) is not int:  # signed by us, so only an older or odd release's token
+            raise Unauthenticated("the token is not valid")
+        return user_id, signed.timestamp() + self._ttl
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from leadstreams.schemas.common import id_from_text
 from leadstreams.services.auth import Principal
 from leadstreams.services.context import Context
 from leadstreams.store import board as board_store
@@ -26,8 +27,9 @@ class FeedItem:
 
 def start_cursor(ctx: Context, *, last_event_id: str | None) -> int:
     """Resume after `Last-Event-ID`; a new reader starts with what happens from now on."""
-    if last_event_id and last_event_id.isdigit():
-        return int(last_event_id)
+    resume_after = id_from_text(last_event_id or "", lowest=0)  # 0: from the first change
+    if resume_after is not None:
+        return resume_after
     with ctx.uow(read_only=True) as uow:
         return latest(uow)
 

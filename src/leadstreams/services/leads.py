@@ -11,7 +11,7 @@ from leadstreams.domain.roles import Role
 from leadstreams.domain.stages import Stage, check_reopen, move
 from leadstreams.domain.topics import Topic
 from leadstreams.errors import InvalidInput, NotFound
-from leadstreams.schemas.common import MAX_ID
+from leadstreams.schemas.common import MAX_ID, id_from_text
 from leadstreams.schemas.leads import (
     ClearedMatchRead,
     LeadContact,
@@ -93,9 +93,10 @@ def _filters(who: Principal, query: LeadQuery) -> LeadFilter:
     if query.assignee == "none":
         return replace(filters, unassigned=True)
     if query.assignee is not None:
-        if not query.assignee.isdigit():
+        assignee_id = id_from_text(query.assignee)
+        if assignee_id is None:
             raise InvalidInput.at("assignee", "use 'me', 'none' or a user id")
-        return replace(filters, assignee_id=int(query.assignee))
+        return replace(filters, assignee_id=assignee_id)
     return filters
 
 

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -9,7 +8,7 @@ from leadstreams.api.deps import Ctx, Who
 from leadstreams.domain.roles import Action
 from leadstreams.domain.stages import Stage
 from leadstreams.rules.fields import Category
-from leadstreams.schemas.common import Id
+from leadstreams.schemas.common import Id, UTCDatetime
 from leadstreams.schemas.leads import (
     ClearedMatchRead,
     LeadPage,
@@ -37,8 +36,8 @@ def list_leads(
     category: Category | None = None,
     tag: str | None = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
-    created_from: datetime | None = None,
-    created_to: datetime | None = None,
+    created_from: UTCDatetime | None = None,
+    created_to: UTCDatetime | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: str | None = None,
 ) -> LeadPage:

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from leadstreams.domain.stages import Stage
 from leadstreams.errors import InvalidInput
 from leadstreams.rules.fields import CATEGORIES
+from leadstreams.schemas.common import id_from_text
 from leadstreams.services.leads import LeadQuery
 
 PER_COLUMN = 25
@@ -58,7 +59,7 @@ class BoardForm:
 
 
 def _id(value: str) -> int | None:
-    return int(value) if value.isdigit() and 0 < int(value) < 2**31 else None
+    return id_from_text(value)
 
 
 def _day(value: str, name: str, at: time) -> datetime | None:

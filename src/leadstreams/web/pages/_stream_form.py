@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from leadstreams.api.errors import pydantic_path
 from leadstreams.domain.streams import StreamAction
 from leadstreams.errors import ErrorDetail, InvalidInput, LeadstreamsError
+from leadstreams.schemas.common import id_from_text
 from leadstreams.schemas.streams import StreamCreate, StreamLogEntry, StreamRead, StreamUpdate
 from leadstreams.services import vocabulary
 from leadstreams.services.context import Context
@@ -48,7 +49,8 @@ class StreamForm:
 async def read_form(request: Request) -> StreamForm:
     form = await request.form()
     text = {key: str(form.get(key) or "") for key in ("name", "description", "rules")}
-    team_ids = [int(v) for v in form.getlist("team_ids") if isinstance(v, str) and v.isdigit()]
+    ticked = [id_from_text(v) for v in form.getlist("team_ids") if isinstance(v, str)]
+    team_ids = [team_id for team_id in ticked if team_id is not None]
     return StreamForm(**text, team_ids=team_ids)
 
 

@@ -11,7 +11,7 @@ from starlette.responses import Response
 from leadstreams.api.deps import Ctx
 from leadstreams.domain.roles import Action, Role
 from leadstreams.errors import InvalidInput, LeadstreamsError, NotFound
-from leadstreams.schemas.common import MAX_ID
+from leadstreams.schemas.common import MAX_ID, id_from_text
 from leadstreams.schemas.users import TeamCreate, TeamUpdate, UserCreate, UserUpdate
 from leadstreams.services import users
 from leadstreams.services.auth import Principal
@@ -135,10 +135,11 @@ def add_member(
     request: Request, ctx: Ctx, who: TeamAdmin, team_id: int, user_id: Text = ""
 ) -> Response:
     try:
-        if not user_id.isdigit():
+        member_id = id_from_text(user_id)
+        if member_id is None:
             raise InvalidInput.at("member_ids", "choose a sales user to add")
         team = users.get_team(ctx, team_id=_known(team_id))
-        data = parse(TeamUpdate, {"member_ids": [*team.member_ids, int(user_id)]})
+        data = parse(TeamUpdate, {"member_ids": [*team.member_ids, member_id]})
         users.update_team(ctx, team_id=team_id, data=data)
     except FormError as error:
         form, typed = f"team-{team_id}", {"member_ids": user_id}
@@ -192,7 +193,7 @@ def _users_page(
 
 def _ids(values: list[str]) -> list[int]:
     """The ticked teams as typed, to tick them again (the schema reports bad ones)."""
-    return [int(value) for value in values if value.isdigit()]
+    return [i for i in map(id_from_text, values) if i is not None]
 
 
 @router.get("/users")

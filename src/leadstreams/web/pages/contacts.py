@@ -13,7 +13,7 @@ from starlette.responses import Response
 from leadstreams.api.deps import Ctx
 from leadstreams.domain.roles import Action
 from leadstreams.errors import NotFound
-from leadstreams.schemas.common import MAX_ID
+from leadstreams.schemas.common import MAX_ID, id_from_text
 from leadstreams.services import contacts
 from leadstreams.services.auth import Principal
 from leadstreams.web.deps import PageUser
@@ -34,7 +34,7 @@ Reader = Annotated[Principal, Depends(_may_read_contacts)]
 
 def _cursor(value: str) -> int | None:
     """A page cursor from the address bar: a bad one starts from the beginning."""
-    return int(value) if value.isdigit() and 0 < int(value) <= MAX_ID else None
+    return id_from_text(value)
 
 
 @router.get("/contacts")

@@ -12,7 +12,7 @@ from starlette.responses import Response
 from leadstreams.api.deps import Ctx
 from leadstreams.errors import InvalidInput
 from leadstreams.rules.fields import CATEGORIES, Category
-from leadstreams.schemas.common import Id
+from leadstreams.schemas.common import Id, id_from_text
 from leadstreams.schemas.contacts import ContactWrite
 from leadstreams.schemas.leads import LeadUpdate
 from leadstreams.services import board, leads, views
@@ -78,9 +78,10 @@ def add_note(
 def _user_id(value: str) -> int | None:
     if not value:
         return None
-    if not value.isdigit():
+    user_id = id_from_text(value)
+    if user_id is None:
         raise InvalidInput.at("assignee", "choose a user from the list")
-    return int(value)
+    return user_id
 
 
 def _back(lead_id: int, section: str) -> Response:
