@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
 from leadstreams.clock import Clock
+from leadstreams.store.conflicts import as_conflict
 
 
 class UnitOfWork:
@@ -52,6 +53,9 @@ class UnitOfWork:
             connection.rollback()
         connection.close()
         self._after_commit.clear()
+        conflict = None if exc is None else as_conflict(exc)
+        if conflict is not None:  # a key taken by a concurrent transaction: 409, not 500
+            raise conflict from exc
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         self._after_commit.append(callback)
