@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     # the same process are seen at once, those of other processes within this time (0: a
     # lookup per request)
     principal_cache_seconds: float = Field(default=1.0, ge=0)
+    # Served over HTTPS (behind a TLS proxy): session cookies are Secure, and HSTS is sent.
+    https: bool = False
 
     @field_validator("database_url")
     @classmethod

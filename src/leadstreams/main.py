@@ -52,6 +52,8 @@ def create_app(settings: Settings | None = None, *, ctx: Context | None = None) 
         description="Turns marketing contacts into sales leads by rules, continuously.",
         lifespan=lifespan,
         dependencies=[Depends(storable_query)],
+        docs_url=None,  # served by the web app from its own assets, not a CDN (web/pages/docs.py)
+        redoc_url=None,
     )
     app.state.ctx = ctx
     key = secret_key(ctx)
@@ -59,7 +61,7 @@ def create_app(settings: Settings | None = None, *, ctx: Context | None = None) 
     app.state.principals = Principals(ctx, tokens, seconds=settings.principal_cache_seconds)
     app.state.events = batcher
     errors.install(app)
-    install_web(app, secret_key=key)
+    install_web(app, secret_key=key, https=settings.https)
     for module in (auth, users, contacts, live, events, fields, streams, leads):
         app.include_router(module.router, prefix=API)
     app.include_router(system.router)

@@ -51,8 +51,12 @@ def browser() -> Iterator[Browser]:
 def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     context.set_default_timeout(10_000)
-    yield context.new_page()
+    page = context.new_page()
+    refused: list[str] = []  # what the content security policy blocked: a page needs it
+    page.on("console", lambda m: refused.append(m.text) if "Security Policy" in m.text else None)
+    yield page
     context.close()
+    assert not refused, refused
 
 
 @dataclass

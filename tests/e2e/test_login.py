@@ -34,3 +34,14 @@ def test_a_wrong_password_is_shown_next_to_the_form(page: Page, live: Live) -> N
     page.get_by_label("Password").fill("wrong")
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("alert")).to_have_text("Wrong e-mail or password.")
+
+
+def test_the_api_explorer_works_from_our_own_assets(page: Page, live: Live) -> None:
+    """Swagger UI under the content security policy, with no request to another site."""
+    elsewhere: list[str] = []
+    page.on(
+        "request", lambda r: elsewhere.append(r.url) if not r.url.startswith(live.url) else None
+    )
+    page.goto(f"{live.url}/docs")
+    expect(page.get_by_text("/api/v1/events/batch").first).to_be_visible()
+    assert elsewhere == []

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from importlib.resources import files
+from pathlib import Path
+
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
@@ -9,14 +12,18 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import Response
 
 from leadstreams.web.deps import LoginRequired
-from leadstreams.web.pages import admin, auth, board, contacts, lead, live, streams
+from leadstreams.web.headers import SecurityHeaders
+from leadstreams.web.pages import admin, auth, board, contacts, docs, lead, live, streams
 from leadstreams.web.render import HERE, render_error
 
-PAGES = (auth, board, lead, live, admin, contacts, streams)
+# Swagger UI as the fastapi-offline package ships it (we use its files only).
+DOCS_ASSETS = Path(str(files("fastapi_offline") / "static"))
+PAGES = (auth, board, lead, live, admin, contacts, streams, docs)
 
 
-def install_web(app: FastAPI, *, secret_key: str) -> None:
+def install_web(app: FastAPI, *, secret_key: str, https: bool = False) -> None:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.mount("/docs/assets", StaticFiles(directory=DOCS_ASSETS), name="docs-assets")
     for module in PAGES:
         app.include_router(module.router)
     app.add_exception_handler(LoginRequired, _to_login)
@@ -27,7 +34,9 @@ def install_web(app: FastAPI, *, secret_key: str) -> None:
         session_cookie="leadstreams_session",
         same_site="lax",
         max_age=14 * 24 * 3600,
+        https_only=https,
     )
+    app.add_middleware(SecurityHeaders, https=https)
 
 
 async def _to_login(request: Request, error: Exception) -> Response:
