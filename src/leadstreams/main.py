@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from leadstreams import __version__
-from leadstreams.api import errors
+from leadstreams.api import errors, openapi
 from leadstreams.api.deps import storable_query
 from leadstreams.api.routes import (
     auth,
@@ -66,6 +66,7 @@ def create_app(settings: Settings | None = None, *, ctx: Context | None = None) 
         app.include_router(module.router, prefix=API)
     app.include_router(system.router)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    openapi.install(app)
     return app
 
 

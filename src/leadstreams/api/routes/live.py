@@ -12,7 +12,11 @@ from leadstreams.domain.roles import Action
 router = APIRouter(tags=["live"])
 
 
-@router.get("/events/stream")
+@router.get(
+    "/events/stream",
+    response_class=StreamingResponse,
+    responses={200: {"description": "Server-sent events", "content": {"text/event-stream": {}}}},
+)
 async def lead_changes(
     ctx: Ctx, who: Who, last_event_id: Annotated[str | None, Header()] = None
 ) -> StreamingResponse:
