@@ -16,6 +16,7 @@ from leadstreams.api.deps import storable_query
 from leadstreams.api.routes import (
     auth,
     contacts,
+    delivery,
     events,
     fields,
     leads,
@@ -62,7 +63,7 @@ def create_app(settings: Settings | None = None, *, ctx: Context | None = None) 
     app.state.events = batcher
     errors.install(app)
     install_web(app, secret_key=key, https=settings.https)
-    for module in (auth, users, contacts, live, events, fields, streams, leads):
+    for module in (auth, users, delivery, contacts, live, events, fields, streams, leads):
         app.include_router(module.router, prefix=API)
     app.include_router(system.router)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
