@@ -35,6 +35,7 @@ CATEGORY = {"category": "customer"}
 FIRST_NAME = {"first_name": "Eve"}
 STAGE = {"stage": "sql"}
 NOTE = {"text": "Called, wants a demo"}
+DELIVERY = {"assignment": {"policy": "round_robin", "members": [{"user_id": "{sales_user}"}]}}
 
 # Paths name what the `world` fixture made: {lead} is on the sales user's board, {other_lead}
 # only on the other team's, {plain_contact} has no lead, {inactive_stream} delivers nowhere
@@ -53,6 +54,10 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any] | None, int, int, int, int]] = [
     ("POST", "/api/v1/teams", {"name": "Benelux"}, 401, 201, 403, 403),
     ("PATCH", "/api/v1/teams/{spare_team}", {"name": "Iberia"}, 401, 200, 403, 403),
     ("DELETE", "/api/v1/teams/{spare_team}", None, 401, 204, 403, 403),
+    ("GET", "/api/v1/teams/{team}/delivery", None, 401, 200, 200, 200),
+    ("PUT", "/api/v1/teams/{team}/delivery", DELIVERY, 401, 200, 403, 403),
+    ("GET", "/api/v1/me/notifications", None, 401, 200, 200, 200),
+    ("PUT", "/api/v1/me/notifications", {"email": False}, 401, 200, 200, 200),
     ("GET", "/api/v1/contacts", None, 401, 200, 200, 403),
     ("GET", "/api/v1/contacts?q=example", None, 401, 200, 200, 403),
     ("POST", "/api/v1/contacts", NEW_CONTACT, 401, 201, 201, 403),
@@ -95,6 +100,8 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any] | None, int, int, int, int]] = [
     ("GET", "/api/v1/leads/{other_lead}/stages", None, 401, 200, 200, 404),
     ("POST", "/api/v1/leads/{lead}/notes", NOTE, 401, 201, 201, 201),
     ("POST", "/api/v1/leads/{other_lead}/notes", NOTE, 401, 201, 201, 404),
+    ("GET", "/api/v1/leads/{lead}/assignments", None, 401, 200, 200, 200),
+    ("GET", "/api/v1/leads/{other_lead}/assignments", None, 401, 200, 200, 404),
     ("GET", "/api/v1/leads/{lead}/notes", None, 401, 200, 200, 200),
     ("GET", "/api/v1/leads/{other_lead}/notes", None, 401, 200, 200, 404),
     ("GET", "/healthz", None, 200, 200, 200, 200),

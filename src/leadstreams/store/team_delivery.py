@@ -80,7 +80,9 @@ def save(connection: Connection, settings: DeliverySettings, *, now: datetime) -
             select(team_delivery_members.c.user_id, team_delivery_members.c.credit).where(
                 team_delivery_members.c.team_id == team_id
             )
-        ).tuples()
+        )
+        .tuples()
+        .all()
     )
     connection.execute(
         delete(team_delivery_members).where(team_delivery_members.c.team_id == team_id)
@@ -153,7 +155,9 @@ def rotation(connection: Connection, *, team_id: int, since: datetime) -> list[M
                 lead_assignments.c.policy != "hand",
             )
             .group_by(lead_assignments.c.user_id)
-        ).tuples()
+        )
+        .tuples()
+        .all()
     )
     m = team_delivery_members
     rows = connection.execute(
