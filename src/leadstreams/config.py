@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     principal_cache_seconds: float = Field(default=1.0, ge=0)
     # Served over HTTPS (behind a TLS proxy): session cookies are Secure, and HSTS is sent.
     https: bool = False
+    # E-mail to the team: smtp://user:password@host:port (smtps:// for TLS); unset: no e-mail
+    smtp_url: SecretStr | None = None
+    mail_from: str = "Leadstreams <leadstreams@localhost>"
+    base_url: str = "http://127.0.0.1:8000"  # for links in e-mails
 
     @field_validator("database_url")
     @classmethod

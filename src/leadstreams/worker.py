@@ -9,7 +9,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from leadstreams.services import jobs
+from leadstreams.services import jobs, mail
 from leadstreams.services.context import Context
 
 log = logging.getLogger(__name__)
@@ -34,11 +34,21 @@ def run_worker(ctx: Context, *, stop: threading.Event, worker_name: str) -> None
 
 
 def _step(ctx: Context, name: str, stop: threading.Event) -> bool:
-    """True when a job ran; a database hiccup is logged and retried after the idle pause."""
+    """True when a job ran or mail went; a database hiccup is logged and retried after the
+    idle pause."""
     try:
-        return jobs.run_next(ctx, worker=name, should_stop=stop.is_set) is not None
+        ran = jobs.run_next(ctx, worker=name, should_stop=stop.is_set) is not None
     except Exception:
         log.exception("worker %s: could not claim or run a job; trying again", name)
+        ran = False
+    return _send_mail(ctx, name) or ran
+
+
+def _send_mail(ctx: Context, name: str) -> bool:
+    try:
+        return mail.send_due(ctx) > 0
+    except Exception:
+        log.exception("worker %s: could not send the mail queue; trying again", name)
         return False
 
 
