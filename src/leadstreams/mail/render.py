@@ -67,7 +67,8 @@ def reasons(explanation: dict[str, Any] | None, depth: int = 0) -> list[Reason]:
     if "field" in explanation:
         text += f" (value seen: {_seen(explanation.get('seen'))})"
     elif "event" in explanation:
-        text += f" (seen {explanation.get('count', 0)} times)"
+        count = explanation.get("count", 0)
+        text += f" (seen {count} {'time' if count == 1 else 'times'})"
     return [Reason(depth, held, text)]
 
 
