@@ -14,6 +14,7 @@ from leadstreams.errors import InvalidInput, NotFound
 from leadstreams.schemas.common import MAX_ID, id_from_text
 from leadstreams.schemas.delivery import LeadAssignmentRead
 from leadstreams.schemas.leads import (
+    AssignmentNote,
     ClearedMatchRead,
     LeadContact,
     LeadPage,
@@ -33,6 +34,7 @@ from leadstreams.store import board_options
 from leadstreams.store import leads as leads_store
 from leadstreams.store import notes as notes_store
 from leadstreams.store import stage_changes as stage_changes_store
+from leadstreams.store.assignments import Assignment
 from leadstreams.store.board import Lead, LeadFilter, Match
 from leadstreams.store.contacts import Contact
 from leadstreams.store.uow import UnitOfWork
@@ -126,10 +128,20 @@ def _read_many(uow: UnitOfWork, found: list[Lead]) -> list[LeadRead]:
     by_lead: dict[int, list[MatchRead]] = {}
     for match in board_store.matches_of(connection, lead_ids=lead_ids):
         by_lead.setdefault(match.lead_id, []).append(_match_read(match))
+    assigned = assignments_store.latest_of(connection, lead_ids=lead_ids)
     return [
-        _lead_read(lead, people[lead.contact_id], teams.get(lead.id, []), by_lead.get(lead.id, []))
+        _lead_read(
+            lead, people[lead.contact_id], teams.get(lead.id, []), by_lead.get(lead.id, []),
+            _note(assigned.get(lead.id)),
+        )
         for lead in found
-    ]
+    ]  # fmt: skip
+
+
+def _note(assignment: Assignment | None) -> AssignmentNote | None:
+    if assignment is None:
+        return None
+    return AssignmentNote.model_validate(assignment, from_attributes=True)
 
 
 def _match_read(match: Match) -> MatchRead:
@@ -137,7 +149,11 @@ def _match_read(match: Match) -> MatchRead:
 
 
 def _lead_read(
-    lead: Lead, person: Contact, team_ids: list[int], found: list[MatchRead]
+    lead: Lead,
+    person: Contact,
+    team_ids: list[int],
+    found: list[MatchRead],
+    assignment: AssignmentNote | None,
 ) -> LeadRead:
     return LeadRead(
         id=lead.id,
@@ -149,6 +165,7 @@ def _lead_read(
         closed_at=lead.closed_at,
         team_ids=team_ids,
         matches=found,
+        assignment=assignment,
     )
 
 
