@@ -14,7 +14,8 @@ from leadstreams.schemas.delivery import (
     MemberSettings,
     TeamDeliveryUpdate,
 )
-from leadstreams.services import fetch_history, jobs, team_delivery
+from leadstreams.schemas.users import UserUpdate
+from leadstreams.services import fetch_history, jobs, team_delivery, users
 from leadstreams.services.context import Context
 from leadstreams.store.tables import lead_assignments, leads, outbox
 from tests.support import builders
@@ -158,3 +159,13 @@ def test_credits_survive_a_settings_change(ctx: Context) -> None:
     _set(ctx, team_id, Policy.ROUND_ROBIN, members)
     _leads(ctx, 1, start=1)
     assert _assignees(ctx) == [a, b]
+
+
+def test_a_deactivated_fallback_user_gets_nothing(ctx: Context) -> None:
+    team_id, (a, boss) = _team(ctx, "Nordics", 2)
+    builders.stream(ctx, SCORE, team_ids=[team_id])
+    _set(ctx, team_id, Policy.ROUND_ROBIN, [{"user_id": a, "paused": True}], fallback_user_id=boss)
+    users.update_user(ctx, user_id=boss, data=UserUpdate(active=False))
+    _leads(ctx, 1)
+    assert _assignees(ctx) == [None]
+    assert _history(ctx)[0][1] == "none"

@@ -170,3 +170,26 @@ def test_without_smtp_settings_nothing_is_sent_and_the_queue_waits(ctx: Context)
     with ctx.uow(read_only=True) as uow:
         rows = uow.connection.execute(select(mail_queue)).all()
     assert len(rows) == 2 and all(r.sent_at is None for r in rows)
+
+
+def test_workers_sending_at_once_send_each_mail_once(mailing: Context, smtp: SmtpServer) -> None:
+    """Several workers (threads here, each with its own transactions) share the queue: on
+    PostgreSQL they skip the rows another is claiming, on SQLite they take turns."""
+    _team(mailing, NotifyMode.IMMEDIATE)
+    for n in range(6):
+        _lead(mailing, f"c{n}@acme.example")
+    sent: list[int] = []
+    workers = [
+        threading.Thread(target=lambda: sent.append(mail.send_due(mailing, limit=2)))
+        for _ in range(4)
+    ]
+    for thread in workers:
+        thread.start()
+    for thread in workers:
+        thread.join()
+    while mail.send_due(mailing, limit=2):
+        pass
+    recipients = sorted(
+        (r.to[0], r.part("plain").split("<")[1].split(">")[0]) for r in smtp.received
+    )
+    assert len(recipients) == 12 and len(set(recipients)) == 12

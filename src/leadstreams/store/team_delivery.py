@@ -114,18 +114,24 @@ def plans(connection: Connection, *, team_ids: Collection[int]) -> dict[int, Tea
     """The configured teams among these; a team missing here is manual with e-mail off."""
     if not team_ids:
         return {}
-    query = select(
-        team_delivery.c.team_id, team_delivery.c.policy, team_delivery.c.fallback_user_id,
-        team_delivery.c.notify_mode, team_delivery.c.digest_minutes,
-    ).where(Among(team_delivery.c.team_id, "ids"))  # fmt: skip
-    rows = connection.execute(query, {"ids": sorted(team_ids)})
-    return {
-        row.team_id: TeamPlan(
-            row.team_id, Policy(row.policy), row.fallback_user_id, NotifyMode(row.notify_mode),
-            row.digest_minutes,
+    # A fallback user who has been deactivated since is no fallback.
+    fallback = users.alias("fallback")
+    query = (
+        select(
+            team_delivery.c.team_id, team_delivery.c.policy, fallback.c.id,
+            team_delivery.c.notify_mode, team_delivery.c.digest_minutes,
         )
-        for row in rows
-    }  # fmt: skip
+        .outerjoin(
+            fallback,
+            (fallback.c.id == team_delivery.c.fallback_user_id) & fallback.c.active.is_(True),
+        )
+        .where(Among(team_delivery.c.team_id, "ids"))
+    )  # fmt: skip
+    rows = connection.execute(query, {"ids": sorted(team_ids)}).tuples()
+    return {
+        team_id: TeamPlan(team_id, Policy(policy), fallback_id, NotifyMode(mode), minutes)
+        for team_id, policy, fallback_id, mode, minutes in rows
+    }
 
 
 def lock(connection: Connection, *, team_ids: Sequence[int]) -> None:
