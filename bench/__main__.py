@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from time import perf_counter
 
-from bench import eval_rules, fetch_history, http, ingest, plots
+from bench import assignment, eval_rules, fetch_history, http, ingest, plots
 from bench._report import RESULTS, Figure, Outcome, print_table, write_results
 from bench.data import Size
 
@@ -84,6 +84,8 @@ PARTS: dict[str, tuple[tuple[str, ...], Part]] = {
     "unrelated_streams": (("unrelated_streams_overhead",),
                           lambda p: ingest.unrelated_streams_overhead(
                               p.size(), "sqlite", p.rounds)),
+    "assignment": (("ingest_with_assignment",),
+                   lambda p: assignment.ingest_with_assignment(p.size(), "sqlite", p.rounds)),
     "http": (("http_event_to_lead_p99_ms", "events_per_second_http"), run_http),
     "http_postgres": (tuple(f"events_per_second_http_postgres_{n}" for n in POSTGRES_WORKERS),
                       run_http_postgres),

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import bindparam, exists, select, update
 from sqlalchemy.engine import Connection
 
 from leadstreams.domain import assignment, notify
@@ -110,15 +110,20 @@ def _assign(
             connection, team_id=team_id, credits={m.user_id: m.credit for m in members}
         )
     connection.execute(lead_assignments.insert(), records)
-    for record in records:
-        if record["user_id"] is not None:
-            connection.execute(
-                update(leads)
-                .where(leads.c.id == record["lead_id"])
-                .values(assignee_id=record["user_id"], updated_at=now)
-            )
+    assigned = [
+        {"lead": r["lead_id"], "user": r["user_id"]} for r in records if r["user_id"] is not None
+    ]
+    if assigned:
+        connection.execute(_ASSIGN, [a | {"now": now} for a in assigned])
     add_outbox_rows(connection, announcements, at=now)
     return current.assignee
+
+
+_ASSIGN = (
+    update(leads)
+    .where(leads.c.id == bindparam("lead"))
+    .values(assignee_id=bindparam("user"), updated_at=bindparam("now"))
+)
 
 
 class _Current:
