@@ -105,6 +105,9 @@ def test_nobody_available_and_no_fallback_leaves_the_lead_unassigned_and_says_so
     _leads(ctx, 1)
     assert _assignees(ctx) == [None]
     assert _history(ctx) == [(None, "none", "every member paused and no fallback user: unassigned")]
+    with ctx.uow(read_only=True) as uow:
+        topics = list(uow.connection.scalars(select(outbox.c.topic)))
+    assert "lead.assigned" not in topics  # nothing was assigned to announce
 
 
 def test_a_manual_team_assigns_nothing(ctx: Context) -> None:

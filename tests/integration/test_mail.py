@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from pydantic import SecretStr
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 
 from leadstreams import worker
 from leadstreams.domain.assignment import Policy
@@ -24,8 +24,10 @@ from leadstreams.schemas.delivery import (
 )
 from leadstreams.services import mail, notifications, team_delivery
 from leadstreams.services.context import Context
+from leadstreams.services.matching import evaluate_contact
 from leadstreams.store.tables import mail_queue
 from tests.support import builders
+from tests.support.service import make_context, reset
 from tests.support.smtp import SmtpServer
 
 FORM = {"form": "Contact us"}
@@ -193,3 +195,22 @@ def test_workers_sending_at_once_send_each_mail_once(mailing: Context, smtp: Smt
         (r.to[0], r.part("plain").split("<")[1].split(">")[0]) for r in smtp.received
     )
     assert len(recipients) == 12 and len(set(recipients)) == 12
+
+
+def test_no_mail_leaves_before_its_leads_commit(postgres_engine: Engine, smtp: SmtpServer) -> None:
+    """PostgreSQL: the lead's transaction is still open while a worker looks; the mail goes
+    only after the commit."""
+    reset(postgres_engine)
+    ctx = make_context(postgres_engine, postgres_engine.url.render_as_string(hide_password=False))
+    ctx.settings = ctx.settings.model_copy(update={"smtp_url": SecretStr(smtp.url)})
+    _lead(ctx, "eve@acme.example")  # before any stream: no lead yet
+    _team(ctx, NotifyMode.IMMEDIATE)
+    with ctx.uow() as uow:
+        index = ctx.live.current(uow)
+        streams = list(index.streams.values())
+        made = evaluate_contact(uow, index=index, contact_id=1, candidates=streams, trigger={})
+        assert len(made) == 1
+        assert mail.send_due(ctx) == 0  # another transaction: sees nothing yet
+        uow.commit()
+    assert mail.send_due(ctx) == 2
+    assert len(smtp.received) == 2

@@ -104,7 +104,8 @@ def _assign(
         rotations[team_id] = assignment.after(rotations[team_id], choice)
         current.assignee[lead_id] = choice.user_id
         records.append(_record(lead_id, contact_of[lead_id], team_id, choice, now))
-        announcements.append(_announcement(lead_id, contact_of[lead_id], team_id, choice))
+        if choice.user_id is not None:  # "nobody available" is recorded, not announced
+            announcements.append(_announcement(lead_id, contact_of[lead_id], team_id, choice))
     for team_id, members in rotations.items():
         team_delivery.save_credits(
             connection, team_id=team_id, credits={m.user_id: m.credit for m in members}
