@@ -49,6 +49,13 @@ class Settings(BaseSettings):
             raise ValueError("use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB")
         return url.replace("postgresql://", "postgresql+psycopg://", 1)
 
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp(cls, url: SecretStr | None) -> SecretStr | None:
+        if url is not None and not url.get_secret_value().startswith(("smtp://", "smtps://")):
+            raise ValueError("use smtp://user:password@host:port, or smtps:// for TLS")
+        return url
+
     @field_validator("secret_key")
     @classmethod
     def _strong_secret(cls, key: SecretStr | None) -> SecretStr | None:

@@ -214,3 +214,19 @@ def test_no_mail_leaves_before_its_leads_commit(postgres_engine: Engine, smtp: S
         uow.commit()
     assert mail.send_due(ctx) == 2
     assert len(smtp.received) == 2
+
+
+def test_the_smtp_url_carries_the_login(ctx: Context) -> None:
+    server = SmtpServer(credentials=("mailer", "p@ss word"))
+    server.start()
+    try:
+        ctx.settings = ctx.settings.model_copy(
+            update={"smtp_url": SecretStr(f"smtp://mailer:p%40ss%20word@127.0.0.1:{server.port}")}
+        )
+        _team(ctx, NotifyMode.IMMEDIATE, policy=Policy.ROUND_ROBIN)
+        _lead(ctx, "eve@acme.example")
+        assert mail.send_due(ctx) == 1
+        assert server.logins[0] == ("mailer", "p@ss word")
+        assert len(server.received) == 1
+    finally:
+        server.stop()

@@ -10,6 +10,7 @@ from email.message import EmailMessage
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 
 @dataclass
@@ -41,9 +42,13 @@ def free_port() -> int:
 
 
 class SmtpServer:
-    def __init__(self) -> None:
+    """`credentials`: the login the server accepts (over plain SMTP, for the test)."""
+
+    def __init__(self, credentials: tuple[str, str] | None = None) -> None:
         self.port = free_port()
         self.handler = _Collect()
+        self.credentials = credentials
+        self.logins: list[tuple[str, str]] = []
         self._controller: Controller | None = None
 
     @property
@@ -55,8 +60,21 @@ class SmtpServer:
         return self.handler.received
 
     def start(self) -> None:
-        self._controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+        auth: dict[str, Any] = {}
+        if self.credentials:
+            # AUTH offered over plain SMTP (requiring it there warns): the client logs in
+            # because its URL names a user.
+            auth = {"auth_require_tls": False, "authenticator": self._authenticate}
+        self._controller = Controller(self.handler, hostname="127.0.0.1", port=self.port, **auth)
         self._controller.start()
+
+    def _authenticate(self, _server: Any, _session: Any, _envelope: Any, _mechanism: str,
+                      data: Any) -> AuthResult:  # fmt: skip
+        if not isinstance(data, LoginPassword):
+            return AuthResult(success=False, handled=False)
+        given = (data.login.decode(), data.password.decode())
+        self.logins.append(given)
+        return AuthResult(success=given == self.credentials)
 
     def stop(self) -> None:
         if self._controller is not None:
