@@ -5,6 +5,7 @@ and a property over random weights."""
 from __future__ import annotations
 
 from collections import Counter
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import given
@@ -18,6 +19,7 @@ from leadstreams.domain.assignment import (
     choose,
     first_assigning_team,
     is_available,
+    month_start,
 )
 
 A, B, C, FALLBACK = 1, 2, 3, 99
@@ -99,3 +101,34 @@ def test_the_first_team_whose_policy_is_not_manual_assigns() -> None:
     policies = {1: Policy.MANUAL, 2: Policy.WEIGHTED, 3: Policy.ROUND_ROBIN}
     assert first_assigning_team([1, 3, 2], policies) == 3
     assert first_assigning_team([1, 4], policies) is None
+
+
+def test_a_choice_says_which_policy_made_it_and_why() -> None:
+    members = [Member(1, 3, None, False, 0, 0), Member(2, 1, None, False, 0, 0)]
+    weighted = choose(Policy.WEIGHTED, members, fallback_user_id=None)
+    assert (weighted.user_id, weighted.by) == (1, AssignedBy.WEIGHTED)
+    assert weighted.reason == (
+        "weighted: furthest behind their share among 2 available (weight 3 of 4, credit 3)"
+    )
+    turn = choose(Policy.ROUND_ROBIN, members, fallback_user_id=None)
+    assert (turn.user_id, turn.by) == (1, AssignedBy.ROUND_ROBIN)
+    assert turn.reason.startswith("round robin: furthest behind their share among 2 available")
+    assert "(weight 1 of 2, credit 1)" in turn.reason
+
+
+def test_nobody_available_says_why() -> None:
+    paused = [Member(1, 1, None, True, 0, 0)]
+    full = [Member(1, 1, 3, False, 0, 3), Member(2, 1, None, True, 0, 0)]
+    assert choose(Policy.WEIGHTED, paused, fallback_user_id=9).reason == (
+        "every member paused: the fallback user"
+    )
+    assert choose(Policy.WEIGHTED, full, fallback_user_id=None).reason == (
+        "every member paused or at monthly capacity and no fallback user: unassigned"
+    )
+    nobody = choose(Policy.ROUND_ROBIN, [], fallback_user_id=None)
+    assert nobody.reason == "no members in the rotation and no fallback user: unassigned"
+
+
+def test_capacity_counts_from_the_first_of_the_month_utc() -> None:
+    now = datetime(2026, 3, 17, 15, 4, 5, 6, tzinfo=UTC)
+    assert month_start(now) == datetime(2026, 3, 1, tzinfo=UTC)
