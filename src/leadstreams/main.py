@@ -14,6 +14,7 @@ from leadstreams import __version__
 from leadstreams.api import errors, openapi
 from leadstreams.api.deps import storable_query
 from leadstreams.api.routes import (
+    api_keys,
     auth,
     contacts,
     events,
@@ -26,6 +27,7 @@ from leadstreams.api.routes import (
 )
 from leadstreams.bootstrap import bootstrap, secret_key
 from leadstreams.config import Settings
+from leadstreams.services.api_keys import KeyHasher, KeyPrincipals
 from leadstreams.services.auth import Principals, Tokens
 from leadstreams.services.batcher import EventBatcher
 from leadstreams.services.context import Context
@@ -60,9 +62,11 @@ def create_app(settings: Settings | None = None, *, ctx: Context | None = None) 
     app.state.tokens = tokens = Tokens(key, settings.token_ttl_seconds)
     app.state.principals = Principals(ctx, tokens, seconds=settings.principal_cache_seconds)
     app.state.events = batcher
+    app.state.key_hasher = hasher = KeyHasher(key)
+    app.state.keys = KeyPrincipals(ctx, hasher, seconds=settings.principal_cache_seconds)
     errors.install(app)
     install_web(app, secret_key=key, https=settings.https)
-    for module in (auth, users, contacts, live, events, fields, streams, leads):
+    for module in (auth, users, api_keys, contacts, live, events, fields, streams, leads):
         app.include_router(module.router, prefix=API)
     app.include_router(system.router)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
