@@ -55,6 +55,16 @@ class Unauthenticated(LeadstreamsError):
     code = "unauthenticated"
 
 
+class TooLarge(LeadstreamsError):
+    code = "too_large"
+
+
+class Malformed(LeadstreamsError):
+    """A body that is not what the endpoint reads at all (not JSON, not a batch)."""
+
+    code = "bad_request"
+
+
 class InvalidInput(LeadstreamsError):
     code = "invalid_input"
 

@@ -23,6 +23,7 @@ from leadstreams.api.routes import (
     live,
     streams,
     system,
+    tracking,
     users,
 )
 from leadstreams.bootstrap import bootstrap, secret_key
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None, *, ctx: Context | None = None) 
     for module in (auth, users, api_keys, contacts, live, events, fields, streams, leads):
         app.include_router(module.router, prefix=API)
     app.include_router(system.router)
+    app.include_router(tracking.router)  # the Segment tracking API, at the root path
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     openapi.install(app)
     return app

@@ -15,8 +15,10 @@ from leadstreams.errors import (
     Conflict,
     InvalidInput,
     LeadstreamsError,
+    Malformed,
     NotFound,
     PermissionDenied,
+    TooLarge,
     Unauthenticated,
     error_path,
     printable,
@@ -28,7 +30,10 @@ STATUS: dict[type[LeadstreamsError], int] = {
     Conflict: 409,
     PermissionDenied: 403,
     Unauthenticated: 401,
+    TooLarge: 413,
+    Malformed: 400,
 }
+JSON_PATHS = ("/api/", "/v1/")  # the REST API and the tracking API; the rest are pages
 
 
 def envelope(
@@ -55,7 +60,7 @@ async def _service_error(request: Request, error: Exception) -> Response:
     status = next((STATUS[c] for c in type(error).__mro__ if c in STATUS), 400)
     details = [{"path": d.path, "message": d.message} for d in error.details]
     render_page = getattr(request.app.state, "render_error", None)
-    if render_page is not None and not request.url.path.startswith("/api/"):
+    if render_page is not None and not request.url.path.startswith(JSON_PATHS):
         return render_page(request, status, error.message, details)  # type: ignore[no-any-return]
     return envelope(status, error.code, error.message, details)
 
