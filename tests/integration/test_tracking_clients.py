@@ -1,7 +1,7 @@
-"""Segment's own Python client (`segment-analytics-python`) sending to a live server on
-each database: identify -> contact, page and track -> events, a form -> a lead, an
-anonymous visitor joining on identify, gzip bodies, and a flush retried after a 503 that
-changes nothing (api.md, "Sources")."""
+"""The tracking clients users run (Segment's `segment-analytics-python`, RudderStack's
+`rudder-sdk-python`) sending to a live server on each database: identify -> contact, page
+and track -> events, a form -> a lead, an anonymous visitor joining on identify, gzip
+bodies, and a flush retried after a 503 that changes nothing (api.md, "Sources")."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 import uvicorn
-from segment.analytics import Client
+from rudderstack.analytics import Client as RudderStackClient
+from segment.analytics import Client as SegmentClient
 from sqlalchemy import Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -41,6 +42,7 @@ PRICING_THEN_FORM = {
         builders.CONTACT_FORM,
     ]
 }
+CLIENTS: dict[str, Any] = {"segment": SegmentClient, "rudderstack": RudderStackClient}
 ADMIN = Principal(id=0, email="", name="test", role=Role.ADMIN, team_ids=())
 
 
@@ -77,12 +79,15 @@ class Live:
     team_id: int
     gate: FailOnce
 
-    def client(self, **options: Any) -> Client:
+    def client(self, kind: str = "segment", **options: Any) -> Any:
+        """A tracking client sending here with the key; its upload errors in `.errors`."""
         errors: list[Any] = []
-        client = Client(self.key, host=self.url, max_retries=3, upload_interval=0.05,
-                        on_error=lambda error, batch: errors.append(error), **options)  # fmt: skip
-        client.errors = errors  # type: ignore[attr-defined]
-        return client
+        made = CLIENTS[kind](
+            self.key, host=self.url, max_retries=3, upload_interval=0.05,
+            on_error=lambda error, batch: errors.append(error), **options,
+        )  # fmt: skip
+        made.errors = errors
+        return made
 
 
 def _free_port() -> int:
@@ -145,16 +150,22 @@ def _rows(live: Live) -> Rows:
     return rows
 
 
-@pytest.mark.parametrize("gzip", [False, True], ids=["plain", "gzip"])
-def test_the_segment_client_identifies_tracks_and_makes_a_lead(live: Live, gzip: bool) -> None:
+@pytest.mark.parametrize(
+    ("kind", "gzip"),
+    [("segment", False), ("segment", True), ("rudderstack", True)],
+    ids=["segment", "segment-gzip", "rudderstack-gzip"],
+)
+def test_a_tracking_client_identifies_tracks_and_makes_a_lead(
+    live: Live, kind: str, gzip: bool
+) -> None:
     builders.stream(live.ctx, builders.CONTACT_FORM, team_ids=[live.team_id], name="Contact")
-    client = live.client(gzip=gzip)
+    client = live.client(kind, gzip=gzip)
     client.identify("u1", {"email": "ann@example.com", "firstName": "Ann", "company": "Acme"})
     client.page("u1", name="Pricing", properties={"path": "/pricing", "title": "Pricing"})
     client.track("u1", "Newsletter Signed Up", {"list": "weekly"})
     client.track("u1", "Form Submitted", {"form": "Contact us"})
     client.flush()
-    assert client.errors == []  # type: ignore[attr-defined]
+    assert client.errors == []
     contact = _contact(live, "u1")
     assert (contact.email, contact.first_name, contact.company) == (
         "ann@example.com", "Ann", "Acme",
@@ -197,7 +208,7 @@ def test_a_flush_retried_after_a_503_changes_nothing(live: Live) -> None:
 
     send()
     assert live.gate.failed == 1, "the server did not answer 503"
-    assert client.errors == []  # type: ignore[attr-defined]  # the client retried
+    assert client.errors == []  # the client retried
     contact = _contact(live, "u1")
     assert [e.event_id for e in _events(live, contact.id)] == ["t1"]
     assert _leads(live) == [contact.id]

@@ -155,7 +155,7 @@ def _identify_reason(error: Exception) -> str:
 
 def _identify(uow: UnitOfWork, index: StreamIndex, message: SegmentMessage) -> list[EventCreate]:
     """Upserts the contact and joins the anonymousId; the joined visitor's events."""
-    fields, custom = segment.contact_fields(message.traits, _custom_names(index))
+    fields, custom = segment.contact_fields(_traits(message), _custom_names(index))
     if message.userId is None and "email" not in fields:
         if message.anonymousId is not None:  # nobody to join yet: the visitor is seen
             anonymous_store.seen(uow.connection, anonymous_id=message.anonymousId,
@@ -175,6 +175,12 @@ def _identify(uow: UnitOfWork, index: StreamIndex, message: SegmentMessage) -> l
                     occurred_at=event.occurred_at, properties=event.properties)
         for event in waiting
     ]  # fmt: skip
+
+
+def _traits(message: SegmentMessage) -> dict[str, Any]:
+    """The message's traits; RudderStack's client sends them in `context.traits` instead."""
+    in_context = message.context.get("traits")
+    return (in_context if isinstance(in_context, dict) else {}) | message.traits
 
 
 def _custom_names(index: StreamIndex) -> list[str]:
