@@ -73,8 +73,8 @@ def record_messages(
         except (ValidationError, ValueError) as error:
             errors.append(MessageError(index, _reason(error)))
     to_contacts = _identify_and_hold(ctx, identifies, events, errors)
-    futures = [(event.index, batcher.submit(event.data)) for event in to_contacts]
-    errors += _outcomes(futures)
+    futures = batcher.submit_many([event.data for event in to_contacts])
+    errors += _outcomes([(event.index, f) for event, f in zip(to_contacts, futures, strict=True)])
     refused = sorted(errors, key=lambda e: e.index)
     for item in refused:
         log.warning("tracking message %d not recorded: %s", item.index, item.reason)
