@@ -72,7 +72,7 @@ def run_http_postgres(plan: Plan) -> Outcome:
 
 def run_sources(plan: Plan) -> Outcome:
     if plan.quick:
-        return sources.sources_benchmarks(batches=5, rounds=2, requests=100, seed=plan.seed)
+        return sources.sources_benchmarks(batches=4, rounds=2, requests=50, seed=plan.seed)
     return sources.sources_benchmarks(batches=30, rounds=5, requests=500, seed=plan.seed)
 
 
