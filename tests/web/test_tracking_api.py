@@ -245,3 +245,28 @@ def test_anonymous_events_are_forgotten_after_thirty_days(ctx: Context, api: Api
     assert sources.forget_old_visitors(ctx) == (1, 1)
     with ctx.uow(read_only=True) as uow:
         assert anonymous_store.pending(uow.connection, anonymous_id="a1") == []
+
+
+def test_ids_the_databases_cannot_store_are_that_messages_error(api: Api) -> None:
+    body = {"batch": [
+        {"type": "identify", "userId": "u1", "anonymousId": "a\u0000b"},
+        {"type": "page", "anonymousId": "a\ud800"},
+        _track("Demo", messageId="ok"),
+    ]}  # fmt: skip
+    client = TestClient(api.admin.app)  # escaped in the JSON text, as clients send them
+    answer = client.post("/v1/batch", content=json.dumps(body), headers=_basic(_key(api.ingest)))
+    assert answer.status_code == 200
+    assert [e["index"] for e in answer.json()["errors"]] == [0, 1]
+    assert [e["event_id"] for e in _events(api, _contacts(api)["u1"]["id"])] == ["ok"]
+
+
+def test_an_event_named_by_external_id_finds_or_creates_its_contact(api: Api) -> None:
+    made = api.ingest.post("/api/v1/events", json={"external_id": "crm-7", "type": "demo_booked"})
+    assert made.status_code == 201, made.text
+    again = api.ingest.post("/api/v1/events", json={"external_id": "crm-7", "type": "demo_booked"})
+    assert again.json()["contact_id"] == made.json()["contact_id"]
+    assert _contacts(api)["crm-7"]["id"] == made.json()["contact_id"]
+    both = {"external_id": "crm-7", "email": "a@example.com", "type": "demo_booked"}
+    refused = api.ingest.post("/api/v1/events", json=both)
+    assert refused.status_code == 422
+    assert "external_id" in refused.json()["error"]["details"][0]["message"]

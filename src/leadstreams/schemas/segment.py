@@ -5,14 +5,27 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from leadstreams.schemas.common import UTCDatetime
+from leadstreams.schemas.common import UTCDatetime, text_problem
 
 MESSAGE_BYTES = 32 * 1024  # a message, as Segment limits it
 BATCH_BYTES = 500 * 1024  # a batch
 
-Identity = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+def _storable(text: str) -> str:
+    """An id is stored as it is (a visitor's, before any event schema reads it)."""
+    problem = text_problem(text)
+    if problem is not None:
+        raise ValueError(problem)
+    return text
+
+
+Identity = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(_storable),
+]
 
 
 class SegmentMessage(BaseModel):
@@ -21,7 +34,7 @@ class SegmentMessage(BaseModel):
     type: Literal["identify", "track", "page"]
     userId: Identity | None = None  # the clients' names
     anonymousId: Identity | None = None
-    messageId: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    messageId: Identity | None = None
     event: str | None = None
     name: str | None = None
     traits: dict[str, Any] = Field(default_factory=dict)
