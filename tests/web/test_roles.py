@@ -39,6 +39,7 @@ FIRST_NAME = {"first_name": "Eve"}
 STAGE = {"stage": "sql"}
 NOTE = {"text": "Called, wants a demo"}
 NEW_KEY = {"name": "ETL", "scopes": ["ingest"]}
+SEGMENT_TRACK = {"type": "track", "userId": "u1", "event": "Demo Booked"}
 
 # Paths name what the `world` fixture made: {lead} is on the sales user's board, {other_lead}
 # only on the other team's, {plain_contact} has no lead, {inactive_stream} delivers nowhere
@@ -104,6 +105,19 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any] | None, int, int, int, int]] = [
     ("POST", "/api/v1/leads/{other_lead}/notes", NOTE, 401, 201, 201, 404),
     ("GET", "/api/v1/leads/{lead}/notes", None, 401, 200, 200, 200),
     ("GET", "/api/v1/leads/{other_lead}/notes", None, 401, 200, 200, 404),
+    # The tracking API takes API keys only (a person's token is not a write key).
+    ("POST", "/v1/batch", {"batch": [SEGMENT_TRACK]}, 401, 401, 401, 401),
+    ("POST", "/v1/track", SEGMENT_TRACK, 401, 401, 401, 401),
+    (
+        "POST",
+        "/v1/identify",
+        {"userId": "u1", "traits": {"email": "u1@example.com"}},
+        401,
+        401,
+        401,
+        401,
+    ),
+    ("POST", "/v1/page", {"userId": "u1", "properties": {"path": "/"}}, 401, 401, 401, 401),
     ("GET", "/healthz", None, 200, 200, 200, 200),
     ("GET", "/metrics", None, 200, 200, 200, 200),
     ("GET", "/docs", None, 200, 200, 200, 200),
@@ -122,6 +136,7 @@ INGEST_CALLS = {
     ("POST", "/api/v1/events"),
     ("POST", "/api/v1/events/batch"),
 }
+TRACKING_CALLS = {("POST", f"/v1/{name}") for name in ("batch", "track", "identify", "page")}
 READ_RESOURCES = ("/api/v1/leads", "/api/v1/contacts", "/api/v1/streams", "/api/v1/fields")
 
 
@@ -129,6 +144,8 @@ def _key_status(scope: str, method: str, path: str, statuses: list[int]) -> int:
     anonymous, _admin, marketing, _sales = statuses
     if anonymous != 401:
         return anonymous
+    if (method, path) in TRACKING_CALLS:  # for keys only: 200 {"success": true}
+        return 200 if scope == "ingest" else 403
     if scope == "ingest":
         allowed = (method, path) in INGEST_CALLS
     else:

@@ -77,7 +77,7 @@ async def _authenticated_body(request: Request, *, limit: int) -> dict[str, Any]
         raise Malformed(f"the body is not JSON: {error}") from error
     if not isinstance(body, dict):
         raise Malformed("the body is not a JSON object")
-    key = _basic_user(request.headers.get("authorization")) or body.get("writeKey")
+    key = _header_key(request.headers.get("authorization")) or body.get("writeKey")
     if not isinstance(key, str) or not key:
         raise Unauthenticated("give the write key (an API key) as the HTTP Basic user name")
     await key_user(request, key)
@@ -109,8 +109,11 @@ def _inflate(data: bytes, limit: int) -> bytes:
     return inflated
 
 
-def _basic_user(header: str | None) -> str | None:
-    """The user name of `Authorization: Basic base64(user:password)`."""
+def _header_key(header: str | None) -> str | None:
+    """The key in `Authorization`: the user name of `Basic base64(user:password)`, as the
+    tracking clients send it, or `Bearer <key>`, as on the rest of the API."""
+    if header and header[:7].lower() == "bearer ":
+        return header[7:].strip() or None
     if not header or header[:6].lower() != "basic ":
         return None
     try:
