@@ -135,7 +135,7 @@ def _identify_and_hold(
                 with uow.connection.begin_nested():
                     joined += _identify(uow, index, message)
             except (LeadstreamsError, ValidationError) as error:
-                errors.append(MessageError(position, _identify_reason(error)))
+                errors.append(MessageError(position, _described(error)))
         named += _hold(uow, anonymous)
         outcomes = ingest.record_within(uow, index, joined)
         uow.commit()
@@ -146,7 +146,7 @@ def _identify_and_hold(
     return named
 
 
-def _identify_reason(error: Exception) -> str:
+def _described(error: Exception) -> str:
     if isinstance(error, LeadstreamsError):
         details = "; ".join(f"{d.path}: {d.message}" for d in error.details)
         return f"{error.message} ({details})" if details else error.message
@@ -216,7 +216,7 @@ def _outcomes(futures: list[tuple[int, Future[Recorded]]]) -> list[MessageError]
         try:
             future.result()
         except LeadstreamsError as error:
-            errors.append(MessageError(index, _identify_reason(error)))
+            errors.append(MessageError(index, _described(error)))
     return errors
 
 
