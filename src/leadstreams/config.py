@@ -18,7 +18,9 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     webhook_allow_private: bool = False
-    token_ttl_seconds: int = Field(default=24 * 3600, ge=60)
+    # A bearer token's life; a new password, role or disabling ends it sooner, as does
+    # POST /api/v1/auth/revoke. Systems use API keys rather than long-lived tokens.
+    token_ttl_seconds: int = Field(default=3600, ge=60)
     max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
     fetch_history_chunk: int = Field(default=100_000, ge=1)  # contacts in the first chunk
     # About how long a fetch-history chunk's transaction takes: later chunks grow (or shrink,

@@ -558,7 +558,8 @@ def _token(world: World, *, issued_seconds_ago: int = 0, payload: Any = None) ->
     serializer = URLSafeTimedSerializer(
         secret_key(world.ctx), salt="leadstreams.api-token", signer=IssuedEarlier
     )
-    return str(serializer.dumps(payload or {"uid": world.ids["sales_user"]}))
+    claims = {"uid": world.ids["sales_user"], "cv": 1, "jti": "a" * 32}
+    return str(serializer.dumps(payload or claims))
 
 
 def _me(world: World, authorization: str) -> Any:
@@ -574,7 +575,11 @@ def test_an_expired_tampered_or_foreign_token_is_401(world: World) -> None:
     head, _, signature = fresh.rpartition(".")  # the first character is all signature bits
     tampered = f"{head}.{'B' if signature[0] == 'A' else 'A'}{signature[1:]}"
     # Signed with our key, but not what a token of ours holds.
-    odd = [_token(world, payload=p) for p in ([1], "x", {"uid": "1"}, {"id": 1}, {"uid": 1.5})]
+    odd = [
+        _token(world, payload=p)
+        for p in ([1], "x", {"uid": 1}, {"uid": "1", "cv": 1, "jti": "a"},
+                  {"uid": 1, "cv": 1.5, "jti": "a"}, {"uid": 1, "cv": 1, "jti": 7})
+    ]  # fmt: skip
     for authorization in [
         *(f"Bearer {token}" for token in odd),
         f"Bearer {tampered}",

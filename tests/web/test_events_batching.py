@@ -204,7 +204,8 @@ def test_the_batcher_stops_with_the_app(api: Api) -> None:
     assert not batcher.running
 
 
-@pytest.mark.parametrize(("change", "status"), [({"active": False}, 401), ({"role": "sales"}, 403)])
+# Disabling or another role ends the user's tokens: the next request must log in again.
+@pytest.mark.parametrize(("change", "status"), [({"active": False}, 401), ({"role": "sales"}, 401)])
 def test_a_user_disabled_or_demoted_is_refused_at_once(
     api: Api, change: dict[str, Any], status: int
 ) -> None:

@@ -20,7 +20,7 @@ from leadstreams.services.auth import Principal, Principals, Tokens
 from leadstreams.services.batcher import EventBatcher
 from leadstreams.services.context import Context
 
-_bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
 async def get_context(request: Request) -> Context:
@@ -49,7 +49,7 @@ Hasher = Annotated[KeyHasher, Depends(get_hasher)]
 
 
 async def current_user(
-    request: Request, token: Annotated[str | None, Depends(_bearer)]
+    request: Request, token: Annotated[str | None, Depends(bearer)]
 ) -> Principal:
     if not token:
         raise Unauthenticated("send 'Authorization: Bearer <token>' (POST /api/v1/auth/token)")

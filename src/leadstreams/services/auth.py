@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import secrets
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -17,6 +19,7 @@ from leadstreams.domain.scopes import Scope
 from leadstreams.errors import PermissionDenied, Unauthenticated
 from leadstreams.schemas.common import text_problem
 from leadstreams.services.context import Context
+from leadstreams.store import ended_credentials as ended_store
 from leadstreams.store import users as users_store
 from leadstreams.store.users import User
 
@@ -36,6 +39,7 @@ class Principal:
     name: str
     role: Role
     team_ids: tuple[int, ...]
+    credentials_version: int = 1  # of the user when read; see store.users.update_user
     # An API key's (domain/scopes.py); None for a person, whom the role alone bounds.
     scopes: frozenset[Scope] | None = None
     key_id: int | None = None
@@ -72,31 +76,70 @@ def principal(ctx: Context, *, user_id: int) -> Principal:
 
 
 def _principal(user: User) -> Principal:
-    return Principal(user.id, user.email, user.name, user.role, user.team_ids)
+    return Principal(
+        user.id, user.email, user.name, user.role, user.team_ids, user.credentials_version
+    )
+
+
+def credentials_principal(
+    ctx: Context, *, user_id: int, credentials_version: int, credential_id: str
+) -> Principal:
+    """The user of a token or session, while that credential is good: not revoked or logged
+    out (by its id), and made before the user's last change of password, role or state."""
+    with ctx.uow(read_only=True) as uow:
+        user = users_store.get(uow.connection, user_id=user_id)
+        ended = ended_store.is_ended(uow.connection, credential_id=credential_id)
+    if user is None or not user.active:
+        raise Unauthenticated("this account no longer exists or is disabled")
+    if ended or user.credentials_version != credentials_version:
+        raise Unauthenticated("this token or session has been ended; log in again")
+    return _principal(user)
+
+
+def end_credential(ctx: Context, *, credential_id: str, expires_at: datetime) -> None:
+    """Revoke a token or end a session at once, in every process (each reads it afresh
+    within `principal_cache_seconds`; this one forgets what it remembered now)."""
+    with ctx.uow() as uow:
+        now = uow.clock.now()
+        ended_store.end(uow.connection, credential_id=credential_id, expires_at=expires_at, now=now)
+        uow.after_commit(ctx.user_changes.record)
+        uow.commit()
+
+
+@dataclass(frozen=True, slots=True)
+class TokenClaims:
+    user_id: int
+    credentials_version: int
+    token_id: str  # random: what revoking it records
+    expires: float  # seconds since the epoch
 
 
 class Tokens:
-    """Bearer tokens: the user id, signed with the secret key, valid for `ttl` seconds."""
+    """Bearer tokens: the user, the user's credentials version and a random id, signed with
+    the secret key, valid for `ttl` seconds."""
 
     def __init__(self, secret_key: str, ttl_seconds: int) -> None:
         self._serializer = URLSafeTimedSerializer(secret_key, salt="leadstreams.api-token")
         self._ttl = ttl_seconds
 
-    def issue(self, user_id: int) -> str:
-        return self._serializer.dumps({"uid": user_id})
+    def issue(self, user: Principal) -> str:
+        claims = {"uid": user.id, "cv": user.credentials_version, "jti": secrets.token_hex(16)}
+        return self._serializer.dumps(claims)
 
-    def read(self, token: str) -> tuple[int, float]:
-        """The user id and when the token expires (seconds since the epoch)."""
+    def read(self, token: str) -> TokenClaims:
+        """What the token says, if we signed it and it has not expired."""
         try:
             data, signed = self._serializer.loads(token, max_age=self._ttl, return_timestamp=True)
         except SignatureExpired as error:
             raise Unauthenticated("the token has expired; ask for a new one") from error
         except BadSignature as error:
             raise Unauthenticated("the token is not valid") from error
-        user_id = data.get("uid") if isinstance(data, dict) else None
-        if type(user_id) is not int:  # signed by us, so only an older or odd release's token
-            raise Unauthenticated("the token is not valid")
-        return user_id, signed.timestamp() + self._ttl
+        claims = data if isinstance(data, dict) else {}
+        user_id, version, token_id = claims.get("uid"), claims.get("cv"), claims.get("jti")
+        if type(user_id) is not int or type(version) is not int or type(token_id) is not str:
+            # signed by us: a token of an older release (or of a key leaked with its code)
+            raise Unauthenticated("the token is not valid; ask for a new one")
+        return TokenClaims(user_id, version, token_id, signed.timestamp() + self._ttl)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,8 +200,14 @@ class Principals:
         # The count is taken before the read: a change that commits after the read began
         # moves it, and what was read is not remembered (or is forgotten at the next request).
         generation = self._changes.generation
-        user_id, token_expires = self._tokens.read(token)
-        found = principal(self._ctx, user_id=user_id)
+        claims = self._tokens.read(token)
+        token_expires = claims.expires
+        found = credentials_principal(
+            self._ctx,
+            user_id=claims.user_id,
+            credentials_version=claims.credentials_version,
+            credential_id=claims.token_id,
+        )
         if self._seconds > 0 and generation == self._changes.generation:
             if len(self._remembered) >= self.LIMIT:
                 self._remembered.clear()

@@ -88,6 +88,16 @@ def _keep_yourself_in(user_id: int, data: UserUpdate, by: int | None) -> None:
         raise InvalidInput.at("role", "you cannot take the admin role from yourself")
 
 
+def _ends_credentials(user: User, data: UserUpdate) -> bool:
+    """A new password, another role or disabling ends every token and session of the user:
+    whoever held them must log in again (and may no longer be able to)."""
+    return (
+        data.password is not None
+        or (data.role is not None and data.role is not user.role)
+        or data.active is False
+    )
+
+
 def update_user(ctx: Context, *, user_id: int, data: UserUpdate, by: int | None = None) -> UserRead:
     """`by`: the user making the change (an admin cannot lock themselves out)."""
     _keep_yourself_in(user_id, data, by)
@@ -109,6 +119,7 @@ def update_user(ctx: Context, *, user_id: int, data: UserUpdate, by: int | None 
             role=data.role,
             password_hash=password_hash,
             active=data.active,
+            end_credentials=_ends_credentials(user, data),
         )
         user = _get_user(uow, user_id)
         uow.after_commit(ctx.user_changes.record)

@@ -116,6 +116,19 @@ users = Table(
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # One more on every change that must end the user's tokens and sessions (a new password,
+    # another role, disabled): a token or session made under another number is refused.
+    Column("credentials_version", Integer, nullable=False, server_default="1"),
+)
+
+# Tokens revoked and web sessions logged out before their time (by their random id), kept
+# until they would have expired anyway.
+ended_credentials = Table(
+    "ended_credentials",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Index("ix_ended_credentials_expires_at", "expires_at"),
 )
 
 teams = Table(

@@ -24,6 +24,7 @@ class User:
     active: bool
     created_at: datetime
     team_ids: tuple[int, ...]  # ascending
+    credentials_version: int = 1  # tokens and sessions of another version are ended
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,14 +46,15 @@ _USER_COLUMNS = (users.c.id, users.c.email, users.c.name, users.c.role, users.c.
 
 
 def _users(connection: Connection, where: ColumnElement[bool] | None = None) -> list[User]:
-    query = select(*_USER_COLUMNS, users.c.created_at).order_by(users.c.id)
+    query = select(*_USER_COLUMNS, users.c.created_at, users.c.credentials_version)
+    query = query.order_by(users.c.id)
     if where is not None:
         query = query.where(where)
     rows = connection.execute(query).all()
     memberships = _team_ids_by_user(connection, [row.id for row in rows], every=where is None)
     return [
         User(row.id, row.email, row.name, Role(row.role), row.active, row.created_at,
-             memberships.get(row.id, ()))
+             memberships.get(row.id, ()), row.credentials_version)
         for row in rows
     ]  # fmt: skip
 
@@ -115,12 +117,16 @@ def update_user(
     role: Role | None = None,
     password_hash: str | None = None,
     active: bool | None = None,
+    end_credentials: bool = False,
 ) -> None:
-    """Change what is given (not None), and when the user was last changed."""
+    """Change what is given (not None), and when the user was last changed;
+    `end_credentials`: every token and session made so far stops working."""
     given = {"name": name, "password_hash": password_hash, "active": active}
     values: dict[str, Any] = {key: value for key, value in given.items() if value is not None}
     if role is not None:
         values["role"] = str(role)
+    if end_credentials:
+        values["credentials_version"] = users.c.credentials_version + 1
     connection.execute(update(users).where(users.c.id == user_id).values(updated_at=at, **values))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -12,28 +13,43 @@ from leadstreams.api.deps import Ctx
 from leadstreams.errors import PermissionDenied, Unauthenticated
 from leadstreams.services import auth
 from leadstreams.services.auth import Principal
+from leadstreams.services.context import Context
 
 
 class LoginRequired(Exception):
     """A page needs a logged-in user: the handler redirects to /login."""
 
 
+SESSION_SECONDS = 14 * 24 * 3600  # the cookie's life; logging out ends it on the server too
+
+
 def log_in(request: Request, user: Principal) -> None:
     request.session.clear()
     request.session["uid"] = user.id
+    request.session["cv"] = user.credentials_version
+    request.session["sid"] = secrets.token_hex(16)  # what logging out records as ended
     request.session["csrf"] = secrets.token_urlsafe(32)
 
 
-def log_out(request: Request) -> None:
+def log_out(request: Request, ctx: Context) -> None:
+    """The cookie is forgotten by this browser and refused by the server from now on (a
+    copy of it, kept elsewhere, no longer logs anyone in)."""
+    session_id = request.session.get("sid")
+    if isinstance(session_id, str):
+        expires = ctx.clock.now() + timedelta(seconds=SESSION_SECONDS)
+        auth.end_credential(ctx, credential_id=session_id, expires_at=expires)
     request.session.clear()
 
 
 def page_user(request: Request, ctx: Ctx) -> Principal:
-    user_id = request.session.get("uid")
-    if not isinstance(user_id, int):
+    user_id, version = request.session.get("uid"), request.session.get("cv")
+    session_id = request.session.get("sid")
+    if type(user_id) is not int or type(version) is not int or not isinstance(session_id, str):
         raise LoginRequired
     try:
-        user = auth.principal(ctx, user_id=user_id)
+        user = auth.credentials_principal(
+            ctx, user_id=user_id, credentials_version=version, credential_id=session_id
+        )
     except Unauthenticated as error:
         request.session.clear()
         raise LoginRequired from error

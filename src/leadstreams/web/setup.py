@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import Response
 
-from leadstreams.web.deps import LoginRequired
+from leadstreams.web.deps import SESSION_SECONDS, LoginRequired
 from leadstreams.web.headers import SecurityHeaders
 from leadstreams.web.pages import admin, auth, board, contacts, docs, keys, lead, live, streams
 from leadstreams.web.render import HERE, render_error
@@ -33,7 +33,7 @@ def install_web(app: FastAPI, *, secret_key: str, https: bool = False) -> None:
         secret_key=secret_key,
         session_cookie="leadstreams_session",
         same_site="lax",
-        max_age=14 * 24 * 3600,
+        max_age=SESSION_SECONDS,
         https_only=https,
     )
     app.add_middleware(SecurityHeaders, https=https)

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 from fastapi.security import OAuth2PasswordRequestForm
 
-from leadstreams.api.deps import Ctx, Who, get_tokens
+from leadstreams.api.deps import Ctx, Who, bearer, get_tokens
 from leadstreams.schemas.users import Token, UserRead
 from leadstreams.services import auth, users
 from leadstreams.services.auth import Tokens
@@ -21,7 +22,23 @@ def issue_token(
 ) -> Token:
     """Exchange an e-mail (`username`) and password for a bearer token."""
     who = auth.authenticate(ctx, email=form.username, password=form.password)
-    return Token(access_token=tokens.issue(who.id))
+    return Token(access_token=tokens.issue(who))
+
+
+@router.post("/auth/revoke", status_code=204)
+def revoke_token(
+    ctx: Ctx,
+    who: Who,
+    tokens: Annotated[Tokens, Depends(get_tokens)],
+    token: Annotated[str | None, Depends(bearer)],
+) -> Response:
+    """End the bearer token this request carries, at once (it answers 401 from now on)."""
+    assert token is not None  # `who` was found by it
+    claims = tokens.read(token)
+    auth.end_credential(
+        ctx, credential_id=claims.token_id, expires_at=datetime.fromtimestamp(claims.expires, UTC)
+    )
+    return Response(status_code=204)
 
 
 @router.get("/me", response_model=UserRead)

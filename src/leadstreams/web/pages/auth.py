@@ -38,8 +38,8 @@ def login(
 
 
 @router.post("/logout", dependencies=[Csrf])
-def logout(request: Request) -> Response:
-    log_out(request)
+def logout(request: Request, ctx: Ctx) -> Response:
+    log_out(request, ctx)
     return RedirectResponse("/login", status_code=303)
 
 

@@ -1,7 +1,7 @@
 """sources: API keys, anonymous visitors and their events
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0006
 Create Date: 2026-12-03 11:09:04.490071
 """
 
@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql
 import leadstreams.store.types
 
 revision = "0003"
-down_revision = "0001"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
