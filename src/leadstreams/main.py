@@ -32,6 +32,7 @@ from leadstreams.services.api_keys import KeyHasher, KeyPrincipals
 from leadstreams.services.auth import Principals, Tokens
 from leadstreams.services.batcher import EventBatcher
 from leadstreams.services.context import Context
+from leadstreams.services.logins import Logins
 from leadstreams.web.setup import install_web
 
 API = "/api/v1"
@@ -48,6 +49,7 @@ def create_app(settings: Settings | None = None, *, ctx: Context | None = None) 
             yield
         finally:  # what is waiting is recorded and answered first
             await run_in_threadpool(batcher.close)
+            logins.close()
 
     app = FastAPI(
         title="Leadstreams",
@@ -63,6 +65,9 @@ def create_app(settings: Settings | None = None, *, ctx: Context | None = None) 
     app.state.tokens = tokens = Tokens(key, settings.token_ttl_seconds)
     app.state.principals = Principals(ctx, tokens, seconds=settings.principal_cache_seconds)
     app.state.events = batcher
+    app.state.logins = logins = Logins(
+        per_account=settings.login_limit_per_account, per_address=settings.login_limit_per_address
+    )
     app.state.key_hasher = hasher = KeyHasher(key)
     app.state.keys = KeyPrincipals(ctx, hasher, seconds=settings.principal_cache_seconds)
     errors.install(app)
