@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from time import perf_counter
 
-from bench import assignment, eval_rules, fetch_history, http, ingest, plots
+from bench import assignment, eval_rules, fetch_history, http, ingest, plots, sources
 from bench._report import RESULTS, Figure, Outcome, print_table, write_results
 from bench.data import Size
 
@@ -70,6 +70,12 @@ def run_http_postgres(plan: Plan) -> Outcome:
     )
 
 
+def run_sources(plan: Plan) -> Outcome:
+    if plan.quick:
+        return sources.sources_benchmarks(batches=4, rounds=2, requests=50, seed=plan.seed)
+    return sources.sources_benchmarks(batches=30, rounds=5, requests=500, seed=plan.seed)
+
+
 Part = Callable[[Plan], Outcome]
 PARTS: dict[str, tuple[tuple[str, ...], Part]] = {
     "eval": (EVAL_KEYS, run_eval),
@@ -87,6 +93,7 @@ PARTS: dict[str, tuple[tuple[str, ...], Part]] = {
     "assignment": (("ingest_with_assignment",),
                    lambda p: assignment.ingest_with_assignment(p.size(), "sqlite", p.rounds)),
     "http": (("http_event_to_lead_p99_ms", "events_per_second_http"), run_http),
+    "sources": (("segment_batch_vs_native_batch", "api_key_auth_vs_token"), run_sources),
     "http_postgres": (tuple(f"events_per_second_http_postgres_{n}" for n in POSTGRES_WORKERS),
                       run_http_postgres),
 }  # fmt: skip

@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     # the same process are seen at once, those of other processes within this time (0: a
     # lookup per request)
     principal_cache_seconds: float = Field(default=1.0, ge=0)
+    # Wrong passwords allowed before a login answers 429 (per account, per client address),
+    # in the `limits` package's notation; counted per server process.
+    login_limit_per_account: str = "10 per 5 minutes"
+    login_limit_per_address: str = "50 per 5 minutes"
     # Served over HTTPS (behind a TLS proxy): session cookies are Secure, and HSTS is sent.
     https: bool = False
     # E-mail to the team: smtp://user:password@host:port (smtps:// for TLS); unset: no e-mail

@@ -55,6 +55,24 @@ class Unauthenticated(LeadstreamsError):
     code = "unauthenticated"
 
 
+class TooManyRequests(LeadstreamsError):
+    code = "too_many_requests"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after  # seconds
+
+
+class TooLarge(LeadstreamsError):
+    code = "too_large"
+
+
+class Malformed(LeadstreamsError):
+    """A body that is not what the endpoint reads at all (not JSON, not a batch)."""
+
+    code = "bad_request"
+
+
 class InvalidInput(LeadstreamsError):
     code = "invalid_input"
 

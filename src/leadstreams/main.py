@@ -14,6 +14,7 @@ from leadstreams import __version__
 from leadstreams.api import errors, openapi
 from leadstreams.api.deps import storable_query
 from leadstreams.api.routes import (
+    api_keys,
     auth,
     contacts,
     delivery,
@@ -23,13 +24,16 @@ from leadstreams.api.routes import (
     live,
     streams,
     system,
+    tracking,
     users,
 )
 from leadstreams.bootstrap import bootstrap, secret_key
 from leadstreams.config import Settings
+from leadstreams.services.api_keys import KeyHasher, KeyPrincipals
 from leadstreams.services.auth import Principals, Tokens
 from leadstreams.services.batcher import EventBatcher
 from leadstreams.services.context import Context
+from leadstreams.services.logins import Logins
 from leadstreams.web.setup import install_web
 
 API = "/api/v1"
@@ -46,6 +50,7 @@ def create_app(settings: Settings | None = None, *, ctx: Context | None = None) 
             yield
         finally:  # what is waiting is recorded and answered first
             await run_in_threadpool(batcher.close)
+            logins.close()
 
     app = FastAPI(
         title="Leadstreams",
@@ -61,11 +66,17 @@ def create_app(settings: Settings | None = None, *, ctx: Context | None = None) 
     app.state.tokens = tokens = Tokens(key, settings.token_ttl_seconds)
     app.state.principals = Principals(ctx, tokens, seconds=settings.principal_cache_seconds)
     app.state.events = batcher
+    app.state.logins = logins = Logins(
+        per_account=settings.login_limit_per_account, per_address=settings.login_limit_per_address
+    )
+    app.state.key_hasher = hasher = KeyHasher(key)
+    app.state.keys = KeyPrincipals(ctx, hasher, seconds=settings.principal_cache_seconds)
     errors.install(app)
     install_web(app, secret_key=key, https=settings.https)
-    for module in (auth, users, delivery, contacts, live, events, fields, streams, leads):
+    for module in (auth, users, api_keys, delivery, contacts, live, events, fields, streams, leads):
         app.include_router(module.router, prefix=API)
     app.include_router(system.router)
+    app.include_router(tracking.router)  # the Segment tracking API, at the root path
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     openapi.install(app)
     return app

@@ -6,10 +6,11 @@ import logging
 import os
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from leadstreams.services import jobs, mail
+from leadstreams.services import jobs, mail, sources
 from leadstreams.services.context import Context
 
 log = logging.getLogger(__name__)
@@ -17,6 +18,7 @@ log = logging.getLogger(__name__)
 # On shutdown, how long to wait for the job in hand; an abandoned job keeps its committed
 # progress and is taken over by the next worker once its heartbeat is stale.
 JOIN_SECONDS = 10.0
+SWEEP_SECONDS = 3600.0  # how often a worker drops anonymous visitors past their 30 days
 
 
 def default_worker_name(role: str = "worker") -> str:
@@ -27,10 +29,25 @@ def default_worker_name(role: str = "worker") -> str:
 def run_worker(ctx: Context, *, stop: threading.Event, worker_name: str) -> None:
     """Claim and run jobs until `stop` is set; sleep `worker_poll_seconds` when idle."""
     log.info("worker %s: started", worker_name)
+    next_sweep = 0.0
     while not stop.is_set():
+        if time.monotonic() >= next_sweep:
+            _forget_old_visitors(ctx, worker_name)
+            next_sweep = time.monotonic() + SWEEP_SECONDS
         if not _step(ctx, worker_name, stop):
             stop.wait(ctx.settings.worker_poll_seconds)
     log.info("worker %s: stopped", worker_name)
+
+
+def _forget_old_visitors(ctx: Context, name: str) -> None:
+    """Anonymous visitors are kept 30 days (docs/sources.md); any worker may drop them."""
+    try:
+        events, visitors = sources.forget_old_visitors(ctx)
+    except Exception:
+        log.exception("worker %s: could not drop old anonymous visitors; trying later", name)
+        return
+    if events or visitors:
+        log.info("worker %s: dropped %d anonymous events, %d visitors", name, events, visitors)
 
 
 def _step(ctx: Context, name: str, stop: threading.Event) -> bool:

@@ -8,6 +8,8 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from leadstreams.main import create_app
+from leadstreams.schemas.api_keys import ApiKeyCreate
+from leadstreams.services import api_keys
 from leadstreams.services.context import Context
 from leadstreams.store import state
 from tests.support import builders
@@ -24,6 +26,8 @@ class Api:
     marketing: TestClient
     sales: TestClient  # member of team_id
     other_sales: TestClient  # member of other_team_id only
+    ingest: TestClient  # an API key with the `ingest` scope
+    read: TestClient  # an API key with the `read` scope
     team_id: int
     other_team_id: int
     sales_id: int
@@ -38,6 +42,15 @@ def login(app: Any, email: str) -> TestClient:
     answer = client.post("/api/v1/auth/token", data={"username": email, "password": PASSWORD})
     assert answer.status_code == 200, answer.text
     client.headers["Authorization"] = f"Bearer {answer.json()['access_token']}"
+    return client
+
+
+def with_key(app: Any, ctx: Context, scope: str) -> TestClient:
+    """A client sending a new API key of `scope` as its bearer token."""
+    data = ApiKeyCreate.model_validate({"name": f"{scope} key", "scopes": [scope]})
+    made = api_keys.create_key(ctx, hasher=app.state.key_hasher, data=data, created_by=None)
+    client = TestClient(app)
+    client.headers["Authorization"] = f"Bearer {made.key}"
     return client
 
 
@@ -58,6 +71,8 @@ def make_api(ctx: Context) -> Api:
         marketing=login(app, "marketing@example.com"),
         sales=login(app, "sales@example.com"),
         other_sales=login(app, "other@example.com"),
+        ingest=with_key(app, ctx, "ingest"),
+        read=with_key(app, ctx, "read"),
         team_id=team_id,
         other_team_id=other_team_id,
         sales_id=sales_id,

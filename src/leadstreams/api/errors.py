@@ -15,8 +15,11 @@ from leadstreams.errors import (
     Conflict,
     InvalidInput,
     LeadstreamsError,
+    Malformed,
     NotFound,
     PermissionDenied,
+    TooLarge,
+    TooManyRequests,
     Unauthenticated,
     error_path,
     printable,
@@ -28,7 +31,11 @@ STATUS: dict[type[LeadstreamsError], int] = {
     Conflict: 409,
     PermissionDenied: 403,
     Unauthenticated: 401,
+    TooLarge: 413,
+    Malformed: 400,
+    TooManyRequests: 429,
 }
+JSON_PATHS = ("/api/", "/v1/")  # the REST API and the tracking API; the rest are pages
 
 
 def envelope(
@@ -55,9 +62,13 @@ async def _service_error(request: Request, error: Exception) -> Response:
     status = next((STATUS[c] for c in type(error).__mro__ if c in STATUS), 400)
     details = [{"path": d.path, "message": d.message} for d in error.details]
     render_page = getattr(request.app.state, "render_error", None)
-    if render_page is not None and not request.url.path.startswith("/api/"):
-        return render_page(request, status, error.message, details)  # type: ignore[no-any-return]
-    return envelope(status, error.code, error.message, details)
+    if render_page is not None and not request.url.path.startswith(JSON_PATHS):
+        answer: Response = render_page(request, status, error.message, details)
+    else:
+        answer = envelope(status, error.code, error.message, details)
+    if isinstance(error, TooManyRequests):
+        answer.headers["Retry-After"] = str(error.retry_after)
+    return answer
 
 
 async def _validation_error(request: Request, error: Exception) -> JSONResponse:

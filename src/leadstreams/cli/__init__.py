@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 
 from leadstreams import __version__
-from leadstreams.cli import demo, imports, serve, setup, streams
+from leadstreams.cli import api_keys, demo, imports, serve, setup, streams
 from leadstreams.cli._common import database_url_option, fail, problems
 from leadstreams.errors import LeadstreamsError
 
@@ -47,6 +47,7 @@ def cli() -> None:
       leadstreams demo --contacts 2000
       leadstreams import contacts contacts.csv
       leadstreams streams list
+      leadstreams api-keys create --name 'Website backend' --scope ingest
     """
 
 
@@ -58,6 +59,7 @@ cli.add_command(imports.import_group)
 cli.add_command(streams.streams_group)
 cli.add_command(setup.users_group)
 cli.add_command(setup.teams_group)
+cli.add_command(api_keys.api_keys_group)
 
 
 def main() -> None:

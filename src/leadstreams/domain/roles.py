@@ -24,12 +24,14 @@ class Action(StrEnum):
     WORK_LEADS = "work_leads"
     SEE_ALL_LEADS = "see_all_leads"
     READ_JOBS = "read_jobs"
+    MANAGE_API_KEYS = "manage_api_keys"
 
 
 _EVERYTHING = frozenset(Action)
 PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.ADMIN: _EVERYTHING,
-    Role.MARKETING: _EVERYTHING - {Action.MANAGE_USERS, Action.MANAGE_TEAMS},
+    Role.MARKETING: _EVERYTHING
+    - {Action.MANAGE_USERS, Action.MANAGE_TEAMS, Action.MANAGE_API_KEYS},
     # Sales reads contacts only through the leads they can see (404 otherwise).
     Role.SALES: frozenset({Action.READ_STREAMS, Action.READ_TEAMS, Action.WORK_LEADS}),
 }

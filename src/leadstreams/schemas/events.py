@@ -14,14 +14,16 @@ class EventCreate(Strict):
     event_id: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
     email: Email | None = None
     contact_id: Id | None = None
+    external_id: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
     type: SnakeName
     occurred_at: UTCDatetime | None = None
     properties: FreeJson = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _contact_named(self) -> EventCreate:
-        if (self.email is None) == (self.contact_id is None):
-            raise ValueError("give exactly one of 'email' or 'contact_id'")
+        named = [self.email, self.contact_id, self.external_id]
+        if sum(key is not None for key in named) != 1:
+            raise ValueError("give exactly one of 'email', 'contact_id' or 'external_id'")
         return self
 
 

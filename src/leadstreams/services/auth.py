@@ -15,6 +15,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from leadstreams.domain.contacts import normalise_email
 from leadstreams.domain.roles import Action, Role, may
+from leadstreams.domain.scopes import Scope
 from leadstreams.errors import PermissionDenied, Unauthenticated
 from leadstreams.schemas.common import text_problem
 from leadstreams.services.context import Context
@@ -39,6 +40,9 @@ class Principal:
     role: Role
     team_ids: tuple[int, ...]
     credentials_version: int = 1  # of the user when read; see store.users.update_user
+    # An API key's (domain/scopes.py); None for a person, whom the role alone bounds.
+    scopes: frozenset[Scope] | None = None
+    key_id: int | None = None
 
     def require(self, action: Action) -> None:
         if not may(self.role, action):

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 from concurrent.futures import Future
 
 from leadstreams.schemas.events import EventCreate
@@ -63,6 +64,21 @@ class EventBatcher:
             else:
                 self._lock.notify()
         return future
+
+    def submit_many(self, items: Sequence[EventCreate]) -> list[Future[Recorded]]:
+        """`submit` for several events handed in together (a batch of a tracking client):
+        they wait together, so they are recorded in one transaction (up to `max_items`),
+        with whatever else is waiting."""
+        futures: list[Future[Recorded]] = [Future() for _ in items]
+        if not futures:
+            return futures
+        with self._lock:
+            self._waiting += zip(items, futures, strict=True)
+            if self._thread is None:
+                self._start()
+            else:
+                self._lock.notify()
+        return futures
 
     def _start(self) -> None:
         """A thread for the waiting events (called holding the lock)."""

@@ -37,13 +37,17 @@ class ContactChange:
 
 def upsert_contact(ctx: Context, *, data: ContactCreate) -> tuple[ContactRead, ContactChange]:
     with ctx.uow() as uow:
-        index = ctx.live.current(uow)
-        existing = _find(uow, email=data.email, external_id=data.external_id)
-        change = write_contact(uow, index=index, existing=existing, data=data)
+        change = upsert_within(uow, index=ctx.live.current(uow), data=data)
         contact = contact_read(_get(uow, change.contact_id))
         uow.commit()
-    _count(ctx, change.matches)
+    count(ctx, change.matches)
     return contact, change
+
+
+def upsert_within(uow: UnitOfWork, *, index: StreamIndex, data: ContactCreate) -> ContactChange:
+    """`upsert_contact` in a unit of work the caller owns (and commits, then `count`s)."""
+    existing = _find(uow, email=data.email, external_id=data.external_id)
+    return write_contact(uow, index=index, existing=existing, data=data)
 
 
 def update_contact(ctx: Context, *, contact_id: int, data: ContactWrite) -> ContactRead:
@@ -52,11 +56,11 @@ def update_contact(ctx: Context, *, contact_id: int, data: ContactWrite) -> Cont
         change = write_contact(uow, index=index, existing=_get(uow, contact_id), data=data)
         contact = contact_read(_get(uow, change.contact_id))
         uow.commit()
-    _count(ctx, change.matches)
+    count(ctx, change.matches)
     return contact
 
 
-def _count(ctx: Context, matches: list[NewMatch]) -> None:
+def count(ctx: Context, matches: list[NewMatch]) -> None:
     for match in matches:
         ctx.metrics.matches_created.labels("live").inc()
         if match.lead_created:

@@ -120,10 +120,18 @@ def record_many(ctx: Context, items: Sequence[EventCreate]) -> list[Recorded | L
     """Store and evaluate events in one transaction: an outcome per item, in order. An item
     that cannot be recorded gets its error and leaves no trace; the others are kept."""
     with ctx.uow() as uow:
-        outcomes = _Batch(uow, ctx.live.current(uow), items).record()
+        outcomes = record_within(uow, ctx.live.current(uow), items)
         uow.commit()
-    _count(ctx, [outcome for outcome in outcomes if isinstance(outcome, Recorded)])
+    count(ctx, outcomes)
     return outcomes
+
+
+def record_within(
+    uow: UnitOfWork, index: StreamIndex, items: Sequence[EventCreate]
+) -> list[Recorded | LeadstreamsError]:
+    """`record_many` in a unit of work the caller owns (and commits, then `count`s): for a
+    use case whose events must be recorded with its other changes, or not at all."""
+    return _Batch(uow, index, items).record()
 
 
 def _refused(position: int, message: str, details: list[ErrorDetail]) -> EventRefused:
@@ -135,8 +143,11 @@ def validation_details(error: ValidationError) -> list[ErrorDetail]:
     return [ErrorDetail(error_path(item["loc"]) or "body", item["msg"]) for item in error.errors()]
 
 
-def _count(ctx: Context, recorded: list[Recorded]) -> None:
-    for item in recorded:
+def count(ctx: Context, outcomes: Sequence[Recorded | LeadstreamsError]) -> None:
+    """The metrics of what a committed unit of work recorded."""
+    for item in outcomes:
+        if isinstance(item, LeadstreamsError):
+            continue
         if item.created:
             ctx.metrics.events_ingested.inc()
         for match in item.matches:
@@ -221,6 +232,9 @@ class _Batch:
         by_email = contacts_store.ids_by_email(
             self.connection, {i.data.email for i in fresh if i.data.email is not None}
         )
+        by_external_id = contacts_store.ids_by_external_id(
+            self.connection, {i.data.external_id for i in fresh if i.data.external_id is not None}
+        )
         firsts: dict[str, _Item] = {}
         for item in fresh:
             if item.event_id in firsts:
@@ -234,25 +248,35 @@ class _Batch:
                     )
                     continue
                 item.contact_id = data.contact_id
+            elif data.email is not None:
+                item.contact_id = self._contact_for(item, by_email, data.email, "email")
             else:
-                assert data.email is not None
-                if data.email not in by_email:
-                    try:
-                        with self.connection.begin_nested():
-                            made = write_contact(
-                                self.uow,
-                                index=self.index,
-                                existing=None,
-                                data=ContactCreate(email=data.email),
-                            )
-                    except LeadstreamsError as error:
-                        item.outcome = error
-                        continue
-                    by_email[data.email] = made.contact_id
-                    item.made_contact = made
-                item.contact_id = by_email[data.email]
-            firsts[item.event_id] = item
+                assert data.external_id is not None
+                item.contact_id = self._contact_for(
+                    item, by_external_id, data.external_id, "external_id"
+                )
+            if item.contact_id is not None:
+                firsts[item.event_id] = item
         return list(firsts.values())
+
+    def _contact_for(self, item: _Item, known: dict[str, int], key: str, name: str) -> int | None:
+        """The contact of this e-mail or external id; an unknown one creates it (the item
+        gets the error and None when that is refused)."""
+        if key not in known:
+            try:
+                with self.connection.begin_nested():
+                    made = write_contact(
+                        self.uow,
+                        index=self.index,
+                        existing=None,
+                        data=ContactCreate.model_validate({name: key}),
+                    )
+            except LeadstreamsError as error:
+                item.outcome = error
+                return None
+            known[key] = made.contact_id
+            item.made_contact = made
+        return known[key]
 
     def _store(self, items: list[_Item]) -> list[_Item]:
         """Stores the events; the items stored, without those another process stored since

@@ -67,6 +67,9 @@ def get(connection: Connection, *, contact_id: int) -> Contact | None:
 _BY_IDS = select(contacts).where(Among(contacts.c.id, "ids"))
 _IDS = select(contacts.c.id).where(Among(contacts.c.id, "ids"))
 _BY_EMAILS = select(contacts.c.email, contacts.c.id).where(Among(contacts.c.email, "emails"))
+_BY_EXTERNAL_IDS = select(contacts.c.external_id, contacts.c.id).where(
+    Among(contacts.c.external_id, "external_ids")
+)
 
 
 def get_many(connection: Connection, contact_ids: Collection[int]) -> dict[int, RowMapping]:
@@ -88,6 +91,13 @@ def ids_by_email(connection: Connection, emails: Collection[str]) -> dict[str, i
         return {}
     found = connection.execute(_BY_EMAILS, {"emails": sorted(set(emails))})
     return {email: contact_id for email, contact_id in found}
+
+
+def ids_by_external_id(connection: Connection, external_ids: Collection[str]) -> dict[str, int]:
+    if not external_ids:
+        return {}
+    found = connection.execute(_BY_EXTERNAL_IDS, {"external_ids": sorted(set(external_ids))})
+    return {external_id: contact_id for external_id, contact_id in found}
 
 
 def find(connection: Connection, *, email: str | None, external_id: str | None) -> Contact | None:

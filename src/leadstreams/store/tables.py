@@ -358,3 +358,45 @@ mail_opt_outs = Table(
     Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
     Column("at", UTCDateTime, nullable=False),
 )
+
+# Keys for systems (api.md "Authentication"): only a keyed hash of the key is kept.
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False),
+    Column("prefix", String(20), nullable=False),  # how it is listed: lsk_ and 8 characters
+    Column("key_hash", String(64), nullable=False, unique=True),  # HMAC-SHA256, hex
+    Column("scopes", Json, nullable=False, default=list),
+    Column("created_by", Id, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_used_at", UTCDateTime),  # written at most once a minute
+    Column("revoked_at", UTCDateTime),
+)
+
+# Visitors known only by a tracking client's anonymousId; joined to a contact by identify.
+anonymous_visitors = Table(
+    "anonymous_visitors",
+    metadata,
+    Column("anonymous_id", String(200), primary_key=True),
+    Column("contact_id", Id, ForeignKey("contacts.id", ondelete="CASCADE")),
+    Column("first_seen_at", UTCDateTime, nullable=False),
+    Column("last_seen_at", UTCDateTime, nullable=False),  # kept 30 days after this
+    Column("joined_at", UTCDateTime),
+    Index("ix_anonymous_visitors_last_seen", "last_seen_at"),
+)
+
+# Their events until they join (then recorded as the contact's events, same event_id).
+anonymous_events = Table(
+    "anonymous_events",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("event_id", String(200), nullable=False, unique=True),
+    Column("anonymous_id", String(200), nullable=False),
+    Column("type", String(100), nullable=False),
+    Column("occurred_at", UTCDateTime, nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("properties", Json, nullable=False, default=dict),
+    Index("ix_anonymous_events_visitor", "anonymous_id", "id"),
+    Index("ix_anonymous_events_received", "received_at"),
+)

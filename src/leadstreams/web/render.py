@@ -27,6 +27,7 @@ MENU = (
     ("Streams", "/streams", Action.READ_STREAMS),
     ("Teams", "/teams", Action.MANAGE_TEAMS),
     ("Users", "/users", Action.MANAGE_USERS),
+    ("API keys", "/api-keys", Action.MANAGE_API_KEYS),
 )
 
 

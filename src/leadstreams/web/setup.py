@@ -20,6 +20,7 @@ from leadstreams.web.pages import (
     contacts,
     delivery,
     docs,
+    keys,
     lead,
     live,
     streams,
@@ -28,7 +29,7 @@ from leadstreams.web.render import HERE, render_error
 
 # Swagger UI as the fastapi-offline package ships it (we use its files only).
 DOCS_ASSETS = Path(str(files("fastapi_offline") / "static"))
-PAGES = (auth, board, lead, live, delivery, admin, contacts, streams, docs)
+PAGES = (auth, board, lead, live, delivery, admin, keys, contacts, streams, docs)
 
 
 def install_web(app: FastAPI, *, secret_key: str, https: bool = False) -> None:

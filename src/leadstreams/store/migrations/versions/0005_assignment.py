@@ -1,7 +1,7 @@
 """assignment inside teams and e-mail to the team (product spec, section 4a)
 
 Revision ID: 0005
-Revises: 0006 (written on 0001; chained after main's 0006 so that the branch has one head)
+Revises: 0003 (written on 0001; chained after main's 0006 so that the branch has one head)
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 import leadstreams.store.types
 
 revision = "0005"
-down_revision = "0006"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
