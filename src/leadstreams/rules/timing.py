@@ -1,0 +1,104 @@
+"""When a rule's value can change by time alone, for a contact as it is now.
+
+Only two kinds of condition depend on "now": an event condition with a window (an event
+leaves the window) and a datetime field compared with days from now (`within_last_days`,
+`more_than_days_ago`). The moments below are exact instants: the first microsecond at which
+the condition may read differently, so that an evaluation at that moment sees the change.
+Polarity does not matter (a `not` flips at the same moments).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, assert_never
+
+from leadstreams.rules.ast import AllOf, AnyOf, EventCondition, FieldCondition, Not, Op, Rule
+from leadstreams.rules.evaluate import EventRecord, compile_event_filter
+
+TICK = timedelta(microseconds=1)  # the resolution datetimes are stored with
+_DATED = (Op.WITHIN_LAST_DAYS, Op.MORE_THAN_DAYS_AGO)
+
+
+@dataclass(frozen=True, slots=True)
+class Timed:
+    """The conditions of a rule whose value depends on the time of evaluation."""
+
+    windows: tuple[EventCondition, ...]  # event conditions with `within_days`
+    dated: tuple[FieldCondition, ...]  # datetime fields compared with days from now
+    _filters: dict[EventCondition, Callable[[EventRecord], bool]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+    @property
+    def timeless(self) -> bool:
+        return not self.windows and not self.dated
+
+    def earliest_in_window(
+        self, events: Sequence[EventRecord], now: datetime
+    ) -> dict[EventCondition, datetime | None]:
+        """For each windowed condition, the oldest event it counts at `now` (None: none)."""
+        found: dict[EventCondition, datetime | None] = {}
+        for condition in self.windows:
+            accepts = self._filters.get(condition)
+            if accepts is None:
+                accepts = self._filters[condition] = compile_event_filter(condition)
+            assert condition.within_days is not None
+            cutoff = now - timedelta(days=condition.within_days)
+            times = [e.occurred_at for e in events if e.occurred_at >= cutoff and accepts(e)]
+            found[condition] = min(times, default=None)
+        return found
+
+    def next_change(
+        self,
+        earliest: Mapping[EventCondition, datetime | None],
+        fields: Mapping[str, Any],
+        now: datetime,
+    ) -> datetime | None:
+        """The first moment after `now` at which a timed condition may read differently,
+        given each window's oldest counted event (`earliest_in_window`, or the same read in
+        SQL) and the contact's fields; None when time alone changes nothing."""
+        moments: list[datetime] = []
+        for condition in self.windows:
+            oldest = earliest.get(condition)
+            if oldest is not None:
+                assert condition.within_days is not None
+                moments.append(oldest + timedelta(days=condition.within_days) + TICK)
+        for cond in self.dated:
+            value = fields.get(cond.field)
+            if not isinstance(value, datetime):
+                continue
+            days = timedelta(days=int(cond.value))  # type: ignore[arg-type]
+            moments.append(value + days + TICK)  # leaves "within", becomes "more than ago"
+            if cond.op is Op.WITHIN_LAST_DAYS:
+                moments.append(value)  # a future date enters "within the last days"
+        return min((m for m in moments if m > now), default=None)
+
+
+def timed(rule: Rule) -> Timed:
+    windows: list[EventCondition] = []
+    dated: list[FieldCondition] = []
+
+    def visit(node: Rule) -> None:
+        match node:
+            case AllOf(rules) | AnyOf(rules):
+                for member in rules:
+                    visit(member)
+            case Not(inner):
+                visit(inner)
+            case FieldCondition():
+                if node.op in _DATED and node not in dated:
+                    dated.append(node)
+            case EventCondition():
+                if node.within_days is not None and node not in windows:
+                    windows.append(node)
+            case _:
+                assert_never(node)
+
+    visit(rule)
+    return Timed(tuple(windows), tuple(dated))
+
+
+def earliest(moments: Iterable[datetime | None]) -> datetime | None:
+    return min((m for m in moments if m is not None), default=None)
