@@ -69,9 +69,7 @@ def test_an_event_raises_the_score_and_a_stream_on_it_makes_the_lead_at_once(
     assert _score(ctx, contact_id) == 30
     with ctx.database.engine.connect() as connection:
         made = connection.execute(select(matches.c.stream_id, matches.c.trigger)).all()
-    assert [(row.stream_id, row.trigger["fields"]) for row in made] == [
-        (stream_id, ["lead_score"])
-    ]
+    assert [(row.stream_id, row.trigger["fields"]) for row in made] == [(stream_id, ["lead_score"])]
 
 
 def test_a_live_event_that_crosses_the_threshold_matches_in_its_own_transaction(
