@@ -188,3 +188,17 @@ def test_the_live_feed_of_an_event_batch_scores_in_order(ctx: Context) -> None:
     with ctx.database.engine.connect() as connection:
         values = list(connection.scalars(select(score_history.c.value)))
     assert values == [15]
+
+
+def test_the_bulk_recompute_counts_an_event_on_the_window_edge_until_it_leaves(
+    ctx: Context,
+) -> None:
+    contact_id = builders.contact(ctx, "j@example.com")
+    builders.event(ctx, "j@example.com", occurred_at=START - timedelta(days=90))
+    _set(ctx, FORM_15)
+    assert _run_jobs(ctx) == 1
+    assert _score(ctx, contact_id) == 15  # exactly 90 days old: in the window
+    assert score_sweep.sweep(ctx) == 0
+    _clock(ctx).advance(microseconds=1)
+    assert score_sweep.sweep(ctx) == 1
+    assert _score(ctx, contact_id) == 0
