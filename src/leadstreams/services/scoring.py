@@ -52,20 +52,31 @@ def parse_criteria(rules: list[ScoreRuleWrite], vocabulary: Vocabulary) -> list[
     parsed: list[Rule] = []
     details: list[ErrorDetail] = []
     for n, rule in enumerate(rules):
-        path = f"rules[{n}].criteria"
-        try:
-            tree = parse(rule.criteria, vocabulary, path=path)
-        except RuleValidationError as error:
-            details += [ErrorDetail(issue.path, issue.message) for issue in error.issues]
-            continue
-        for name in sorted(reads(tree).fields & UNREADABLE.keys()):
-            details.append(
-                ErrorDetail(path, f"score rules cannot read {name} ({UNREADABLE[name]})")
-            )
-        parsed.append(tree)
+        tree, issues = _criteria(rule.criteria, vocabulary, f"rules[{n}].criteria")
+        details += issues
+        if tree is not None:
+            parsed.append(tree)
     if details:
         raise InvalidInput("the score rules are not valid", details)
     return parsed
+
+
+def _criteria(raw: Any, vocabulary: Vocabulary, path: str) -> tuple[Rule | None, list[ErrorDetail]]:
+    try:
+        tree = parse(raw, vocabulary, path=path)
+    except RuleValidationError as error:
+        return None, [ErrorDetail(issue.path, issue.message) for issue in error.issues]
+    unreadable = sorted(reads(tree).fields & UNREADABLE.keys())
+    issues = [
+        ErrorDetail(path, f"score rules cannot read {n} ({UNREADABLE[n]})") for n in unreadable
+    ]
+    return (None if issues else tree), issues
+
+
+def criteria_issues(ctx: Context, *, raw: Any, path: str) -> list[ErrorDetail]:
+    """The issues of one rule's criteria (for a form that shows them beside other errors)."""
+    with ctx.uow(read_only=True) as uow:
+        return _criteria(raw, fields_store.vocabulary(uow.connection), path)[1]
 
 
 def _rules_json(rules: list[ScoreRuleWrite], parsed: list[Rule]) -> list[dict[str, Any]]:

@@ -13,12 +13,23 @@ from starlette.responses import Response
 
 from leadstreams.web.deps import SESSION_SECONDS, LoginRequired
 from leadstreams.web.headers import SecurityHeaders
-from leadstreams.web.pages import admin, auth, board, contacts, docs, keys, lead, live, streams
+from leadstreams.web.pages import (
+    admin,
+    auth,
+    board,
+    contacts,
+    docs,
+    keys,
+    lead,
+    live,
+    scoring,
+    streams,
+)
 from leadstreams.web.render import HERE, render_error
 
 # Swagger UI as the fastapi-offline package ships it (we use its files only).
 DOCS_ASSETS = Path(str(files("fastapi_offline") / "static"))
-PAGES = (auth, board, lead, live, admin, keys, contacts, streams, docs)
+PAGES = (auth, board, lead, live, admin, keys, contacts, streams, docs, scoring)
 
 
 def install_web(app: FastAPI, *, secret_key: str, https: bool = False) -> None:
