@@ -50,11 +50,32 @@ def compute(
 ) -> Score:
     """The score from the rules that hold (`points` by rule id), the adjustments, and the
     first moment after `now` at which a rule's timed condition may read differently."""
-    held = frozenset(holding)
     kept = [a for a in adjustments if a.active(now)]
-    value = sum(points[rule_id] for rule_id in held) + sum(a.points for a in kept)
     expiries = [a.expires_at for a in kept if a.expires_at is not None]
-    moments = [m for m in (rules_change_at, *expiries) if m is not None and m > now]
+    return compute_totals(
+        holding=holding,
+        points=points,
+        adjusted=sum(a.points for a in kept),
+        next_expiry=min(expiries, default=None),
+        rules_change_at=rules_change_at,
+        now=now,
+    )
+
+
+def compute_totals(
+    *,
+    holding: Iterable[int],
+    points: Mapping[int, int],
+    adjusted: int,
+    next_expiry: datetime | None,
+    rules_change_at: datetime | None,
+    now: datetime,
+) -> Score:
+    """`compute` with the active adjustments already summed (`adjusted`) and their earliest
+    expiry after `now` (`next_expiry`), as the bulk recompute reads them in SQL."""
+    held = frozenset(holding)
+    value = sum(points[rule_id] for rule_id in held) + adjusted
+    moments = [m for m in (rules_change_at, next_expiry) if m is not None and m > now]
     return Score(value, held, min(moments, default=None))
 
 

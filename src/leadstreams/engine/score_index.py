@@ -14,7 +14,7 @@ from datetime import datetime
 from leadstreams.domain.scoring import Adjustment, Score, compute
 from leadstreams.rules import EventRecord, Predicate, Reads, Rule, compile_predicate, reads
 from leadstreams.rules.evaluate import compile_event_filter
-from leadstreams.rules.timing import Timed, earliest, timed
+from leadstreams.rules.timing import Timed, combined, timed
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +46,7 @@ class ScoreIndex:
         self.any_active = any_active
         self.points = {rule.id: rule.points for rule in self.rules}
         self.reads = [rule.reads for rule in self.rules]
+        self.timed = combined(rule.timed for rule in self.rules)  # every rule's timed parts
         self._fields = frozenset(name for r in self.reads for name in r.fields)
         self._by_type: dict[str, list[Callable[[EventRecord], bool]]] = defaultdict(list)
         for read in self.reads:
@@ -69,16 +70,15 @@ class ScoreIndex:
     ) -> Score:
         """The contact's score now, in Python (the bulk recompute computes it in SQL)."""
         holding = [rule.id for rule in self.rules if rule.predicate(fields, events, now)]
-        moments = [
-            rule.timed.next_change(rule.timed.earliest_in_window(events, now), fields, now)
-            for rule in self.rules
-            if not rule.timed.timeless
-        ]
+        moment = None
+        if not self.timed.timeless:
+            oldest = self.timed.earliest_in_window(events, now)
+            moment = self.timed.next_change(oldest, fields, now)
         return compute(
             holding=holding,
             points=self.points,
             adjustments=adjustments,
-            rules_change_at=earliest(moments),
+            rules_change_at=moment,
             now=now,
         )
 

@@ -76,6 +76,15 @@ class Timed:
         return min((m for m in moments if m > now), default=None)
 
 
+def combined(parts: Iterable[Timed]) -> Timed:
+    """The timed conditions of several rules as one: its next change is the earliest of
+    theirs (what a score needs, whichever rule it is that changes)."""
+    parts = list(parts)
+    windows = tuple(dict.fromkeys(c for part in parts for c in part.windows))
+    dated = tuple(dict.fromkeys(c for part in parts for c in part.dated))
+    return Timed(windows, dated)
+
+
 def timed(rule: Rule) -> Timed:
     windows: list[EventCondition] = []
     dated: list[FieldCondition] = []

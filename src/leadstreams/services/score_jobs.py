@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime
 
-from leadstreams.domain.scoring import Adjustment, change_reason, compute
+from leadstreams.domain.scoring import change_reason, compute_totals
 from leadstreams.engine.index import StreamIndex
-from leadstreams.rules.timing import earliest
 from leadstreams.services.chunks import next_chunk_size, plan_chunk
 from leadstreams.services.context import Context
 from leadstreams.services.matching import load_contacts
@@ -123,19 +121,13 @@ def recompute_chunk(
     changes written and fed to the streams: (contacts read, matches made)."""
     scoring, now = index.scoring, uow.clock.now()
     plan = scores_store.Recompute(
-        [(rule.id, rule.rule, rule.timed) for rule in scoring.rules],
+        [(rule.id, rule.rule) for rule in scoring.rules],
+        scoring.timed,
         fields_store.vocabulary(uow.connection),
         now=now,
     )
     rows = plan.rows(uow.connection, low=low, high=high)
-    adjustments: dict[int, list[Adjustment]] = defaultdict(list)
-    for adjustment in scores_store.adjustments_between(uow.connection, low=low, high=high):
-        adjustments[adjustment.contact_id].append(adjustment)
-    changes = [
-        change
-        for row in rows
-        if (change := _change(row, plan, index, adjustments[row.contact_id], now, job_id))
-    ]
+    changes = [change for row in rows if (change := _change(row, index, now, job_id))]
     scores_store.write_changes(uow.connection, changes, now=now)
     moved = [change.contact_id for change in changes if change.value_changed]
     streams = score_streams(index)
@@ -147,23 +139,19 @@ def recompute_chunk(
 
 
 def _change(
-    row: RecomputeRow,
-    plan: scores_store.Recompute,
-    index: StreamIndex,
-    adjustments: list[Adjustment],
-    now: datetime,
-    job_id: int | None,
+    row: RecomputeRow, index: StreamIndex, now: datetime, job_id: int | None
 ) -> ScoreChange | None:
     """The contact's change, as `services.score_live.LiveScores.update` decides it."""
     scoring = index.scoring
-    oldest = {condition: row.earliest[n] for n, condition in enumerate(plan.windows)}
-    moments = [
-        rule.timed.next_change(oldest, row.dated, now)
-        for rule in scoring.rules
-        if not rule.timed.timeless
-    ]
-    score = compute(holding=row.holding, points=scoring.points, adjustments=adjustments,
-                    rules_change_at=earliest(moments), now=now)  # fmt: skip
+    moment = scoring.timed.next_change(row.earliest, row.dated, now)
+    score = compute_totals(
+        holding=row.holding,
+        points=scoring.points,
+        adjusted=row.adjusted,
+        next_expiry=row.next_expiry,
+        rules_change_at=moment,
+        now=now,
+    )
     before = row.state or NO_STATE
     moved = score.value != row.lead_score or score.holding != before.holding
     if not moved and score.changes_at == before.changes_at:

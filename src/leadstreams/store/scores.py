@@ -27,7 +27,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement
 
 from leadstreams.domain.scoring import IMPORTED_SCORE, Adjustment
-from leadstreams.rules import Rule, Vocabulary
+from leadstreams.rules import EventCondition, Rule, Vocabulary
 from leadstreams.rules.compile_sql import event_filter, to_sql
 from leadstreams.rules.timing import Timed
 from leadstreams.store.rule_columns import EVENT_COLUMNS, sql_columns
@@ -340,49 +340,53 @@ class RecomputeRow:
     lead_score: int
     state: ScoreState | None
     holding: frozenset[int]
-    earliest: dict[int, datetime | None]  # per windowed condition (by position in `windows`)
+    earliest: dict[EventCondition, datetime | None]  # the oldest event each window counts
     dated: dict[str, datetime | None]  # the dated fields' values
+    adjusted: int  # the active adjustments' points
+    next_expiry: datetime | None  # the earliest of their expiries
 
 
 class Recompute:
     """Every score rule evaluated in SQL over a chunk of contact ids: a flag per rule (a CASE
     WHEN of the compiled rule), the oldest event each windowed condition counts (when time
-    alone changes the score next) and the dated fields' values. Built once per run of a job,
-    the time of evaluation bound per chunk."""
+    alone changes the score next), the dated fields' values, and the active adjustments'
+    sum and next expiry. Built per chunk, for its moment of evaluation."""
 
     def __init__(
-        self,
-        rules: Sequence[tuple[int, Rule, Timed]],
-        vocabulary: Vocabulary,
-        *,
+        self, rules: Sequence[tuple[int, Rule]], timing: Timed, vocabulary: Vocabulary, *,
         now: datetime,
-    ) -> None:
+    ) -> None:  # fmt: skip
         columns = sql_columns(vocabulary)
-        self.rule_ids = [rule_id for rule_id, _, _ in rules]
-        self.windows = list(dict.fromkeys(c for _, _, t in rules for c in t.windows))
-        self.fields = sorted({c.field for _, _, t in rules for c in t.dated})
-        self.now = now
-        flags = [
-            case((to_sql(rule, columns, now=now), 1), else_=0).label(f"r{n}")
-            for n, (_, rule, _) in enumerate(rules)
-        ]
+        self.rule_ids = [rule_id for rule_id, _ in rules]
+        self.windows = list(timing.windows)
+        self.fields = sorted({c.field for c in timing.dated})
+        flags = [case((to_sql(rule, columns, now=now), 1), else_=0) for _, rule in rules]
         oldest = []
-        for n, condition in enumerate(self.windows):
+        for condition in self.windows:
             assert condition.within_days is not None
             found = select(func.min(events.c.occurred_at)).where(
                 events.c.contact_id == contacts.c.id,
                 *event_filter(condition, EVENT_COLUMNS),
                 events.c.occurred_at >= now - timedelta(days=condition.within_days),
             )
-            oldest.append(type_coerce(found.scalar_subquery(), UTCDateTime()).label(f"w{n}"))
-        dated = [columns.fields[name].label(f"d{n}") for n, name in enumerate(self.fields)]
+            oldest.append(type_coerce(found.scalar_subquery(), UTCDateTime()))
+        dated = [columns.fields[name] for name in self.fields]
+        a = score_adjustments.alias("active_adjustment")
+        active = [
+            a.c.contact_id == contacts.c.id,
+            or_(a.c.expires_at.is_(None), a.c.expires_at > now),
+        ]
+        adjusted = select(func.coalesce(func.sum(a.c.points), 0)).where(*active).scalar_subquery()
+        expiry = select(func.min(a.c.expires_at)).where(*active).scalar_subquery()
         self.statement: Select[Any] = (
             select(
                 contacts.c.id,
                 contacts.c.lead_score,
+                contact_scores.c.contact_id,
                 contact_scores.c.holding,
                 contact_scores.c.changes_at,
-                contact_scores.c.contact_id.label("has_state"),
+                adjusted,
+                type_coerce(expiry, UTCDateTime()),
                 *flags,
                 *oldest,
                 *dated,
@@ -391,27 +395,30 @@ class Recompute:
             .where(contacts.c.id > bindparam("low", type_=BigInteger()))
             .order_by(contacts.c.id)
         )
-        bounded = contacts.c.id <= bindparam("high", type_=BigInteger())
-        self.bounded = self.statement.where(bounded)
+        self.bounded = self.statement.where(contacts.c.id <= bindparam("high", type_=BigInteger()))
 
     def rows(self, connection: Connection, *, low: int, high: int | None) -> list[RecomputeRow]:
         """The contacts in (low, high] (every one after `low` when `high` is None)."""
         statement = self.statement if high is None else self.bounded
         values = {"low": low} if high is None else {"low": low, "high": high}
+        rules, windows = len(self.rule_ids), len(self.windows)
         found = []
-        for row in connection.execute(statement, values).mappings():
-            state = None
-            if row["has_state"] is not None:
-                state = ScoreState(frozenset(row["holding"] or ()), row["changes_at"])
-            holding = frozenset(rule_id for n, rule_id in enumerate(self.rule_ids) if row[f"r{n}"])
+        for row in connection.execute(statement, values).all():
+            contact_id, lead_score, has_state, holding, changes_at, adjusted, expiry = row[:7]
+            flags = row[7 : 7 + rules]
+            oldest = row[7 + rules : 7 + rules + windows]
+            dated = row[7 + rules + windows :]
+            state = None if has_state is None else ScoreState(frozenset(holding or ()), changes_at)
             found.append(
                 RecomputeRow(
-                    row["id"],
-                    row["lead_score"],
+                    contact_id,
+                    lead_score,
                     state,
-                    holding,
-                    {n: row[f"w{n}"] for n in range(len(self.windows))},
-                    {name: row[f"d{n}"] for n, name in enumerate(self.fields)},
+                    frozenset(r for r, flag in zip(self.rule_ids, flags, strict=True) if flag),
+                    dict(zip(self.windows, oldest, strict=True)),
+                    dict(zip(self.fields, dated, strict=True)),
+                    int(adjusted),
+                    expiry,
                 )
             )
         return found
