@@ -17,11 +17,12 @@ on two copies of the dataset.
 
 from __future__ import annotations
 
-from datetime import timedelta
+import json
+from datetime import datetime, timedelta
 from time import perf_counter
 from typing import Any
 
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, select, text
 
 from bench import _service
 from bench._report import Figure, Outcome
@@ -95,21 +96,17 @@ def score_recompute_and_sweep(size: Size) -> Outcome:
 
 
 def _sweep(ctx: Context, size: Size, *, recompute_seconds: float) -> Outcome:
-    """The clock moved to where 1% of the contacts are due; ours, then the hand-written
-    update of exactly those contacts (the same values)."""
+    """The clock moved to where 1% of the contacts are due (after a warm-up sweep of the first
+    0.1%); ours, then the hand-written update of exactly the contacts ours found due."""
     engine = ctx.database.engine
-    query = (
-        select(contact_scores.c.changes_at)
-        .where(contact_scores.c.changes_at.is_not(None))
-        .order_by(contact_scores.c.changes_at)
-        .limit(1)
-        .offset(max(size.contacts // 100, 1))
-    )
-    with engine.connect() as connection:
-        moment = connection.scalar(query)
-        assert moment is not None
-        due = connection.scalar(select(func.count()).where(contact_scores.c.changes_at <= moment))
     assert isinstance(ctx.clock, FixedClock)
+    ctx.clock.at = _due_moment(engine, max(size.contacts // 1_000, 1))
+    score_sweep.sweep(ctx)  # the warm-up: statements compiled, caches filled
+    moment = _due_moment(engine, max(size.contacts // 100, 1))
+    with engine.connect() as connection:
+        due = list(connection.scalars(
+            select(contact_scores.c.contact_id).where(contact_scores.c.changes_at <= moment)
+        ))  # fmt: skip
     ctx.clock.at = moment
     started = perf_counter()
     swept = score_sweep.sweep(ctx)
@@ -119,9 +116,8 @@ def _sweep(ctx: Context, size: Size, *, recompute_seconds: float) -> Outcome:
     with engine.begin() as connection:
         connection.execute(
             text(f"""UPDATE contacts SET lead_score = {_baseline_sql()}
-                 WHERE id IN (SELECT contact_id FROM contact_scores
-                              WHERE changes_at <= :now)"""),  # noqa: S608
-            _values(moment),
+                 WHERE id IN (SELECT value FROM json_each(:ids))"""),  # noqa: S608
+            _values(moment) | {"ids": json.dumps(due)},
         )
     baseline = perf_counter() - started
     if _scores(engine) != computed:
@@ -129,8 +125,23 @@ def _sweep(ctx: Context, size: Size, *, recompute_seconds: float) -> Outcome:
     note = (f"{ours:.3f} s vs {baseline:.3f} s for {swept:,} due contacts (1%); "
             f"a full recompute took {recompute_seconds:.2f} s")  # fmt: skip
     details = {"score_sweep_seconds": round(ours, 4), "score_sweep_sql_seconds": round(baseline, 4),
-               "score_sweep_contacts": swept, "score_sweep_due": due}  # fmt: skip
+               "score_sweep_contacts": swept}  # fmt: skip
     return Outcome([Figure("score_sweep_vs_sql", ours / baseline, "<= 2", note)], details)
+
+
+def _due_moment(engine: Engine, offset: int) -> datetime:
+    """The moment by which `offset` contacts' scores can change by time alone."""
+    query = (
+        select(contact_scores.c.changes_at)
+        .where(contact_scores.c.changes_at.is_not(None))
+        .order_by(contact_scores.c.changes_at)
+        .limit(1)
+        .offset(offset)
+    )
+    with engine.connect() as connection:
+        moment: datetime | None = connection.scalar(query)
+    assert moment is not None
+    return moment
 
 
 def ingest_with_scoring(size: Size, rounds: int) -> Outcome:
