@@ -202,3 +202,23 @@ def test_the_bulk_recompute_counts_an_event_on_the_window_edge_until_it_leaves(
     _clock(ctx).advance(microseconds=1)
     assert score_sweep.sweep(ctx) == 1
     assert _score(ctx, contact_id) == 0
+
+
+def test_a_batch_that_raises_a_score_then_moves_only_its_next_change_keeps_both(
+    ctx: Context,
+) -> None:
+    from leadstreams.services import ingest
+    from leadstreams.store.tables import contact_scores
+
+    _set(ctx, FORM_15)
+    contact_id = builders.contact(ctx, "k@example.com")
+    older = START - timedelta(days=30)
+    items = [
+        EventCreate(email="k@example.com", type="form_submitted"),
+        EventCreate(email="k@example.com", type="form_submitted", occurred_at=older),
+    ]
+    ingest.record_many(ctx, items)
+    assert _score(ctx, contact_id) == 15
+    with ctx.database.engine.connect() as connection:
+        changes_at = connection.scalar(select(contact_scores.c.changes_at))
+    assert changes_at == older + timedelta(days=90, microseconds=1)

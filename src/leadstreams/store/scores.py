@@ -23,6 +23,8 @@ from sqlalchemy import (
     type_coerce,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement
 
@@ -241,7 +243,10 @@ def write_changes(connection: Connection, changes: Sequence[ScoreChange], *, now
     """The contacts' new scores, states and history rows: a few statements for all. Several
     changes of one contact (a batch's events) leave its last state and every history row."""
     last = {change.contact_id: change for change in changes}
-    scores = [{"cid": c.contact_id, "score": c.value} for c in last.values() if c.value_changed]
+    moved = {change.contact_id for change in changes if change.value_changed}
+    scores = [
+        {"cid": c.contact_id, "score": c.value} for c in last.values() if c.contact_id in moved
+    ]
     if scores:
         statement = (
             update(contacts)
@@ -250,14 +255,11 @@ def write_changes(connection: Connection, changes: Sequence[ScoreChange], *, now
         )
         connection.execute(statement, scores)
     if last:
-        ids = sorted(last)
-        connection.execute(delete(contact_scores).where(Among(contact_scores.c.contact_id, "ids")),
-                           {"ids": ids})  # fmt: skip
         rows = [
             {"contact_id": c.contact_id, "holding": sorted(c.holding), "changes_at": c.changes_at}
-            for c in last.values()
+            for c in sorted(last.values(), key=lambda c: c.contact_id)  # one lock order
         ]
-        connection.execute(insert(contact_scores), rows)
+        connection.execute(_upsert_state(connection.dialect.name), rows)
     history = [
         {"contact_id": c.contact_id, "at": now, "value": c.value, "reason": c.reason}
         for c in changes
@@ -265,6 +267,17 @@ def write_changes(connection: Connection, changes: Sequence[ScoreChange], *, now
     ]
     if history:
         connection.execute(insert(score_history), history)
+
+
+def _upsert_state(dialect: str) -> Any:
+    """INSERT ... ON CONFLICT (contact_id) DO UPDATE, as each database spells it: two
+    transactions scoring one new contact at once both end with a row, neither fails."""
+    build = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = build(contact_scores)
+    return statement.on_conflict_do_update(
+        index_elements=[contact_scores.c.contact_id],
+        set_={"holding": statement.excluded.holding, "changes_at": statement.excluded.changes_at},
+    )
 
 
 def due(connection: Connection, *, now: datetime, limit: int) -> list[int]:
@@ -357,10 +370,17 @@ class Recompute:
         now: datetime,
     ) -> None:  # fmt: skip
         columns = sql_columns(vocabulary)
-        self.rule_ids = [rule_id for rule_id, _ in rules]
         self.windows = list(timing.windows)
         self.fields = sorted({c.field for c in timing.dated})
-        flags = [case((to_sql(rule, columns, now=now), 1), else_=0) for _, rule in rules]
+        # A rule that is one windowed event condition counting one event holds exactly when
+        # its window's oldest counted event (read below anyway) exists: no test of its own.
+        self.by_window = {
+            rule_id: rule for rule_id, rule in rules
+            if isinstance(rule, EventCondition) and rule.min_count <= 1 and rule in self.windows
+        }  # fmt: skip
+        tested = [(rule_id, rule) for rule_id, rule in rules if rule_id not in self.by_window]
+        self.rule_ids = [rule_id for rule_id, _ in tested]
+        flags = [case((to_sql(rule, columns, now=now), 1), else_=0) for _, rule in tested]
         oldest = []
         for condition in self.windows:
             assert condition.within_days is not None
@@ -409,13 +429,16 @@ class Recompute:
             oldest = row[7 + rules : 7 + rules + windows]
             dated = row[7 + rules + windows :]
             state = None if has_state is None else ScoreState(frozenset(holding or ()), changes_at)
+            earliest = dict(zip(self.windows, oldest, strict=True))
+            held = [r for r, flag in zip(self.rule_ids, flags, strict=True) if flag]
+            held += [r for r, rule in self.by_window.items() if earliest[rule] is not None]
             found.append(
                 RecomputeRow(
                     contact_id,
                     lead_score,
                     state,
-                    frozenset(r for r, flag in zip(self.rule_ids, flags, strict=True) if flag),
-                    dict(zip(self.windows, oldest, strict=True)),
+                    frozenset(held),
+                    earliest,
                     dict(zip(self.fields, dated, strict=True)),
                     int(adjusted),
                     expiry,
