@@ -21,15 +21,18 @@ TICK = timedelta(microseconds=1)  # the resolution datetimes are stored with
 _DATED = (Op.WITHIN_LAST_DAYS, Op.MORE_THAN_DAYS_AGO)
 
 
+# A windowed condition, its filter (type and `where`) and its window.
+_Window = tuple[EventCondition, Callable[[EventRecord], bool], timedelta]
+
+
 @dataclass(frozen=True, slots=True)
 class Timed:
     """The conditions of a rule whose value depends on the time of evaluation."""
 
     windows: tuple[EventCondition, ...]  # event conditions with `within_days`
     dated: tuple[FieldCondition, ...]  # datetime fields compared with days from now
-    _filters: dict[EventCondition, Callable[[EventRecord], bool]] = field(
-        default_factory=dict, compare=False, repr=False
-    )
+    # The windowed conditions by event type, with their compiled filters: made at first use.
+    _grouped: dict[str, list[_Window]] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def timeless(self) -> bool:
@@ -38,17 +41,28 @@ class Timed:
     def earliest_in_window(
         self, events: Sequence[EventRecord], now: datetime
     ) -> dict[EventCondition, datetime | None]:
-        """For each windowed condition, the oldest event it counts at `now` (None: none)."""
-        found: dict[EventCondition, datetime | None] = {}
-        for condition in self.windows:
-            accepts = self._filters.get(condition)
-            if accepts is None:
-                accepts = self._filters[condition] = compile_event_filter(condition)
-            assert condition.within_days is not None
-            cutoff = now - timedelta(days=condition.within_days)
-            times = [e.occurred_at for e in events if e.occurred_at >= cutoff and accepts(e)]
-            found[condition] = min(times, default=None)
+        """For each windowed condition, the oldest event it counts at `now` (None: none), in
+        one pass over the events (each tested only by the conditions on its type)."""
+        found: dict[EventCondition, datetime | None] = dict.fromkeys(self.windows)
+        by_type = self._grouped or self._group()
+        for event in events:
+            for condition, accepts, span in by_type.get(event.type, ()):
+                at = event.occurred_at
+                if at >= now - span and accepts(event):
+                    oldest = found[condition]
+                    if oldest is None or at < oldest:
+                        found[condition] = at
         return found
+
+    def _group(self) -> dict[str, list[_Window]]:
+        grouped: dict[str, list[_Window]] = {}
+        for condition in self.windows:
+            assert condition.within_days is not None
+            span = timedelta(days=condition.within_days)
+            window = (condition, compile_event_filter(condition), span)
+            grouped.setdefault(condition.event, []).append(window)
+        self._grouped.update(grouped)  # whole lists at once: threads sharing it see no half
+        return grouped
 
     def next_change(
         self,
