@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 from leadstreams.domain.scoring import compute
 from leadstreams.engine.score_index import LiveScoreRule, ScoreIndex
 from leadstreams.rules import Explainer, parse
-from leadstreams.rules.timing import TICK, earliest
+from leadstreams.rules.timing import TICK
 from leadstreams.store.scores import Recompute
 from leadstreams.store.tables import contacts as contacts_table
 from tests.support.rule_trees import RawRule, contacts, rule_trees
@@ -81,10 +81,10 @@ def test_live_bulk_and_explanations_agree(
         fields = fields_of(person)
         live = index.score(fields, person.events, [], NOW)
         row = rows[number]
-        moments = [rule.timed.next_change(row.earliest, row.dated, NOW) for rule in rules]
+        moment = index.timed.next_change(row.earliest, row.dated, NOW)
         bulk = compute(
-            holding=row.holding, points=index.points, adjustments=[],
-            rules_change_at=earliest(moments), now=NOW,
+            holding=row.holding, points=index.points, adjustments=[], rules_change_at=moment,
+            now=NOW,
         )  # fmt: skip
         assert bulk == live
         for rule in rules:

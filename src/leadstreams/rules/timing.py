@@ -21,8 +21,8 @@ TICK = timedelta(microseconds=1)  # the resolution datetimes are stored with
 _DATED = (Op.WITHIN_LAST_DAYS, Op.MORE_THAN_DAYS_AGO)
 
 
-# A windowed condition, its filter (type and `where`) and its window.
-_Window = tuple[EventCondition, Callable[[EventRecord], bool], timedelta]
+# A windowed condition's position in `windows`, its filter (type and `where`) and its window.
+_Window = tuple[int, Callable[[EventRecord], bool], timedelta]
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,42 +40,43 @@ class Timed:
 
     def earliest_in_window(
         self, events: Sequence[EventRecord], now: datetime
-    ) -> dict[EventCondition, datetime | None]:
-        """For each windowed condition, the oldest event it counts at `now` (None: none), in
-        one pass over the events (each tested only by the conditions on its type)."""
-        found: dict[EventCondition, datetime | None] = dict.fromkeys(self.windows)
+    ) -> list[datetime | None]:
+        """For each windowed condition (in the order of `windows`), the oldest event it
+        counts at `now` (None: none), in one pass over the events, each tested only by the
+        conditions on its type."""
+        found: list[datetime | None] = [None] * len(self.windows)
         by_type = self._grouped or self._group()
         for event in events:
-            for condition, accepts, span in by_type.get(event.type, ()):
+            for position, accepts, span in by_type.get(event.type, ()):
                 at = event.occurred_at
                 if at >= now - span and accepts(event):
-                    oldest = found[condition]
+                    oldest = found[position]
                     if oldest is None or at < oldest:
-                        found[condition] = at
+                        found[position] = at
         return found
 
     def _group(self) -> dict[str, list[_Window]]:
         grouped: dict[str, list[_Window]] = {}
-        for condition in self.windows:
+        for position, condition in enumerate(self.windows):
             assert condition.within_days is not None
             span = timedelta(days=condition.within_days)
-            window = (condition, compile_event_filter(condition), span)
+            window = (position, compile_event_filter(condition), span)
             grouped.setdefault(condition.event, []).append(window)
         self._grouped.update(grouped)  # whole lists at once: threads sharing it see no half
         return grouped
 
     def next_change(
         self,
-        earliest: Mapping[EventCondition, datetime | None],
+        earliest: Sequence[datetime | None],
         fields: Mapping[str, Any],
         now: datetime,
     ) -> datetime | None:
         """The first moment after `now` at which a timed condition may read differently,
         given each window's oldest counted event (`earliest_in_window`, or the same read in
-        SQL) and the contact's fields; None when time alone changes nothing."""
+        SQL, in the order of `windows`) and the contact's fields; None when time alone
+        changes nothing."""
         moments: list[datetime] = []
-        for condition in self.windows:
-            oldest = earliest.get(condition)
+        for condition, oldest in zip(self.windows, earliest, strict=True):
             if oldest is not None:
                 assert condition.within_days is not None
                 moments.append(oldest + timedelta(days=condition.within_days) + TICK)
@@ -121,7 +122,3 @@ def timed(rule: Rule) -> Timed:
 
     visit(rule)
     return Timed(tuple(windows), tuple(dated))
-
-
-def earliest(moments: Iterable[datetime | None]) -> datetime | None:
-    return min((m for m in moments if m is not None), default=None)

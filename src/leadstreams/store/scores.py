@@ -353,7 +353,7 @@ class RecomputeRow:
     lead_score: int
     state: ScoreState | None
     holding: frozenset[int]
-    earliest: dict[EventCondition, datetime | None]  # the oldest event each window counts
+    earliest: tuple[datetime | None, ...]  # the oldest event each window counts (in order)
     dated: dict[str, datetime | None]  # the dated fields' values
     adjusted: int  # the active adjustments' points
     next_expiry: datetime | None  # the earliest of their expiries
@@ -375,7 +375,7 @@ class Recompute:
         # A rule that is one windowed event condition counting one event holds exactly when
         # its window's oldest counted event (read below anyway) exists: no test of its own.
         self.by_window = {
-            rule_id: rule for rule_id, rule in rules
+            rule_id: self.windows.index(rule) for rule_id, rule in rules
             if isinstance(rule, EventCondition) and rule.min_count <= 1 and rule in self.windows
         }  # fmt: skip
         tested = [(rule_id, rule) for rule_id, rule in rules if rule_id not in self.by_window]
@@ -429,9 +429,9 @@ class Recompute:
             oldest = row[7 + rules : 7 + rules + windows]
             dated = row[7 + rules + windows :]
             state = None if has_state is None else ScoreState(frozenset(holding or ()), changes_at)
-            earliest = dict(zip(self.windows, oldest, strict=True))
+            earliest = tuple(oldest)
             held = [r for r, flag in zip(self.rule_ids, flags, strict=True) if flag]
-            held += [r for r, rule in self.by_window.items() if earliest[rule] is not None]
+            held += [r for r, position in self.by_window.items() if oldest[position] is not None]
             found.append(
                 RecomputeRow(
                     contact_id,

@@ -53,9 +53,9 @@ def test_a_datetime_field_within_the_last_days_changes_at_both_ends() -> None:
     rule = parse({"field": "updated_at", "op": "within_last_days", "value": 7}, VOCABULARY)
     parts = timed(rule)
     ahead = NOW + DAY  # a date in the future enters the window when it comes
-    assert parts.next_change({}, {"updated_at": ahead}, NOW) == ahead
-    assert parts.next_change({}, {"updated_at": NOW}, NOW) == NOW + 7 * DAY + TICK
-    assert parts.next_change({}, {"updated_at": None}, NOW) is None
+    assert parts.next_change([], {"updated_at": ahead}, NOW) == ahead
+    assert parts.next_change([], {"updated_at": NOW}, NOW) == NOW + 7 * DAY + TICK
+    assert parts.next_change([], {"updated_at": None}, NOW) is None
 
 
 def test_the_chart_steps_from_change_to_change_up_to_now() -> None:
