@@ -30,8 +30,12 @@ def test_defaults_a_form_and_a_lead_score_stream(api: Api, ctx: Context) -> None
     rule = {"field": "lead_score", "op": "gte", "value": 25}
     stream_id = builders.stream(ctx, rule, team_ids=[api.team_id], name="Scored")
     contact = _ok(client.post("/api/v1/contacts", json={"email": "p@example.com"}), 201)
-    _ok(client.post(f"/api/v1/score-sets/{engagement['id']}/activate"))
+    activated = _ok(client.post(f"/api/v1/score-sets/{engagement['id']}/activate"))
+    assert activated["recompute"]["status"] == "queued"
     assert run_pending_jobs(ctx) == 1
+    job = _ok(client.get(f"/api/v1/score-sets/{engagement['id']}"))["recompute"]
+    assert (job["status"], job["scanned"]) == ("done", 1)
+    assert _ok(client.get(f"/api/v1/jobs/{job['id']}"))["kind"] == "score_recompute"
     path = f"/api/v1/contacts/{contact['id']}/score"
     assert _ok(client.get(path))["lead_score"] == 0
     event = {"email": "p@example.com", "type": "form_submitted"}

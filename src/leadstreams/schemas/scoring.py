@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field, StrictInt, StringConstraints, field_validator
 
 from leadstreams.schemas.common import Name, Strict, UTCDatetime
+from leadstreams.schemas.jobs import JobRead
 
 Description = Annotated[str, StringConstraints(max_length=2000)]
 # Points: a non-zero whole number (negative allowed); 2.5 or "5" are refused, not rounded.
@@ -59,6 +60,9 @@ class ScoreSetRead(BaseModel):
     created_at: datetime
     updated_at: datetime
     version: int
+    # The latest recompute of every contact's score (each change to an active set queues
+    # one); its progress as `GET /jobs/{id}` shows it. None before the first.
+    recompute: JobRead | None = None
 
 
 class RuleCount(BaseModel):

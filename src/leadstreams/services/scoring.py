@@ -13,6 +13,7 @@ from typing import Any
 from leadstreams.engine.score_index import expires_at
 from leadstreams.errors import Conflict, ErrorDetail, InvalidInput, NotFound
 from leadstreams.rules import Rule, RuleValidationError, Vocabulary, describe, dump, parse, reads
+from leadstreams.schemas.jobs import JobRead
 from leadstreams.schemas.scoring import (
     ContactScore,
     ContactScoreRule,
@@ -36,6 +37,7 @@ from leadstreams.services.matching import load_contacts
 from leadstreams.services.score_live import rescore
 from leadstreams.store import contacts as contacts_store
 from leadstreams.store import fields as fields_store
+from leadstreams.store import jobs as jobs_store
 from leadstreams.store import scores as scores_store
 from leadstreams.store import state
 from leadstreams.store.scores import ScoreSet
@@ -177,11 +179,20 @@ def _changed(uow: UnitOfWork, reason: str, user_id: int | None) -> None:
 
 def read_set(uow: UnitOfWork, set_id: int, vocabulary: Vocabulary) -> ScoreSetRead:
     found = _get(uow, set_id)
-    return _set_read(found, scores_store.rules_of(uow.connection, [set_id])[set_id], vocabulary)
+    rules = scores_store.rules_of(uow.connection, [set_id])[set_id]
+    return _set_read(found, rules, vocabulary, _recompute(uow))
+
+
+def _recompute(uow: UnitOfWork) -> JobRead | None:
+    latest = jobs_store.latest_of_kind(uow.connection, kind=score_jobs.SCORE_RECOMPUTE)
+    return JobRead.model_validate(latest) if latest is not None else None
 
 
 def _set_read(
-    found: ScoreSet, rules: list[scores_store.ScoreRuleRow], vocabulary: Vocabulary
+    found: ScoreSet,
+    rules: list[scores_store.ScoreRuleRow],
+    vocabulary: Vocabulary,
+    recompute: JobRead | None,
 ) -> ScoreSetRead:
     return ScoreSetRead(
         id=found.id,
@@ -201,6 +212,7 @@ def _set_read(
         created_at=found.created_at,
         updated_at=found.updated_at,
         version=found.version,
+        recompute=recompute,
     )
 
 
@@ -209,7 +221,8 @@ def list_sets(ctx: Context) -> list[ScoreSetRead]:
         vocabulary = fields_store.vocabulary(uow.connection)
         found = scores_store.list_sets(uow.connection)
         rules = scores_store.rules_of(uow.connection, [s.id for s in found])
-        return [_set_read(s, rules[s.id], vocabulary) for s in found]
+        recompute = _recompute(uow)
+        return [_set_read(s, rules[s.id], vocabulary, recompute) for s in found]
 
 
 def get_set(ctx: Context, *, set_id: int) -> ScoreSetRead:
