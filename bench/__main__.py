@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from time import perf_counter
 
-from bench import eval_rules, fetch_history, http, ingest, plots, scoring, sources
+from bench import assignment, eval_rules, fetch_history, http, ingest, plots, scoring, sources
 from bench._report import RESULTS, Figure, Outcome, print_table, write_results
 from bench.data import Size
 
@@ -94,6 +94,8 @@ PARTS: dict[str, tuple[tuple[str, ...], Part]] = {
                 lambda p: scoring.score_recompute_and_sweep(p.size())),
     "ingest_scoring": (("ingest_with_scoring",),
                        lambda p: scoring.ingest_with_scoring(p.size(), p.rounds)),
+    "assignment": (("ingest_with_assignment",),
+                   lambda p: assignment.ingest_with_assignment(p.size(), "sqlite", p.rounds)),
     "http": (("http_event_to_lead_p99_ms", "events_per_second_http"), run_http),
     "sources": (("segment_batch_vs_native_batch", "api_key_auth_vs_token"), run_sources),
     "http_postgres": (tuple(f"events_per_second_http_postgres_{n}" for n in POSTGRES_WORKERS),

@@ -37,8 +37,16 @@ class Settings(BaseSettings):
     # the same process are seen at once, those of other processes within this time (0: a
     # lookup per request)
     principal_cache_seconds: float = Field(default=1.0, ge=0)
+    # Wrong passwords allowed before a login answers 429 (per account, per client address),
+    # in the `limits` package's notation; counted per server process.
+    login_limit_per_account: str = "10 per 5 minutes"
+    login_limit_per_address: str = "50 per 5 minutes"
     # Served over HTTPS (behind a TLS proxy): session cookies are Secure, and HSTS is sent.
     https: bool = False
+    # E-mail to the team: smtp://user:password@host:port (smtps:// for TLS); unset: no e-mail
+    smtp_url: SecretStr | None = None
+    mail_from: str = "Leadstreams <leadstreams@localhost>"
+    base_url: str = "http://127.0.0.1:8000"  # for links in e-mails
 
     @field_validator("database_url")
     @classmethod
@@ -46,6 +54,13 @@ class Settings(BaseSettings):
         if not url.startswith(("sqlite://", "postgresql+psycopg://", "postgresql://")):
             raise ValueError("use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB")
         return url.replace("postgresql://", "postgresql+psycopg://", 1)
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp(cls, url: SecretStr | None) -> SecretStr | None:
+        if url is not None and not url.get_secret_value().startswith(("smtp://", "smtps://")):
+            raise ValueError("use smtp://user:password@host:port, or smtps:// for TLS")
+        return url
 
     @field_validator("secret_key")
     @classmethod

@@ -55,6 +55,14 @@ class Unauthenticated(LeadstreamsError):
     code = "unauthenticated"
 
 
+class TooManyRequests(LeadstreamsError):
+    code = "too_many_requests"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after  # seconds
+
+
 class TooLarge(LeadstreamsError):
     code = "too_large"
 

@@ -17,6 +17,7 @@ from leadstreams.api.routes import (
     api_keys,
     auth,
     contacts,
+    delivery,
     events,
     fields,
     leads,
@@ -33,6 +34,7 @@ from leadstreams.services.api_keys import KeyHasher, KeyPrincipals
 from leadstreams.services.auth import Principals, Tokens
 from leadstreams.services.batcher import EventBatcher
 from leadstreams.services.context import Context
+from leadstreams.services.logins import Logins
 from leadstreams.web.setup import install_web
 
 API = "/api/v1"
@@ -49,6 +51,7 @@ def create_app(settings: Settings | None = None, *, ctx: Context | None = None) 
             yield
         finally:  # what is waiting is recorded and answered first
             await run_in_threadpool(batcher.close)
+            logins.close()
 
     app = FastAPI(
         title="Leadstreams",
@@ -64,11 +67,26 @@ def create_app(settings: Settings | None = None, *, ctx: Context | None = None) 
     app.state.tokens = tokens = Tokens(key, settings.token_ttl_seconds)
     app.state.principals = Principals(ctx, tokens, seconds=settings.principal_cache_seconds)
     app.state.events = batcher
+    app.state.logins = logins = Logins(
+        per_account=settings.login_limit_per_account, per_address=settings.login_limit_per_address
+    )
     app.state.key_hasher = hasher = KeyHasher(key)
     app.state.keys = KeyPrincipals(ctx, hasher, seconds=settings.principal_cache_seconds)
     errors.install(app)
     install_web(app, secret_key=key, https=settings.https)
-    for module in (auth, users, api_keys, contacts, live, events, fields, streams, leads, scoring):
+    for module in (
+        auth,
+        users,
+        api_keys,
+        delivery,
+        contacts,
+        live,
+        events,
+        fields,
+        streams,
+        leads,
+        scoring,
+    ):
         app.include_router(module.router, prefix=API)
     app.include_router(system.router)
     app.include_router(tracking.router)  # the Segment tracking API, at the root path

@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from leadstreams.services import jobs, sources
+from leadstreams.services import jobs, mail, sources
 from leadstreams.services.context import Context
 from leadstreams.services.score_sweep import Sweeper
 
@@ -54,11 +54,21 @@ def _forget_old_visitors(ctx: Context, name: str) -> None:
 
 
 def _step(ctx: Context, name: str, stop: threading.Event) -> bool:
-    """True when a job ran; a database hiccup is logged and retried after the idle pause."""
+    """True when a job ran or mail went; a database hiccup is logged and retried after the
+    idle pause."""
     try:
-        return jobs.run_next(ctx, worker=name, should_stop=stop.is_set) is not None
+        ran = jobs.run_next(ctx, worker=name, should_stop=stop.is_set) is not None
     except Exception:
         log.exception("worker %s: could not claim or run a job; trying again", name)
+        ran = False
+    return _send_mail(ctx, name) or ran
+
+
+def _send_mail(ctx: Context, name: str) -> bool:
+    try:
+        return mail.send_due(ctx) > 0
+    except Exception:
+        log.exception("worker %s: could not send the mail queue; trying again", name)
         return False
 
 

@@ -6,8 +6,9 @@ built-in and custom values, events on and around the streams' windows, earlier l
 stage, open, closed or cleared, earlier matches current, cleared or superseded, some exactly
 as old as a stream's requalification period) and a random order of streams, evaluating every
 contact live leaves the leads, matches (with their explanations), stage changes and outbox
-rows that fetch history leaves, on both databases. The rules read `lead_stage`, which the
-first stream's new leads change for the next stream.
+rows that fetch history leaves, on both databases, with the assignments (a weighted policy
+whose members reach their capacity, one paused, a fallback) and the mail queue rows. The
+rules read `lead_stage`, which the first stream's new leads change for the next stream.
 """
 
 from __future__ import annotations
@@ -21,11 +22,28 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Connection, Engine, insert, select
 
+from leadstreams.domain.assignment import Policy
+from leadstreams.domain.notify import NotifyMode
+from leadstreams.schemas.delivery import (
+    AssignmentSettings,
+    MemberSettings,
+    NotifySettings,
+    TeamDeliveryUpdate,
+)
 from leadstreams.schemas.fields import FieldCreate
-from leadstreams.services import fetch_history, jobs, vocabulary
+from leadstreams.services import fetch_history, jobs, team_delivery, vocabulary
 from leadstreams.services.context import Context
 from leadstreams.services.matching import evaluate_contact
-from leadstreams.store.tables import contacts, events, lead_stage_changes, leads, matches, outbox
+from leadstreams.store.tables import (
+    contacts,
+    events,
+    lead_assignments,
+    lead_stage_changes,
+    leads,
+    mail_queue,
+    matches,
+    outbox,
+)
 from leadstreams.store.types import to_iso_text
 from tests.support import builders
 from tests.support.service import START, make_context, reset
@@ -163,6 +181,7 @@ def _base(ctx: Context) -> tuple[Rows, list[int]]:
             ctx, data=FieldCreate(name="renewal_at", label="Renewal", type="datetime")
         )
         team_id = builders.team(ctx)
+        _delivery(ctx, team_id)
         ids = [
             builders.stream(
                 ctx,
@@ -175,6 +194,24 @@ def _base(ctx: Context) -> tuple[Rows, list[int]]:
         ]
         _bases[key] = (database_rows(ctx.database.engine), ids)
     return _bases[key]
+
+
+def _delivery(ctx: Context, team_id: int) -> None:
+    """The team assigns by weight (one member with a small capacity, one paused, a fallback
+    for when nobody is left) and mails its members at once."""
+    people = [builders.user(ctx, f"s{n}@example.com", team_ids=[team_id]) for n in range(3)]
+    members = [
+        MemberSettings(user_id=people[0], weight=3, monthly_capacity=2),
+        MemberSettings(user_id=people[1], weight=2, monthly_capacity=3),
+        MemberSettings(user_id=people[2], weight=1, paused=True),
+    ]
+    settings = TeamDeliveryUpdate(
+        assignment=AssignmentSettings(
+            policy=Policy.WEIGHTED, members=members, fallback_user_id=people[2]
+        ),
+        notify=NotifySettings(mode=NotifyMode.IMMEDIATE),
+    )
+    team_delivery.put_delivery(ctx, team_id=team_id, data=settings)
 
 
 def _ago(days: float) -> datetime:
@@ -253,8 +290,23 @@ def _rows(engine: Engine) -> dict[str, Any]:
             key[row.id] = (row.contact_id, sum(1 for k in key.values() if k[0] == row.contact_id))
         return {
             "leads": sorted(
-                (key[r.id], r.stage, _at(r.created_at), _at(r.closed_at), _at(r.cleared_at))
+                (
+                    key[r.id],
+                    r.stage,
+                    _at(r.created_at),
+                    _at(r.closed_at),
+                    _at(r.cleared_at),
+                    r.assignee_id or 0,
+                )
                 for r in lead_rows
+            ),
+            "assignments": sorted(
+                (key[r.lead_id], r.team_id, r.user_id or 0, r.policy, r.reason, _at(r.at))
+                for r in connection.execute(select(lead_assignments))
+            ),
+            "mail": sorted(
+                (key[r.lead_id], r.user_id, r.kind, _at(r.due_at))
+                for r in connection.execute(select(mail_queue))
             ),
             "matches": sorted(
                 (
@@ -285,6 +337,8 @@ def _at(value: datetime | None) -> str:
 
 
 def _outbox_payload(payload: dict[str, Any], key: dict[int, tuple[int, int]]) -> dict[str, Any]:
+    if "origin" not in payload:  # lead.assigned
+        return payload | {"lead_id": key[payload["lead_id"]]}
     assert payload["origin"] in ("live", "history")
     return payload | {"lead_id": key[payload["lead_id"]], "origin": None}
 

@@ -19,6 +19,7 @@ from leadstreams.services.api_keys import KeyHasher, KeyPrincipals
 from leadstreams.services.auth import Principal, Principals, Tokens
 from leadstreams.services.batcher import EventBatcher
 from leadstreams.services.context import Context
+from leadstreams.services.logins import Logins
 
 bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
@@ -43,7 +44,19 @@ async def get_hasher(request: Request) -> KeyHasher:
     return hasher
 
 
+async def get_logins(request: Request) -> Logins:
+    logins: Logins = request.app.state.logins
+    return logins
+
+
+def client_address(request: Request) -> str:
+    """Who is calling, as the server saw it (behind a proxy: as uvicorn's --proxy-headers
+    reads X-Forwarded-For from the proxies it trusts)."""
+    return request.client.host if request.client else "unknown"
+
+
 Ctx = Annotated[Context, Depends(get_context)]
+LoginGuard = Annotated[Logins, Depends(get_logins)]
 Batcher = Annotated[EventBatcher, Depends(get_batcher)]
 Hasher = Annotated[KeyHasher, Depends(get_hasher)]
 

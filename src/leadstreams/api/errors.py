@@ -19,6 +19,7 @@ from leadstreams.errors import (
     NotFound,
     PermissionDenied,
     TooLarge,
+    TooManyRequests,
     Unauthenticated,
     error_path,
     printable,
@@ -32,6 +33,7 @@ STATUS: dict[type[LeadstreamsError], int] = {
     Unauthenticated: 401,
     TooLarge: 413,
     Malformed: 400,
+    TooManyRequests: 429,
 }
 JSON_PATHS = ("/api/", "/v1/")  # the REST API and the tracking API; the rest are pages
 
@@ -61,8 +63,12 @@ async def _service_error(request: Request, error: Exception) -> Response:
     details = [{"path": d.path, "message": d.message} for d in error.details]
     render_page = getattr(request.app.state, "render_error", None)
     if render_page is not None and not request.url.path.startswith(JSON_PATHS):
-        return render_page(request, status, error.message, details)  # type: ignore[no-any-return]
-    return envelope(status, error.code, error.message, details)
+        answer: Response = render_page(request, status, error.message, details)
+    else:
+        answer = envelope(status, error.code, error.message, details)
+    if isinstance(error, TooManyRequests):
+        answer.headers["Retry-After"] = str(error.retry_after)
+    return answer
 
 
 async def _validation_error(request: Request, error: Exception) -> JSONResponse:

@@ -38,6 +38,16 @@ class MatchRead(BaseModel):
     explanation: dict[str, Any] | None
 
 
+class AssignmentNote(BaseModel):
+    """How the lead got its current assignee (or none): the last assignment recorded."""
+
+    policy: str  # round_robin, weighted, fallback, none (nobody available), hand
+    reason: str
+    team_id: int | None
+    by_user_id: int | None
+    at: datetime
+
+
 class LeadRead(BaseModel):
     id: int
     contact: LeadContact
@@ -48,6 +58,7 @@ class LeadRead(BaseModel):
     closed_at: datetime | None
     team_ids: list[int]
     matches: list[MatchRead]
+    assignment: AssignmentNote | None = None  # None: never assigned (a manual team)
 
 
 class LeadPage(BaseModel):

@@ -12,7 +12,9 @@ from leadstreams.domain.stages import Stage, check_reopen, move
 from leadstreams.domain.topics import Topic
 from leadstreams.errors import InvalidInput, NotFound
 from leadstreams.schemas.common import MAX_ID, id_from_text
+from leadstreams.schemas.delivery import LeadAssignmentRead
 from leadstreams.schemas.leads import (
+    AssignmentNote,
     ClearedMatchRead,
     LeadContact,
     LeadPage,
@@ -26,11 +28,13 @@ from leadstreams.services.auth import Principal
 from leadstreams.services.context import Context
 from leadstreams.services.matching import evaluate_contact
 from leadstreams.store import archive as archive_store
+from leadstreams.store import assignments as assignments_store
 from leadstreams.store import board as board_store
 from leadstreams.store import board_options
 from leadstreams.store import leads as leads_store
 from leadstreams.store import notes as notes_store
 from leadstreams.store import stage_changes as stage_changes_store
+from leadstreams.store.assignments import Assignment
 from leadstreams.store.board import Lead, LeadFilter, Match
 from leadstreams.store.contacts import Contact
 from leadstreams.store.uow import UnitOfWork
@@ -124,10 +128,20 @@ def _read_many(uow: UnitOfWork, found: list[Lead]) -> list[LeadRead]:
     by_lead: dict[int, list[MatchRead]] = {}
     for match in board_store.matches_of(connection, lead_ids=lead_ids):
         by_lead.setdefault(match.lead_id, []).append(_match_read(match))
+    assigned = assignments_store.latest_of(connection, lead_ids=lead_ids)
     return [
-        _lead_read(lead, people[lead.contact_id], teams.get(lead.id, []), by_lead.get(lead.id, []))
+        _lead_read(
+            lead, people[lead.contact_id], teams.get(lead.id, []), by_lead.get(lead.id, []),
+            _note(assigned.get(lead.id)),
+        )
         for lead in found
-    ]
+    ]  # fmt: skip
+
+
+def _note(assignment: Assignment | None) -> AssignmentNote | None:
+    if assignment is None:
+        return None
+    return AssignmentNote.model_validate(assignment, from_attributes=True)
 
 
 def _match_read(match: Match) -> MatchRead:
@@ -135,7 +149,11 @@ def _match_read(match: Match) -> MatchRead:
 
 
 def _lead_read(
-    lead: Lead, person: Contact, team_ids: list[int], found: list[MatchRead]
+    lead: Lead,
+    person: Contact,
+    team_ids: list[int],
+    found: list[MatchRead],
+    assignment: AssignmentNote | None,
 ) -> LeadRead:
     return LeadRead(
         id=lead.id,
@@ -147,6 +165,7 @@ def _lead_read(
         closed_at=lead.closed_at,
         team_ids=team_ids,
         matches=found,
+        assignment=assignment,
     )
 
 
@@ -180,6 +199,10 @@ def update_lead(ctx: Context, *, who: Principal, lead_id: int, data: LeadUpdate)
         if "assignee_id" in given and given["assignee_id"] != lead.assignee_id:
             _check_assignee(uow, given["assignee_id"])
             values["assignee_id"] = given["assignee_id"]
+            assignments_store.record_by_hand(
+                uow.connection, lead_id=lead.id, contact_id=lead.contact_id,
+                user_id=given["assignee_id"], by_user_id=who.id, at=now,
+            )  # fmt: skip
             _outbox(uow, Topic.LEAD_ASSIGNED, lead, {"assignee_id": given["assignee_id"]}, now)
         if given.get("hidden") is not None:
             values["hidden"] = given["hidden"]
@@ -271,3 +294,15 @@ def archive(ctx: Context, *, stream_id: int | None, limit: int = 200) -> list[Cl
     with ctx.uow(read_only=True) as uow:
         found = archive_store.cleared_matches(uow.connection, stream_id=stream_id, limit=limit)
     return [ClearedMatchRead.model_validate(match, from_attributes=True) for match in found]
+
+
+def read_assignments(uow: UnitOfWork, *, who: Principal, lead_id: int) -> list[LeadAssignmentRead]:
+    """The lead's assignments, oldest first: who or which policy, and why."""
+    _visible_lead(uow, who, lead_id)
+    found = assignments_store.of_lead(uow.connection, lead_id=lead_id)
+    return [LeadAssignmentRead.model_validate(a, from_attributes=True) for a in found]
+
+
+def assignments(ctx: Context, *, who: Principal, lead_id: int) -> list[LeadAssignmentRead]:
+    with ctx.uow(read_only=True) as uow:
+        return read_assignments(uow, who=who, lead_id=lead_id)

@@ -13,6 +13,7 @@ from datetime import datetime
 from leadstreams.domain.roles import Action, Role, may
 from leadstreams.domain.stages import Stage
 from leadstreams.schemas.contacts import ContactRead, Timeline
+from leadstreams.schemas.delivery import LeadAssignmentRead
 from leadstreams.schemas.fields import VocabularyRead
 from leadstreams.schemas.jobs import JobRead
 from leadstreams.schemas.leads import LeadPage, LeadRead, NoteRead, StageChangeRead
@@ -148,6 +149,8 @@ class ContactCard:
     timeline: Timeline
     notes: list[NoteRead]
     stage_changes: list[StageChangeRead]
+    assignments: list[LeadAssignmentRead]  # who or which policy assigned it, and why
+    team_names: dict[int, str]
     descriptions: dict[int, str]  # of the lead's streams
     people: list[Person]
     names: dict[int, str]
@@ -209,6 +212,8 @@ def contact_card(ctx: Context, *, who: Principal, lead_id: int, timeline_limit: 
             ),
             notes=leads.read_notes(uow, who=who, lead_id=lead_id),
             stage_changes=leads.read_stage_changes(uow, who=who, lead_id=lead_id),
+            assignments=leads.read_assignments(uow, who=who, lead_id=lead_id),
+            team_names=streams_store.team_names(uow.connection),
             descriptions=board_options.stream_descriptions(uow.connection, stream_ids=stream_ids),
             people=people(everyone, teams=lead_teams, members=_members(uow, lead_teams)),
             names=_names(everyone),

@@ -20,6 +20,7 @@ from leadstreams.domain.matching import CurrentMatch, Origin, announced_as_creat
 from leadstreams.domain.stages import Stage
 from leadstreams.domain.topics import Topic
 from leadstreams.rules.sql.dialects import renamed_function
+from leadstreams.store import lead_delivery
 from leadstreams.store.leads import CURRENT_MATCH, OPEN_LEAD
 from leadstreams.store.sql import Among, insert_rows
 from leadstreams.store.tables import lead_stage_changes, leads, matches, outbox
@@ -48,8 +49,9 @@ class NewMatch:
 def write_matches(
     connection: Connection, planned: Sequence[MatchToWrite], *, now: datetime
 ) -> list[NewMatch | None]:
-    """Write the matches, the leads they open (rule 4) and their outbox rows: a result per
-    match, None where another process got there first."""
+    """Write the matches, the leads they open (rule 4) and their outbox rows, and deliver
+    them to their teams' people (assignment, mail queue): a result per match, None where
+    another process got there first."""
     if not planned:
         return []
     supersede(connection, match_ids=[p.supersedes for p in planned if p.supersedes], at=now)
@@ -75,6 +77,7 @@ def write_matches(
             if match_id is None
             else NewMatch(p.stream_id, p.contact_id, lead_id, match_id, match_id in created)
         )
+    lead_delivery.deliver(connection, results, now=now)  # assignment and mail (section 4a)
     return results
 
 

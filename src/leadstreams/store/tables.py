@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     text,
 )
 
@@ -287,6 +288,75 @@ outbox = Table(
     Column("lead_id", Id),
     Column("payload", Json, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+)
+
+# Delivery to people (product spec, section 4a): a team's assignment policy and e-mail mode.
+team_delivery = Table(
+    "team_delivery",
+    metadata,
+    Column("team_id", Id, ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True),
+    Column("policy", String(20), nullable=False, default="manual"),  # manual round_robin weighted
+    Column("fallback_user_id", Id, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("notify_mode", String(20), nullable=False, default="off"),  # off immediate digest
+    Column("digest_minutes", Integer, nullable=False, default=60),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+team_delivery_members = Table(
+    "team_delivery_members",
+    metadata,
+    Column("team_id", Id, ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("weight", Integer, nullable=False, default=1),
+    Column("monthly_capacity", Integer),  # None: no limit
+    Column("paused", Boolean, nullable=False, default=False),
+    # How far behind their share the member is (smooth weighted round robin): kept across
+    # leads, so weights hold over the long run and not only within a cycle.
+    Column("credit", BigInteger, nullable=False, default=0),
+)
+
+# Every assignment of a lead, automatic or by hand: who or which policy, and why.
+lead_assignments = Table(
+    "lead_assignments",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("lead_id", Id, ForeignKey("leads.id", ondelete="CASCADE"), nullable=False),
+    Column("contact_id", Id, nullable=False),
+    Column("team_id", Id, ForeignKey("teams.id", ondelete="SET NULL")),
+    Column("user_id", Id, ForeignKey("users.id", ondelete="SET NULL")),  # None: unassigned
+    Column("policy", String(20), nullable=False),  # round_robin weighted fallback none hand
+    Column("reason", Text, nullable=False),
+    Column("by_user_id", Id, ForeignKey("users.id", ondelete="SET NULL")),  # a hand assignment
+    Column("at", UTCDateTime, nullable=False),
+    Index("ix_lead_assignments_lead", "lead_id", "id"),
+    # Monthly capacity counts a member's assignments by the team since the month began.
+    Index("ix_lead_assignments_team_user_at", "team_id", "user_id", "at"),
+)
+
+# A transactional outbox of mail: written with the lead's delivery, sent by the worker.
+mail_queue = Table(
+    "mail_queue",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("lead_id", Id, ForeignKey("leads.id", ondelete="CASCADE"), nullable=False),
+    Column("contact_id", Id, nullable=False),
+    Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("team_id", Id, ForeignKey("teams.id", ondelete="SET NULL")),
+    Column("kind", String(20), nullable=False),  # immediate | digest
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("lead_id", "user_id", name="uq_mail_queue_lead_user"),  # never twice
+    _partial("ix_mail_queue_due", ["due_at"], "sent_at IS NULL", unique=False),
+)
+
+mail_opt_outs = Table(
+    "mail_opt_outs",
+    metadata,
+    Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("at", UTCDateTime, nullable=False),
 )
 
 # Keys for systems (api.md "Authentication"): only a keyed hash of the key is kept.

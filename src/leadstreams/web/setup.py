@@ -18,6 +18,7 @@ from leadstreams.web.pages import (
     auth,
     board,
     contacts,
+    delivery,
     docs,
     keys,
     lead,
@@ -29,7 +30,7 @@ from leadstreams.web.render import HERE, render_error
 
 # Swagger UI as the fastapi-offline package ships it (we use its files only).
 DOCS_ASSETS = Path(str(files("fastapi_offline") / "static"))
-PAGES = (auth, board, lead, live, admin, keys, contacts, streams, docs, scoring)
+PAGES = (auth, board, lead, live, delivery, admin, keys, contacts, streams, docs, scoring)
 
 
 def install_web(app: FastAPI, *, secret_key: str, https: bool = False) -> None:

@@ -3,10 +3,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 
-from leadstreams.api.deps import Ctx, Who, bearer, get_tokens
+from leadstreams.api.deps import Ctx, LoginGuard, Who, bearer, client_address, get_tokens
 from leadstreams.schemas.users import Token, UserRead
 from leadstreams.services import auth, users
 from leadstreams.services.auth import Tokens
@@ -15,13 +15,19 @@ router = APIRouter(tags=["auth"])
 
 
 @router.post("/auth/token", response_model=Token)
-def issue_token(
+async def issue_token(
+    request: Request,
     ctx: Ctx,
+    logins: LoginGuard,
     tokens: Annotated[Tokens, Depends(get_tokens)],
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
 ) -> Token:
-    """Exchange an e-mail (`username`) and password for a bearer token."""
-    who = auth.authenticate(ctx, email=form.username, password=form.password)
+    """Exchange an e-mail (`username`) and password for a bearer token (valid
+    `LEADSTREAMS_TOKEN_TTL_SECONDS`, an hour by default). Too many wrong passwords for an
+    account or from an address answer 429 with `Retry-After`."""
+    who = await logins.authenticate(
+        ctx, email=form.username, password=form.password, address=client_address(request)
+    )
     return Token(access_token=tokens.issue(who))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from leadstreams.domain.assignment import AssignedBy
 from leadstreams.domain.stages import Stage
 from leadstreams.schemas.contacts import ContactRead
 from leadstreams.schemas.leads import LeadContact, LeadRead
@@ -15,6 +16,16 @@ STAGES: dict[str, str] = {
     Stage.OPPORTUNITY: "Opportunity",
     Stage.WON: "Won",
     Stage.LOST: "Lost / No opportunity",
+}
+
+
+# How an assignment was made, as cards and the lead's history name it.
+ASSIGNED_BY: dict[str, str] = {
+    AssignedBy.ROUND_ROBIN: "round robin",
+    AssignedBy.WEIGHTED: "weighted",
+    AssignedBy.FALLBACK: "fallback",
+    AssignedBy.NOBODY: "nobody available",
+    AssignedBy.HAND: "by hand",
 }
 
 
@@ -52,6 +63,9 @@ def card(lead: LeadRead, *, names: dict[int, str], now: datetime) -> dict[str, A
         # newest first, as the service lists them: the script places live cards by this key
         "sort": f"{created:%Y-%m-%dT%H:%M:%S.%f}|{lead.id:012d}",
         "assignee": names.get(lead.assignee_id) if lead.assignee_id else None,
+        # which policy assigned it and why; "none": nobody was available (the card says so)
+        "assigned_by": ASSIGNED_BY.get(lead.assignment.policy) if lead.assignment else None,
+        "assignment_reason": lead.assignment.reason if lead.assignment else None,
         "stage": lead.stage,
         "hidden": lead.hidden,
     }

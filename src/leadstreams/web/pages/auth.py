@@ -6,9 +6,8 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
-from leadstreams.api.deps import Ctx
-from leadstreams.errors import Unauthenticated
-from leadstreams.services import auth
+from leadstreams.api.deps import Ctx, LoginGuard, client_address
+from leadstreams.errors import TooManyRequests, Unauthenticated
 from leadstreams.web.deps import Csrf, log_in, log_out
 from leadstreams.web.render import render
 
@@ -21,18 +20,27 @@ def login_page(request: Request, next: str = "/leads") -> Response:
 
 
 @router.post("/login")
-def login(
+async def login(
     request: Request,
     ctx: Ctx,
+    logins: LoginGuard,
     email: Annotated[str, Form()],
     password: Annotated[str, Form()],
     next: Annotated[str, Form()] = "/leads",
 ) -> Response:
+    context = {"next": _safe(next), "email": email}
     try:
-        user = auth.authenticate(ctx, email=email, password=password)
+        user = await logins.authenticate(
+            ctx, email=email, password=password, address=client_address(request)
+        )
     except Unauthenticated:
-        context = {"next": _safe(next), "email": email, "error": "Wrong e-mail or password."}
+        context["error"] = "Wrong e-mail or password."
         return render(request, "login.html", context, status_code=401)
+    except TooManyRequests as refused:
+        context["error"] = f"Too many wrong passwords; try again in {refused.retry_after} s."
+        answer = render(request, "login.html", context, status_code=429)
+        answer.headers["Retry-After"] = str(refused.retry_after)
+        return answer
     log_in(request, user)
     return RedirectResponse(_safe(next), status_code=303)
 

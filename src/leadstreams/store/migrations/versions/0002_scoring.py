@@ -1,7 +1,7 @@
 """lead scoring: score sets, rules, adjustments, per-contact score state and history
 
 Revision ID: 0002
-Revises: 0003
+Revises: 0005
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql
 import leadstreams.store.types
 
 revision = "0002"
-down_revision = "0003"  # after the current head; the merger re-chains the files
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

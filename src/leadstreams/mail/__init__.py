@@ -1,0 +1,1 @@
+"""E-mail out: rendering a lead's mail from templates, and sending it over SMTP."""
