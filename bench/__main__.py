@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from time import perf_counter
 
-from bench import assignment, eval_rules, fetch_history, http, ingest, plots, sources
+from bench import assignment, eval_rules, fetch_history, http, ingest, plots, scoring, sources
 from bench._report import RESULTS, Figure, Outcome, print_table, write_results
 from bench.data import Size
 
@@ -90,6 +90,10 @@ PARTS: dict[str, tuple[tuple[str, ...], Part]] = {
     "unrelated_streams": (("unrelated_streams_overhead",),
                           lambda p: ingest.unrelated_streams_overhead(
                               p.size(), "sqlite", p.rounds)),
+    "scoring": (("score_recompute_vs_sql", "score_sweep_vs_sql"),
+                lambda p: scoring.score_recompute_and_sweep(p.size())),
+    "ingest_scoring": (("ingest_with_scoring",),
+                       lambda p: scoring.ingest_with_scoring(p.size(), p.rounds)),
     "assignment": (("ingest_with_assignment",),
                    lambda p: assignment.ingest_with_assignment(p.size(), "sqlite", p.rounds)),
     "http": (("http_event_to_lead_p99_ms", "events_per_second_http"), run_http),

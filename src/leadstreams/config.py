@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     # to half a chunk more along; 0 keeps every chunk at fetch_history_chunk.
     fetch_history_chunk_seconds: float = Field(default=1.0, ge=0)
     worker_poll_seconds: float = Field(default=1.0, gt=0)
+    # How often the worker sweeps the contacts whose score can change by time alone.
+    score_sweep_seconds: float = Field(default=60.0, gt=0)
     feed_seconds: float = Field(default=300.0, gt=0)  # a live feed then ends; clients reconnect
     # POST /events: at most this many concurrent single events share a transaction
     event_batch_max: int = Field(default=500, ge=1)

@@ -22,6 +22,7 @@ from leadstreams.api.routes import (
     fields,
     leads,
     live,
+    scoring,
     streams,
     system,
     tracking,
@@ -73,7 +74,19 @@ def create_app(settings: Settings | None = None, *, ctx: Context | None = None) 
     app.state.keys = KeyPrincipals(ctx, hasher, seconds=settings.principal_cache_seconds)
     errors.install(app)
     install_web(app, secret_key=key, https=settings.https)
-    for module in (auth, users, api_keys, delivery, contacts, live, events, fields, streams, leads):
+    for module in (
+        auth,
+        users,
+        api_keys,
+        delivery,
+        contacts,
+        live,
+        events,
+        fields,
+        streams,
+        leads,
+        scoring,
+    ):
         app.include_router(module.router, prefix=API)
     app.include_router(system.router)
     app.include_router(tracking.router)  # the Segment tracking API, at the root path

@@ -15,8 +15,9 @@ import pytest
 from leadstreams.domain.scopes import Scope
 from leadstreams.schemas.api_keys import ApiKeyCreate
 from leadstreams.schemas.contacts import ContactCreate
+from leadstreams.schemas.scoring import ScoreSetCreate
 from leadstreams.schemas.users import TeamUpdate
-from leadstreams.services import api_keys, contacts, fetch_history, users
+from leadstreams.services import api_keys, contacts, fetch_history, scoring, users
 from leadstreams.services.api_keys import KeyHasher
 from leadstreams.services.context import Context
 from tests.support import builders
@@ -41,6 +42,9 @@ NOTE = {"text": "Called, wants a demo"}
 DELIVERY = {"assignment": {"policy": "round_robin", "members": [{"user_id": "{sales_user}"}]}}
 NEW_KEY = {"name": "ETL", "scopes": ["ingest"]}
 SEGMENT_TRACK = {"type": "track", "userId": "u1", "event": "Demo Booked"}
+TITLE_SET = {"field": "title", "op": "is_set"}
+NEW_SCORE_SET = {"name": "New set", "rules": [{"name": "T", "criteria": TITLE_SET, "points": 2}]}
+ADJUSTMENT = {"points": 5, "reason": "met at a fair"}
 
 # Paths name what the `world` fixture made: {lead} is on the sales user's board, {other_lead}
 # only on the other team's, {plain_contact} has no lead, {inactive_stream} delivers nowhere
@@ -125,6 +129,18 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any] | None, int, int, int, int]] = [
         401,
     ),
     ("POST", "/v1/page", {"userId": "u1", "properties": {"path": "/"}}, 401, 401, 401, 401),
+    ("GET", "/api/v1/score-sets", None, 401, 200, 200, 403),
+    ("POST", "/api/v1/score-sets", NEW_SCORE_SET, 401, 201, 201, 403),
+    ("POST", "/api/v1/score-sets/install-defaults", None, 401, 201, 201, 403),
+    ("GET", "/api/v1/score-sets/{score_set}", None, 401, 200, 200, 403),
+    ("PATCH", "/api/v1/score-sets/{score_set}", {"description": "Fit"}, 401, 200, 200, 403),
+    ("POST", "/api/v1/score-sets/{inactive_score_set}/activate", None, 401, 200, 200, 403),
+    ("POST", "/api/v1/score-sets/{score_set}/deactivate", None, 401, 200, 200, 403),
+    ("GET", "/api/v1/score-sets/{score_set}/preview", None, 401, 200, 200, 403),
+    ("GET", "/api/v1/contacts/{lead_contact}/score", None, 401, 200, 200, 200),
+    ("GET", "/api/v1/contacts/{other_contact}/score", None, 401, 200, 200, 404),
+    ("POST", "/api/v1/contacts/{lead_contact}/score-adjustments", ADJUSTMENT, 401, 201, 201, 403),
+    ("POST", "/api/v1/contacts/{other_contact}/score-adjustments", ADJUSTMENT, 401, 201, 201, 403),
     ("GET", "/healthz", None, 200, 200, 200, 200),
     ("GET", "/metrics", None, 200, 200, 200, 200),
     ("GET", "/docs", None, 200, 200, 200, 200),
@@ -206,6 +222,10 @@ def _populate(api: Api, ctx: Context) -> dict[str, int]:
     assert lead and other_lead and shared_lead
     builders.event(ctx, "hot@example.com", "email_opened")
     job = fetch_history.start_fetch_history(ctx, stream_id=stream, user_id=None).id
+    rules = [{"name": "Title", "criteria": TITLE_SET, "points": 2}]
+    score_set = scoring.create_set(ctx, user_id=None, data=ScoreSetCreate(
+        name="Fit", rules=rules, active=True)).id  # fmt: skip
+    inactive_score_set = scoring.create_set(ctx, data=ScoreSetCreate(name="Spare"), user_id=None).id
     emails = {user.email: user.id for user in users.list_users(ctx)}
     return {
         "team": api.team_id,
@@ -225,6 +245,8 @@ def _populate(api: Api, ctx: Context) -> dict[str, int]:
         "shared_lead": shared_lead,
         "plain_contact": plain_contact,
         "api_key": api_key.id,
+        "score_set": score_set,
+        "inactive_score_set": inactive_score_set,
     }
 
 

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 
 from leadstreams import __version__
-from leadstreams.cli import api_keys, demo, imports, serve, setup, streams
+from leadstreams.cli import api_keys, demo, imports, scoring, serve, setup, streams
 from leadstreams.cli._common import database_url_option, fail, problems
 from leadstreams.errors import LeadstreamsError
 
@@ -57,6 +57,7 @@ cli.add_command(serve.worker)
 cli.add_command(demo.demo)
 cli.add_command(imports.import_group)
 cli.add_command(streams.streams_group)
+cli.add_command(scoring.scoring_group)
 cli.add_command(setup.users_group)
 cli.add_command(setup.teams_group)
 cli.add_command(api_keys.api_keys_group)

@@ -25,6 +25,7 @@ class Action(StrEnum):
     SEE_ALL_LEADS = "see_all_leads"
     READ_JOBS = "read_jobs"
     MANAGE_API_KEYS = "manage_api_keys"
+    MANAGE_SCORING = "manage_scoring"  # score sets and score adjustments
 
 
 _EVERYTHING = frozenset(Action)

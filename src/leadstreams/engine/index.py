@@ -9,6 +9,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from leadstreams.engine.score_index import ScoreIndex
 from leadstreams.rules import (
     EventCondition,
     EventRecord,
@@ -74,9 +75,15 @@ class _ByType:
 
 
 class StreamIndex:
-    def __init__(self, streams: Iterable[LiveStream], vocabulary: Vocabulary) -> None:
+    def __init__(
+        self,
+        streams: Iterable[LiveStream],
+        vocabulary: Vocabulary,
+        scoring: ScoreIndex | None = None,
+    ) -> None:
         self.streams = {s.id: s for s in streams}
         self.vocabulary = vocabulary
+        self.scoring = scoring or ScoreIndex()  # the active score rules, read with the streams
         self._by_event_type: dict[str, _ByType] = defaultdict(_ByType)
         self._by_field: dict[str, list[LiveStream]] = defaultdict(list)
         self._explainers: dict[int, Explainer] = {}

@@ -19,7 +19,8 @@ from leadstreams.schemas.contacts import (
 from leadstreams.services.auth import Principal
 from leadstreams.services.context import Context
 from leadstreams.services.custom_values import check_custom_values
-from leadstreams.services.matching import NewMatch, evaluate_contact
+from leadstreams.services.matching import NewMatch
+from leadstreams.services.score_live import evaluate_change
 from leadstreams.store import board as board_store
 from leadstreams.store import contacts as contacts_store
 from leadstreams.store import events as events_store
@@ -89,6 +90,8 @@ def write_contact(
     custom, errors = check_custom_values(data.fields or {}, index.vocabulary)
     if errors:
         raise InvalidInput("invalid custom fields", errors)
+    if index.scoring.any_active and "lead_score" in data.model_fields_set:
+        raise InvalidInput.at("lead_score", COMPUTED_SCORE)
     values = data.model_dump(exclude_unset=True, exclude={"fields"})
     now = uow.clock.now()
     contact_id = _create(uow, values, custom, now) if existing is None else None
@@ -102,11 +105,16 @@ def write_contact(
             raise Conflict("the contact could not be created; try again")
         contact_id, changed = existing.id, _update(uow, existing, values, custom, now)
     trigger = {"kind": "contact_update", "fields": sorted(changed)}
-    candidates = index.for_fields(changed)
-    found = evaluate_contact(
-        uow, index=index, contact_id=contact_id, candidates=candidates, trigger=trigger
+    found = evaluate_change(
+        uow, index=index, contact_id=contact_id, changed=changed, trigger=trigger
     )
     return ContactChange(contact_id, created, changed, found)
+
+
+COMPUTED_SCORE = (
+    "lead_score is computed while a score set is active; "
+    "change it with POST /contacts/{id}/score-adjustments"
+)
 
 
 def _create(

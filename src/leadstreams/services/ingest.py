@@ -25,6 +25,7 @@ from leadstreams.schemas.events import (
 from leadstreams.services.contacts import ContactChange, write_contact
 from leadstreams.services.context import Context
 from leadstreams.services.matching import ContactState, load_contacts, plan_matches
+from leadstreams.services.score_live import LiveScores, score_streams
 from leadstreams.store import contacts as contacts_store
 from leadstreams.store import events as events_store
 from leadstreams.store.match_writer import MatchToWrite, NewMatch, write_matches
@@ -169,6 +170,7 @@ class _Item:
     made_contact: ContactChange | None = None  # the contact its e-mail created
     record: EventRecord | None = None  # the event as rules read it
     candidates: list[LiveStream] = field(default_factory=list)  # the streams it may trigger
+    scores: bool = False  # a score rule counts events like it: the contact's score is redone
     matches: list[NewMatch] = field(default_factory=list)
 
     def duplicate_of(self, found: tuple[int, int]) -> None:
@@ -184,26 +186,37 @@ class _Batch:
         self.uow, self.index = uow, index
         self.connection = uow.connection
         self.now = uow.clock.now()
+        self.by_score: list[LiveStream] = []  # the streams a score change can trigger
+        self.scores: LiveScores | None = None
         self.items = [
             _Item(position, data, data.event_id or uuid.uuid4().hex)
             for position, data in enumerate(items)
         ]
 
     def record(self) -> list[Recorded | LeadstreamsError]:
+        scoring = self.index.scoring
         fresh = self._known_events()
         firsts = self._find_contacts(fresh)
         for item in firsts:
             item.record = EventRecord(item.data.type, item.data.occurred_at or self.now,
                                       item.data.properties)  # fmt: skip
             item.candidates = self.index.for_event(item.record)
+            item.scores = scoring.any_active and scoring.for_event(item.record)
+        scored = sorted({i.contact_id for i in firsts if i.scores and i.contact_id})
+        self.by_score = score_streams(self.index) if scored else []
         # The contacts as they are before this batch's events are stored; the events are
         # then added to them one at a time.
+        candidates = [s for i in firsts for s in i.candidates] + self.by_score
         states = load_contacts(
             self.uow,
             index=self.index,
-            contact_ids=sorted({i.contact_id for i in firsts if i.candidates and i.contact_id}),
-            candidates=list({s.id: s for i in firsts for s in i.candidates}.values()),
+            contact_ids=sorted(
+                {i.contact_id for i in firsts if (i.candidates or i.scores) and i.contact_id}
+            ),
+            candidates=list({s.id: s for s in candidates}.values()),
+            extra_reads=scoring.reads if scored else (),
         )
+        self.scores = LiveScores(self.uow, scoring, scored) if scored else None
         stored = self._store(firsts)
         self._match(stored, states)
         for item in stored:
@@ -306,12 +319,24 @@ class _Batch:
                 continue
             state.events.append(item.record)
             trigger = {"kind": "event", "event_id": item.event_id, "type": item.record.type}
-            found = plan_matches(self.index, state, item.candidates, trigger, self.now)
+            candidates = item.candidates
+            if item.scores and self._rescore(item, state):
+                # The new score is a field change for the streams that read it.
+                candidates = list({s.id: s for s in [*candidates, *self.by_score]}.values())
+            found = plan_matches(self.index, state, candidates, trigger, self.now)
             planned += [(item, match) for match in found]
+        if self.scores is not None:
+            self.scores.write()
         written = write_matches(self.connection, [match for _, match in planned], now=self.now)
         for (item, _), match in zip(planned, written, strict=True):
             if match is not None:
                 item.matches.append(match)
+
+    def _rescore(self, item: _Item, state: ContactState) -> bool:
+        """The contact's score after the item's event, before the streams see it."""
+        assert self.scores is not None and item.record is not None
+        cause = {"cause": "event", "event_id": item.event_id, "type": item.record.type}
+        return self.scores.update(state.id, state.fields, state.events, self.now, cause)
 
     def _repeats(self, fresh: list[_Item], firsts: list[_Item]) -> None:
         """An event_id given twice in a batch: the later items are retries of the first."""

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 from datetime import timedelta
 
-from leadstreams.services import fetch_history
+from leadstreams.services import fetch_history, score_jobs
 from leadstreams.services.context import Context
 from leadstreams.store import jobs as jobs_store
 from leadstreams.store.jobs import Job
@@ -18,7 +18,10 @@ STALE_AFTER = timedelta(seconds=60)
 FINAL = ("done", "failed", "cancelled")
 
 Runner = Callable[[Context, Job, Callable[[], bool]], str]
-RUNNERS: dict[str, Runner] = {fetch_history.FETCH_HISTORY: fetch_history.run_fetch_history}
+RUNNERS: dict[str, Runner] = {
+    fetch_history.FETCH_HISTORY: fetch_history.run_fetch_history,
+    score_jobs.SCORE_RECOMPUTE: score_jobs.run_score_recompute,
+}
 
 
 def claim_next(ctx: Context, *, worker: str) -> Job | None:

@@ -10,8 +10,10 @@ from __future__ import annotations
 import threading
 
 from leadstreams.engine.index import LiveStream, StreamIndex
-from leadstreams.rules import parse
+from leadstreams.engine.score_index import LiveScoreRule, ScoreIndex
+from leadstreams.rules import Vocabulary, parse
 from leadstreams.store import fields as fields_store
+from leadstreams.store import scores as scores_store
 from leadstreams.store import state
 from leadstreams.store import streams as streams_store
 from leadstreams.store.uow import UnitOfWork
@@ -44,4 +46,20 @@ def _build(uow: UnitOfWork) -> StreamIndex:
         )
         for stream in streams_store.active(uow.connection)
     ]
-    return StreamIndex(live, vocabulary)
+    return StreamIndex(live, vocabulary, _scoring(uow, vocabulary))
+
+
+def _scoring(uow: UnitOfWork, vocabulary: Vocabulary) -> ScoreIndex:
+    """The rules of the active score sets (read with the streams, under the same revision)."""
+    rules = [
+        LiveScoreRule.compile(
+            id=row.id,
+            score_set_id=row.score_set_id,
+            score_set=set_name,
+            name=row.name,
+            points=row.points,
+            rule=parse(row.criteria, vocabulary),
+        )
+        for row, set_name in scores_store.active_rules(uow.connection)
+    ]
+    return ScoreIndex(rules, any_active=scores_store.any_active(uow.connection))

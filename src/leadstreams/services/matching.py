@@ -14,7 +14,7 @@ from typing import Any
 
 from leadstreams.domain.matching import CurrentMatch, Origin, may_match, stage_after_new_matches
 from leadstreams.engine.index import LiveStream, StreamIndex
-from leadstreams.rules import EventRecord
+from leadstreams.rules import EventRecord, Reads
 from leadstreams.store import match_writer, rule_inputs
 from leadstreams.store.match_writer import MatchToWrite, NewMatch
 from leadstreams.store.uow import UnitOfWork
@@ -39,10 +39,13 @@ def load_contacts(
     index: StreamIndex,
     contact_ids: Sequence[int],
     candidates: Sequence[LiveStream],
+    extra_reads: Sequence[Reads] = (),
 ) -> dict[int, ContactState]:
-    """The state of these contacts for evaluating `candidates`, in a few queries for all."""
+    """The state of these contacts for evaluating `candidates` (and rules reading
+    `extra_reads`: the score rules), in a few queries for all."""
     connection = uow.connection
-    needs = rule_inputs.Needs.of((stream.reads for stream in candidates), uow.clock.now())
+    reads = [*(stream.reads for stream in candidates), *extra_reads]
+    needs = rule_inputs.Needs.of(reads, uow.clock.now())
     inputs = rule_inputs.load(
         connection,
         contact_ids,

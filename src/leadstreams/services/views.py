@@ -17,8 +17,9 @@ from leadstreams.schemas.delivery import LeadAssignmentRead
 from leadstreams.schemas.fields import VocabularyRead
 from leadstreams.schemas.jobs import JobRead
 from leadstreams.schemas.leads import LeadPage, LeadRead, NoteRead, StageChangeRead
+from leadstreams.schemas.scoring import ContactScore
 from leadstreams.schemas.streams import StreamLogEntry, StreamRead
-from leadstreams.services import contacts, feed, fetch_history, leads, streams
+from leadstreams.services import contacts, feed, fetch_history, leads, scoring, streams
 from leadstreams.services.auth import Principal
 from leadstreams.services.context import Context
 from leadstreams.services.leads import LeadQuery
@@ -154,6 +155,7 @@ class ContactCard:
     people: list[Person]
     names: dict[int, str]
     now: datetime
+    score: ContactScore  # the score, the rules giving points now, its history
 
 
 def board(ctx: Context, *, who: Principal, query: LeadQuery) -> BoardScreen:
@@ -216,6 +218,7 @@ def contact_card(ctx: Context, *, who: Principal, lead_id: int, timeline_limit: 
             people=people(everyone, teams=lead_teams, members=_members(uow, lead_teams)),
             names=_names(everyone),
             now=uow.clock.now(),
+            score=scoring.read_contact_score(uow, ctx, who=who, contact_id=contact_id),
         )
 
 

@@ -54,6 +54,13 @@ def get(connection: Connection, job_id: int) -> Job | None:
     return Job(**row) if row is not None else None
 
 
+def latest_of_kind(connection: Connection, *, kind: str) -> Job | None:
+    """The most recently queued job of a kind (a score recompute: each covers every set)."""
+    query = select(jobs).where(jobs.c.kind == kind).order_by(jobs.c.id.desc()).limit(1)
+    row = connection.execute(query).mappings().first()
+    return Job(**row) if row is not None else None
+
+
 def live_for_stream(connection: Connection, *, kind: str, stream_id: int) -> bool:
     query = select(jobs.c.id).where(
         jobs.c.kind == kind, jobs.c.stream_id == stream_id, jobs.c.status.in_(LIVE)

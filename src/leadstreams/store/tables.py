@@ -400,3 +400,65 @@ anonymous_events = Table(
     Index("ix_anonymous_events_visitor", "anonymous_id", "id"),
     Index("ix_anonymous_events_received", "received_at"),
 )
+
+# --- lead scoring (product spec, section 4) ---------------------------------------------------
+
+score_sets = Table(
+    "score_sets",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False),
+    Column("name_key", String(200), nullable=False, unique=True),  # lower-cased name
+    Column("description", Text, nullable=False, default=""),
+    Column("active", Boolean, nullable=False, default=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("version", Integer, nullable=False, default=1),
+)
+
+score_rules = Table(
+    "score_rules",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("score_set_id", Id, ForeignKey("score_sets.id", ondelete="CASCADE"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("criteria", Json, nullable=False),
+    Column("points", Integer, nullable=False),
+    Index("ix_score_rules_set", "score_set_id", "position"),
+)
+
+score_adjustments = Table(
+    "score_adjustments",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("contact_id", Id, ForeignKey("contacts.id", ondelete="CASCADE"), nullable=False),
+    Column("points", Integer, nullable=False),
+    Column("reason", String(500), nullable=False),
+    Column("expires_at", UTCDateTime),
+    Column("user_id", Id, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_score_adjustments_contact", "contact_id"),
+)
+
+# Per contact: the score rules giving points now (for the history's "started / stopped") and
+# when its score can next change by time alone (the sweep reads only the contacts due).
+contact_scores = Table(
+    "contact_scores",
+    metadata,
+    Column("contact_id", Id, ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True),
+    Column("holding", Json, nullable=False, default=list),  # score rule ids
+    Column("changes_at", UTCDateTime),
+    Index("ix_contact_scores_changes_at", "changes_at"),
+)
+
+score_history = Table(
+    "score_history",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("contact_id", Id, ForeignKey("contacts.id", ondelete="CASCADE"), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("value", Integer, nullable=False),
+    Column("reason", Json, nullable=False, default=dict),
+    Index("ix_score_history_contact", "contact_id", "id"),
+)

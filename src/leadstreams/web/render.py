@@ -25,6 +25,7 @@ MENU = (
     ("Leads", "/leads", Action.WORK_LEADS),
     ("Contacts", "/contacts", Action.READ_CONTACTS),
     ("Streams", "/streams", Action.READ_STREAMS),
+    ("Scoring", "/scoring", Action.MANAGE_SCORING),
     ("Teams", "/teams", Action.MANAGE_TEAMS),
     ("Users", "/users", Action.MANAGE_USERS),
     ("API keys", "/api-keys", Action.MANAGE_API_KEYS),

@@ -23,13 +23,14 @@ from leadstreams.web.pages import (
     keys,
     lead,
     live,
+    scoring,
     streams,
 )
 from leadstreams.web.render import HERE, render_error
 
 # Swagger UI as the fastapi-offline package ships it (we use its files only).
 DOCS_ASSETS = Path(str(files("fastapi_offline") / "static"))
-PAGES = (auth, board, lead, live, delivery, admin, keys, contacts, streams, docs)
+PAGES = (auth, board, lead, live, delivery, admin, keys, contacts, streams, docs, scoring)
 
 
 def install_web(app: FastAPI, *, secret_key: str, https: bool = False) -> None:

@@ -14,9 +14,10 @@ from leadstreams.api.deps import Ctx
 from leadstreams.domain.roles import Action
 from leadstreams.errors import NotFound
 from leadstreams.schemas.common import MAX_ID, id_from_text
-from leadstreams.services import contacts
+from leadstreams.services import contacts, scoring
 from leadstreams.services.auth import Principal
 from leadstreams.web.deps import PageUser
+from leadstreams.web.pages._score_chart import score_chart
 from leadstreams.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -63,5 +64,7 @@ def contact_page(
     activity = contacts.timeline(
         ctx, who=who, contact_id=contact_id, limit=TIMELINE_SIZE, before_id=_cursor(before)
     )
+    score = scoring.contact_score(ctx, who=who, contact_id=contact_id)
     context = {"contact": contact, "activity": activity, "paged": bool(_cursor(before))}
+    context |= {"score": score, "score_chart": score_chart(score.history, ctx.clock.now())}
     return render(request, "contacts_detail.html", context, user=who)

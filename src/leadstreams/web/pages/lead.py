@@ -18,6 +18,7 @@ from leadstreams.schemas.leads import LeadUpdate
 from leadstreams.services import board, leads, views
 from leadstreams.web.deps import Csrf, PageUser
 from leadstreams.web.pages._cards import ASSIGNED_BY, STAGES, display_name
+from leadstreams.web.pages._score_chart import score_chart
 from leadstreams.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -29,6 +30,7 @@ def contact_card(request: Request, ctx: Ctx, user: PageUser, lead_id: Id) -> Res
     found = views.contact_card(ctx, who=user, lead_id=lead_id, timeline_limit=TIMELINE_PAGE)
     context = {field.name: getattr(found, field.name) for field in fields(found)}
     context |= {"name": display_name(found.contact), "stages": STAGES, "assigned_by": ASSIGNED_BY}
+    context["score_chart"] = score_chart(found.score.history, found.now)
     return render(request, "lead.html", context | {"categories": CATEGORIES}, user=user)
 
 

@@ -1,0 +1,166 @@
+"""Lead scoring against hand-written SQL on the same database (SQLite).
+
+`score_recompute_vs_sql`: the bulk recompute job (queued by activating the default
+engagement set, run by the worker code: a CASE WHEN per rule per chunk, states, history)
+against one hand-written `UPDATE contacts SET lead_score = ...` computing the same scores
+(the four rules' EXISTS tests plus the adjustments). Both must leave the same scores.
+
+`score_sweep_vs_sql`: the clock moved to the moment by which 1% of the contacts' points
+expire; the sweep (an index range on `contact_scores.changes_at`, each due contact rescored
+live) against a hand-written update of exactly those contacts. The full recompute's time is
+given beside it.
+
+`ingest_with_scoring`: events/s through `services.ingest.record_events` (100 active streams)
+with the engagement set active, divided by the same without it, alternating batch by batch
+on two copies of the dataset.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from time import perf_counter
+from typing import Any
+
+from sqlalchemy import Engine, select, text
+
+from bench import _service
+from bench._report import Figure, Outcome
+from bench.data import NOW, TYPES, Size, remove_sqlite, sqlite_copy
+from bench.ingest import BATCH, _record, add_streams, alternate, batches, make_events, stream_rule
+from leadstreams.clock import FixedClock
+from leadstreams.schemas.scoring import ScoreSetCreate
+from leadstreams.services import jobs, score_sweep, scoring
+from leadstreams.services.context import Context
+from leadstreams.services.scoring import DEFAULT_SETS
+from leadstreams.store.tables import contact_scores
+
+ENGAGEMENT = next(s for s in DEFAULT_SETS if s["name"] == "Engagement")
+
+
+def _engagement(ctx: Context) -> int:
+    data = ScoreSetCreate.model_validate(ENGAGEMENT | {"active": True})
+    return scoring.create_set(ctx, data=data, user_id=None).id
+
+
+def _baseline_sql() -> str:
+    """The engagement set's scores for every contact, as a person would write them."""
+    parts = [
+        f"""CASE WHEN EXISTS (SELECT 1 FROM events e WHERE e.contact_id = contacts.id
+            AND e.type = '{rule["criteria"]["event"]}' AND e.occurred_at >= :cutoff)
+            THEN {rule["points"]} ELSE 0 END"""  # noqa: S608 (constants of the default set)
+        for rule in ENGAGEMENT["rules"]
+    ]
+    adjustments = """coalesce((SELECT sum(a.points) FROM score_adjustments a
+        WHERE a.contact_id = contacts.id AND (a.expires_at IS NULL OR a.expires_at > :now)), 0)"""
+    return " + ".join([*parts, adjustments])
+
+
+def _scores(engine: Engine) -> list[tuple[int, int]]:
+    with engine.connect() as connection:
+        return [tuple(row) for row in connection.execute(  # type: ignore[misc]
+            text("SELECT id, lead_score FROM contacts ORDER BY id"))]  # fmt: skip
+
+
+def _values(now: Any) -> dict[str, Any]:
+    stamp = now.strftime("%Y-%m-%d %H:%M:%S.%f")
+    cutoff = (now - timedelta(days=90)).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return {"now": stamp, "cutoff": cutoff}
+
+
+def score_recompute_and_sweep(size: Size) -> Outcome:
+    url = sqlite_copy(size, "bench_scoring")
+    ctx = _service.context(url)
+    engine = ctx.database.engine
+    _engagement(ctx)
+    started = perf_counter()
+    while jobs.run_next(ctx, worker="bench"):
+        pass
+    ours = perf_counter() - started
+    computed = _scores(engine)
+    started = perf_counter()
+    with engine.begin() as connection:
+        connection.execute(text(f"UPDATE contacts SET lead_score = {_baseline_sql()}"),  # noqa: S608
+                           _values(NOW))  # fmt: skip
+    baseline = perf_counter() - started
+    if _scores(engine) != computed:
+        raise SystemExit("score_recompute_vs_sql: the recompute and the UPDATE disagree")
+    sweep = _sweep(ctx, size, recompute_seconds=ours)
+    ctx.database.engine.dispose()
+    remove_sqlite(url)
+    note = f"{ours:.2f} s vs {baseline:.2f} s, sqlite, {size.contacts:,} contacts"
+    recompute = Figure("score_recompute_vs_sql", ours / baseline, "<= 1.3", note)
+    details = {"score_recompute_seconds": round(ours, 3),
+               "score_recompute_sql_seconds": round(baseline, 3)}  # fmt: skip
+    return Outcome([recompute, *sweep.figures], details | sweep.details)
+
+
+def _sweep(ctx: Context, size: Size, *, recompute_seconds: float) -> Outcome:
+    """The clock moved to where 1% of the contacts are due (after a warm-up sweep of the first
+    0.1%); ours, then the hand-written update of exactly the contacts ours found due."""
+    engine = ctx.database.engine
+    assert isinstance(ctx.clock, FixedClock)
+    ctx.clock.at = _due_moment(engine, max(size.contacts // 1_000, 1))
+    score_sweep.sweep(ctx)  # the warm-up: statements compiled, caches filled
+    moment = _due_moment(engine, max(size.contacts // 100, 1))
+    with engine.connect() as connection:
+        due = list(connection.scalars(
+            select(contact_scores.c.contact_id).where(contact_scores.c.changes_at <= moment)
+        ))  # fmt: skip
+    ctx.clock.at = moment
+    started = perf_counter()
+    swept = score_sweep.sweep(ctx)
+    ours = perf_counter() - started
+    computed = _scores(engine)
+    started = perf_counter()
+    with engine.begin() as connection:
+        connection.execute(
+            text(f"""UPDATE contacts SET lead_score = {_baseline_sql()}
+                 WHERE id IN (SELECT value FROM json_each(:ids))"""),  # noqa: S608
+            _values(moment) | {"ids": json.dumps(due)},
+        )
+    baseline = perf_counter() - started
+    if _scores(engine) != computed:
+        raise SystemExit("score_sweep_vs_sql: the sweep and the UPDATE disagree")
+    note = (f"{ours:.3f} s vs {baseline:.3f} s for {swept:,} due contacts (1%); "
+            f"a full recompute took {recompute_seconds:.2f} s")  # fmt: skip
+    details = {"score_sweep_seconds": round(ours, 4), "score_sweep_sql_seconds": round(baseline, 4),
+               "score_sweep_contacts": swept}  # fmt: skip
+    return Outcome([Figure("score_sweep_vs_sql", ours / baseline, "<= 2", note)], details)
+
+
+def _due_moment(engine: Engine, offset: int) -> datetime:
+    """The moment by which `offset` contacts' scores can change by time alone."""
+    query = (
+        select(contact_scores.c.changes_at)
+        .where(contact_scores.c.changes_at.is_not(None))
+        .order_by(contact_scores.c.changes_at)
+        .limit(1)
+        .offset(offset)
+    )
+    with engine.connect() as connection:
+        moment: datetime | None = connection.scalar(query)
+    assert moment is not None
+    return moment
+
+
+def ingest_with_scoring(size: Size, rounds: int) -> Outcome:
+    contexts = {}
+    for name in ("with", "without"):
+        ctx = _service.context(sqlite_copy(size, f"bench_ingest_scoring_{name}"))
+        add_streams(ctx, [stream_rule(k, TYPES[k % 4]) for k in range(100)])
+        contexts[name] = ctx
+    _engagement(contexts["with"])  # and every score computed, as in a running system
+    while jobs.run_next(contexts["with"], worker="bench"):
+        pass
+    events = list(batches(make_events(size, (rounds + 1) * BATCH), "s"))
+    spent = alternate({name: lambda k, c=c: _record(c, events[k])
+                       for name, c in contexts.items()}, rounds)  # fmt: skip
+    for ctx in contexts.values():
+        ctx.database.engine.dispose()
+        remove_sqlite(ctx.settings.database_url)
+    rate = {name: rounds * BATCH / seconds for name, seconds in spent.items()}
+    note = f"{rate['with']:,.0f} vs {rate['without']:,.0f} events/s, sqlite, 100 streams"
+    details = {f"ingest_scoring_{k}_events_per_s": round(v) for k, v in rate.items()}
+    figure = Figure("ingest_with_scoring", rate["with"] / rate["without"], ">= 0.8", note)
+    return Outcome([figure], details)
