@@ -10,11 +10,12 @@ from leadstreams.services import users
 from leadstreams.services.context import Context
 from tests.support import builders
 from tests.support.api import PASSWORD, Api
+from tests.support.pages import post_login
 
 
 def _logged_in(api: Api, email: str, password: str = PASSWORD) -> TestClient:
     browser = TestClient(api.anonymous.app, follow_redirects=False)
-    answer = browser.post("/login", data={"email": email, "password": password})
+    answer = post_login(browser, {"email": email, "password": password})
     assert answer.status_code == 303, answer.text
     return browser
 

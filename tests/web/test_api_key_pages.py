@@ -7,11 +7,12 @@ import re
 from fastapi.testclient import TestClient
 
 from tests.support.api import PASSWORD, Api
+from tests.support.pages import post_login
 
 
 def _logged_in(api: Api, email: str) -> TestClient:
     browser = TestClient(api.anonymous.app, follow_redirects=False)
-    answer = browser.post("/login", data={"email": email, "password": PASSWORD})
+    answer = post_login(browser, {"email": email, "password": PASSWORD})
     assert answer.status_code == 303, answer.text
     return browser
 

@@ -24,6 +24,7 @@ from leadstreams.services import users, vocabulary
 from leadstreams.services.context import Context
 from tests.support import builders
 from tests.support.api import PASSWORD, Api
+from tests.support.pages import post_login
 from tests.support.snapshot import database_rows
 from tests.support.world import World, module_world
 
@@ -546,7 +547,7 @@ def test_a_user_name_no_database_can_compare_is_a_wrong_login_not_a_crash(world:
         form = {"username": name, "password": PASSWORD}
         answer = world.api.anonymous.post("/api/v1/auth/token", data=form)
         assert "wrong e-mail or password" in _refused(answer, 401, "unauthenticated")["message"]
-        page = world.api.anonymous.post("/login", data={"email": name, "password": PASSWORD})
+        page = post_login(world.api.anonymous, {"email": name, "password": PASSWORD})
         assert page.status_code == 401 and "Wrong e-mail or password" in page.text
 
 

@@ -7,13 +7,14 @@ from fastapi.testclient import TestClient
 from leadstreams.services.context import Context
 from tests.support import builders
 from tests.support.api import PASSWORD, Api
+from tests.support.pages import post_login
 
 HOT = {"field": "lead_score", "op": "gte", "value": 50}
 
 
 def _browser(api: Api, email: str = "sales@example.com") -> TestClient:
     browser = TestClient(api.anonymous.app, follow_redirects=False)
-    answer = browser.post("/login", data={"email": email, "password": PASSWORD})
+    answer = post_login(browser, {"email": email, "password": PASSWORD})
     assert answer.status_code == 303
     return browser
 

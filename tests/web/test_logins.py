@@ -10,6 +10,7 @@ import pytest
 from leadstreams.services import auth
 from leadstreams.services.auth import Principal
 from tests.support.api import PASSWORD, Api
+from tests.support.pages import post_login
 
 TOKEN = "/api/v1/auth/token"
 
@@ -27,7 +28,7 @@ def test_an_account_with_too_many_wrong_passwords_is_refused_for_a_while(api: Ap
     assert refused.status_code == 429
     assert 1 <= int(refused.headers["retry-after"]) <= 300
     assert refused.json()["error"]["code"] == "too_many_requests"
-    page = api.anonymous.post("/login", data={"email": "sales@example.com", "password": PASSWORD})
+    page = post_login(api.anonymous, {"email": "sales@example.com", "password": PASSWORD})
     assert page.status_code == 429 and "Too many wrong passwords" in page.text
     assert _token(api, "marketing@example.com", PASSWORD) == 200  # other accounts go on
 

@@ -4,6 +4,7 @@ from fastapi.testclient import TestClient
 
 from leadstreams.services.context import Context
 from tests.support.api import PASSWORD, Api
+from tests.support.pages import post_login
 
 
 def _browser(api: Api) -> TestClient:
@@ -19,26 +20,26 @@ def test_a_page_without_a_session_sends_you_to_log_in(api: Api) -> None:
 
 def test_logging_in_opens_the_board_with_the_menu_of_the_role(api: Api) -> None:
     browser = _browser(api)
-    answer = browser.post(
-        "/login", data={"email": "sales@example.com", "password": PASSWORD, "next": "/leads"}
+    answer = post_login(
+        browser, {"email": "sales@example.com", "password": PASSWORD, "next": "/leads"}
     )
     assert (answer.status_code, answer.headers["location"]) == (303, "/leads")
     page = browser.get("/leads").text
     assert ">Leads</a>" in page and ">Users</a>" not in page
     admin = _browser(api)
-    admin.post("/login", data={"email": "admin@example.com", "password": PASSWORD})
+    post_login(admin, {"email": "admin@example.com", "password": PASSWORD})
     assert ">Users</a>" in admin.get("/leads").text
 
 
 def test_a_wrong_password_says_so_next_to_the_form(api: Api) -> None:
-    answer = _browser(api).post("/login", data={"email": "sales@example.com", "password": "no"})
+    answer = post_login(_browser(api), {"email": "sales@example.com", "password": "no"})
     assert answer.status_code == 401
     assert "Wrong e-mail or password." in answer.text
 
 
 def test_logging_out_needs_the_csrf_token(api: Api) -> None:
     browser = _browser(api)
-    browser.post("/login", data={"email": "sales@example.com", "password": PASSWORD})
+    post_login(browser, {"email": "sales@example.com", "password": PASSWORD})
     refused = browser.post("/logout", data={})
     assert refused.status_code == 403
     page = browser.get("/leads").text
@@ -48,19 +49,28 @@ def test_logging_out_needs_the_csrf_token(api: Api) -> None:
 
 
 def test_a_login_never_redirects_to_another_site(api: Api) -> None:
-    answer = _browser(api).post(
-        "/login",
-        data={"email": "sales@example.com", "password": PASSWORD, "next": "//evil.example"},
+    answer = post_login(
+        _browser(api),
+        {"email": "sales@example.com", "password": PASSWORD, "next": "//evil.example"},
     )
     assert answer.headers["location"] == "/leads"
 
 
 def test_templates_escape_what_users_typed(ctx: Context, api: Api) -> None:
     del ctx
-    answer = _browser(api).post("/login", data={"email": "<script>x</script>", "password": "x"})
+    answer = post_login(_browser(api), {"email": "<script>x</script>", "password": "x"})
     assert "<script>x</script>" not in answer.text
     assert "&lt;script&gt;" in answer.text
 
 
 def test_the_app_serves_its_own_assets(api: Api) -> None:
     assert "htmx" in _browser(api).get("/static/vendor/htmx-2.0.11.min.js").text
+
+
+def test_the_login_form_needs_the_token_of_its_page(api: Api) -> None:
+    """Another site cannot log a browser in to an account of its choosing."""
+    browser = _browser(api)
+    form = {"email": "sales@example.com", "password": PASSWORD}
+    assert browser.post("/login", data=form).status_code == 403
+    assert browser.post("/login", data={**form, "csrf_token": "forged"}).status_code == 403
+    assert post_login(browser, form).status_code == 303

@@ -10,11 +10,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.support.api import PASSWORD, Api, login
+from tests.support.pages import post_login
 
 
 def _browser(api: Api, email: str) -> TestClient:
     browser = TestClient(api.anonymous.app, follow_redirects=False)
-    answer = browser.post("/login", data={"email": email, "password": PASSWORD})
+    answer = post_login(browser, {"email": email, "password": PASSWORD})
     assert answer.status_code == 303
     return browser
 

@@ -14,11 +14,12 @@ from leadstreams.services.context import Context
 from leadstreams.worker import run_pending_jobs
 from tests.support import builders
 from tests.support.api import PASSWORD, Api
+from tests.support.pages import post_login
 
 
 def _browser(api: Api, email: str) -> tuple[TestClient, str]:
     browser = TestClient(api.anonymous.app, follow_redirects=False)
-    answer = browser.post("/login", data={"email": email, "password": PASSWORD})
+    answer = post_login(browser, {"email": email, "password": PASSWORD})
     assert answer.status_code == 303
     token = re.search(r'name="csrf_token" value="([^"]+)"', browser.get("/scoring").text)
     assert token is not None
@@ -28,12 +29,12 @@ def _browser(api: Api, email: str) -> tuple[TestClient, str]:
 def test_only_admins_and_marketing_see_the_scoring_page(api: Api) -> None:
     for email, status in (("admin@example.com", 200), ("marketing@example.com", 200)):
         browser = TestClient(api.anonymous.app, follow_redirects=False)
-        browser.post("/login", data={"email": email, "password": PASSWORD})
+        post_login(browser, {"email": email, "password": PASSWORD})
         page = browser.get("/scoring")
         assert page.status_code == status
         assert 'href="/scoring"' in page.text  # in the menu
     sales = TestClient(api.anonymous.app, follow_redirects=False)
-    sales.post("/login", data={"email": "sales@example.com", "password": PASSWORD})
+    post_login(sales, {"email": "sales@example.com", "password": PASSWORD})
     assert sales.get("/scoring").status_code == 403
     assert 'href="/scoring"' not in sales.get("/leads").text
 

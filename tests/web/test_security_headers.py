@@ -11,11 +11,12 @@ from leadstreams.main import create_app
 from leadstreams.services.context import Context
 from leadstreams.web.headers import PAGE_POLICY
 from tests.support.api import PASSWORD, Api
+from tests.support.pages import post_login
 
 
 def _logged_in(api: Api) -> TestClient:
     browser = TestClient(api.anonymous.app, follow_redirects=False)
-    browser.post("/login", data={"email": "admin@example.com", "password": PASSWORD})
+    post_login(browser, {"email": "admin@example.com", "password": PASSWORD})
     return browser
 
 
@@ -63,6 +64,6 @@ def test_over_https_the_session_cookie_is_secure_and_hsts_is_sent(api: Api, ctx:
     browser = TestClient(app, base_url="https://testserver", follow_redirects=False)
     answer = browser.get("/login")
     assert answer.headers["strict-transport-security"].startswith("max-age=31536000")
-    login = browser.post("/login", data={"email": "admin@example.com", "password": PASSWORD})
+    login = post_login(browser, {"email": "admin@example.com", "password": PASSWORD})
     cookies = [v for k, v in login.headers.multi_items() if k == "set-cookie"]
     assert cookies and all("secure" in cookie.lower() for cookie in cookies)

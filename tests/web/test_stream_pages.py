@@ -11,6 +11,7 @@ from leadstreams.services import streams
 from leadstreams.services.context import Context
 from tests.support import builders
 from tests.support.api import PASSWORD, Api
+from tests.support.pages import post_login
 
 SCORE_50 = {"all": [builders.SCORE_AT_LEAST_50]}
 
@@ -18,7 +19,7 @@ SCORE_50 = {"all": [builders.SCORE_AT_LEAST_50]}
 def _browser(api: Api, email: str) -> tuple[TestClient, str]:
     """A logged-in browser and its CSRF token."""
     browser = TestClient(api.anonymous.app, follow_redirects=False)
-    answer = browser.post("/login", data={"email": email, "password": PASSWORD})
+    answer = post_login(browser, {"email": email, "password": PASSWORD})
     assert answer.status_code == 303
     page = browser.get("/streams").text
     token = re.search(r'name="csrf_token" value="([^"]+)"', page)

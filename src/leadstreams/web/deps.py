@@ -23,6 +23,12 @@ class LoginRequired(Exception):
 SESSION_SECONDS = 14 * 24 * 3600  # the cookie's life; logging out ends it on the server too
 
 
+def start_anonymous_session(request: Request) -> None:
+    """A session with only a CSRF token, for the login form."""
+    if not request.session.get("csrf"):
+        request.session["csrf"] = secrets.token_urlsafe(32)
+
+
 def log_in(request: Request, user: Principal) -> None:
     request.session.clear()
     request.session["uid"] = user.id

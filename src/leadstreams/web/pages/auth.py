@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from leadstreams.api.deps import Ctx, LoginGuard, client_address
 from leadstreams.errors import TooManyRequests, Unauthenticated
-from leadstreams.web.deps import Csrf, log_in, log_out
+from leadstreams.web.deps import Csrf, log_in, log_out, start_anonymous_session
 from leadstreams.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -16,10 +16,13 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/login")
 def login_page(request: Request, next: str = "/leads") -> Response:
+    start_anonymous_session(request)
     return render(request, "login.html", {"next": _safe(next), "email": ""})
 
 
-@router.post("/login")
+# The form carries the CSRF token of the anonymous session GET /login began: another site
+# cannot log a browser in to an account of its choosing.
+@router.post("/login", dependencies=[Csrf])
 async def login(
     request: Request,
     ctx: Ctx,
