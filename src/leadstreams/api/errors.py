@@ -24,6 +24,9 @@ from leadstreams.errors import (
     error_path,
     printable,
 )
+from leadstreams.store.retry import database_unavailable
+
+RETRY_AFTER_SECONDS = 5  # when the database is down: about what a restart takes
 
 STATUS: dict[type[LeadstreamsError], int] = {
     InvalidInput: 422,
@@ -35,7 +38,7 @@ STATUS: dict[type[LeadstreamsError], int] = {
     Malformed: 400,
     TooManyRequests: 429,
 }
-JSON_PATHS = ("/api/", "/v1/")  # the REST API and the tracking API; the rest are pages
+JSON_PATHS = ("/api/", "/v1/", "/healthz", "/metrics")  # the APIs; the rest are pages
 
 
 def envelope(
@@ -98,12 +101,21 @@ async def _http_error(request: Request, error: Exception) -> JSONResponse:
 
 async def _unexpected_error(request: Request, error: Exception) -> Response:
     """A fault of ours (logged by the server with its traceback): the envelope, with nothing
-    of the fault in it, not the server's plain text."""
+    of the fault in it, not the server's plain text. A database that is down or restarting
+    is 503 with Retry-After: nothing was written, and the same request will do."""
+    status, code = 500, "internal_error"
     message = "something went wrong on our side; it has been logged"
+    if database_unavailable(error):
+        status, code = 503, "unavailable"
+        message = "the database is not reachable just now; try again in a few seconds"
     render_page = getattr(request.app.state, "render_error", None)
-    if render_page is not None and not request.url.path.startswith("/api/"):
-        return render_page(request, 500, message, [])  # type: ignore[no-any-return]
-    return envelope(500, "internal_error", message)
+    if render_page is not None and not request.url.path.startswith(JSON_PATHS):
+        answer: Response = render_page(request, status, message, [])
+    else:
+        answer = envelope(status, code, message)
+    if status == 503:
+        answer.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return answer
 
 
 def install(app: FastAPI) -> None:

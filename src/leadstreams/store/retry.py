@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 # deadlock_detected, serialization_failure
 RETRYABLE = frozenset({"40P01", "40001"})
@@ -24,6 +24,20 @@ def retryable_code(error: BaseException) -> str | None:
         return None
     code = getattr(error.orig, "sqlstate", None)
     return code if code in RETRYABLE else None
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """The database could not be reached or went away (PostgreSQL restarting, a connection
+    refused or cut; SQLite locked for too long or not openable): worth trying again soon."""
+    if not isinstance(error, OperationalError):
+        return False
+    code = getattr(error.orig, "sqlstate", None)
+    if error.connection_invalidated or (code is not None and code.startswith(("08", "57P"))):
+        return True
+    if code is None and type(error.orig).__module__.startswith("psycopg"):
+        return True  # refused or cut before the server said why
+    text = str(error.orig)
+    return "database is locked" in text or "unable to open database" in text
 
 
 def run_retrying(
