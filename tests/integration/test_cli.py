@@ -19,6 +19,7 @@ import pytest
 from click.testing import CliRunner, Result
 from fastapi.testclient import TestClient
 from sqlalchemy import RowMapping
+from sqlalchemy.exc import ProgrammingError
 
 from leadstreams import demo
 from leadstreams.cli import cli
@@ -239,8 +240,29 @@ def test_a_job_that_raises_is_marked_failed_with_its_error(ctx: Context) -> None
     assert run_pending_jobs(ctx) == 1
     row = job_row(ctx, job_id)
     assert row.status == "failed"
-    assert row.error == "LookupError: no runner for jobs of kind 'mystery'"
+    assert row.error == "an unexpected LookupError; the worker's log has the details"
     assert row.finished_at == ctx.clock.now()
+
+
+def test_a_failed_jobs_error_never_shows_its_sql(
+    ctx: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_: object) -> str:
+        raise ProgrammingError("SELECT secret FROM users WHERE x = %(x)s", {"x": 1}, Exception())
+
+    monkeypatch.setitem(jobs.RUNNERS, "mystery", broken)
+    with ctx.uow() as uow:
+        values = {
+            "kind": "mystery",
+            "status": "queued",
+            "params": {},
+            "created_at": ctx.clock.now(),
+        }
+        job_id = jobs_store.create(uow.connection, values=values)
+        uow.commit()
+    assert run_pending_jobs(ctx) == 1
+    error = job_row(ctx, job_id).error
+    assert "ProgrammingError" in error and "SELECT" not in error and "secret" not in error
 
 
 def test_the_worker_loop_runs_queued_jobs_until_stopped(ctx: Context) -> None:

@@ -6,10 +6,12 @@ import logging
 from collections.abc import Callable
 from datetime import timedelta
 
+from leadstreams.errors import LeadstreamsError
 from leadstreams.services import fetch_history, score_jobs
 from leadstreams.services.context import Context
 from leadstreams.store import jobs as jobs_store
 from leadstreams.store.jobs import Job
+from leadstreams.store.retry import database_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -57,10 +59,20 @@ def run_job(ctx: Context, job: Job, should_stop: Callable[[], bool] = _never) ->
         status = runner(ctx, job, should_stop)
     except Exception as error:
         log.exception("%s: failed", _name(job))
-        mark_failed(ctx, job_id=job.id, error=f"{type(error).__name__}: {error}")
+        mark_failed(ctx, job_id=job.id, error=failure_text(error))
         return "failed"
     _log_outcome(ctx, job, status)
     return status
+
+
+def failure_text(error: Exception) -> str:
+    """What a job's readers are told: our own errors say what is wrong; any other (a database
+    error quoting its SQL, a bug) only that it was unexpected: the log has the rest."""
+    if isinstance(error, LeadstreamsError):
+        return error.message
+    if database_unavailable(error):
+        return "the database went out of reach; start the job again"
+    return f"an unexpected {type(error).__name__}; the worker's log has the details"
 
 
 def mark_failed(ctx: Context, *, job_id: int, error: str) -> None:
