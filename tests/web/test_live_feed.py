@@ -1,10 +1,17 @@
 from __future__ import annotations
 
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
+from leadstreams.api import sse
+from leadstreams.errors import Unauthenticated
+from leadstreams.services import auth
+from leadstreams.services.auth import Principal
 from leadstreams.services.context import Context
 from tests.support import builders
 from tests.support.api import Api
@@ -63,3 +70,35 @@ def test_an_odd_last_event_id_starts_from_now(ctx: Context, api: Api) -> None:
     _two_leads(ctx, api)
     for odd in ("abc", "-1", "1e5", "9" * 5000, str(2**64)):
         assert _read(api.admin, last_event_id=odd) == [], odd
+
+
+def test_an_open_feed_ends_once_its_user_is_disabled(
+    ctx: Context, api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The principal is checked again while the feed is open (every RECHECK_SECONDS): a lead
+    made after the user was disabled never reaches them."""
+    ctx.settings.feed_seconds = 30
+    monkeypatch.setattr(sse, "RECHECK_SECONDS", 0.05)
+    ended = threading.Event()
+    check = auth.recheck
+
+    def watched(ctx: Context, who: Principal) -> Principal:
+        try:
+            return check(ctx, who)
+        except Unauthenticated:
+            ended.set()
+            raise
+
+    monkeypatch.setattr(auth, "recheck", watched)
+    builders.stream(ctx, {"field": "lead_score", "op": "gte", "value": 50}, team_ids=[api.team_id])
+
+    def disable_then_make_a_lead() -> None:
+        api.admin.patch(f"/api/v1/users/{api.sales_id}", json={"active": False})
+        assert ended.wait(20), "the feed did not notice"
+        builders.contact(ctx, "late@example.com", lead_score=70)
+
+    with ThreadPoolExecutor(1) as pool:
+        later = pool.submit(disable_then_make_a_lead)
+        seen = _read(api.sales)
+        later.result()
+    assert seen == []

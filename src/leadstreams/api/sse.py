@@ -10,12 +10,14 @@ from functools import partial
 import anyio
 from fastapi.responses import StreamingResponse
 
-from leadstreams.services import feed
+from leadstreams.errors import Unauthenticated
+from leadstreams.services import auth, feed
 from leadstreams.services.auth import Principal
 from leadstreams.services.context import Context
 
 POLL_SECONDS = 0.5
 KEEPALIVE_SECONDS = 15.0
+RECHECK_SECONDS = 5.0  # how soon a user disabled or moved to other teams stops seeing leads
 
 
 async def lead_changes_response(
@@ -35,9 +37,15 @@ async def lead_changes_response(
 async def _events(ctx: Context, who: Principal, cursor: int) -> AsyncIterator[str]:
     """Polls the feed; ends after `feed_seconds` (EventSource reconnects with its last id)."""
     ends = time.monotonic() + ctx.settings.feed_seconds
-    quiet_since = time.monotonic()
+    quiet_since = checked = time.monotonic()
     yield "retry: 2000\n\n"
     while time.monotonic() < ends:
+        if time.monotonic() - checked >= RECHECK_SECONDS:
+            try:
+                who = await anyio.to_thread.run_sync(partial(auth.recheck, ctx, who))
+            except Unauthenticated:
+                return  # EventSource reconnects, and is then refused
+            checked = time.monotonic()
         items, cursor = await anyio.to_thread.run_sync(
             partial(feed.read, ctx, who=who, after=cursor)
         )

@@ -96,6 +96,19 @@ def credentials_principal(
     return _principal(user)
 
 
+def recheck(ctx: Context, who: Principal) -> Principal:
+    """`who` as the database has it now, for what a long answer (the live feed) keeps doing:
+    Unauthenticated once the user is disabled or their credentials ended; the teams of now.
+    (An API key's principal is checked when the key is used.)"""
+    if who.key_id is not None:
+        return who
+    with ctx.uow(read_only=True) as uow:
+        user = users_store.get(uow.connection, user_id=who.id)
+    if user is None or not user.active or user.credentials_version != who.credentials_version:
+        raise Unauthenticated("this account's access has ended")
+    return _principal(user)
+
+
 def end_credential(ctx: Context, *, credential_id: str, expires_at: datetime) -> None:
     """Revoke a token or end a session at once, in every process (each reads it afresh
     within `principal_cache_seconds`; this one forgets what it remembered now)."""
