@@ -197,7 +197,7 @@ def update_lead(ctx: Context, *, who: Principal, lead_id: int, data: LeadUpdate)
         if given.get("stage") is not None and given["stage"] != lead.stage:
             values |= _move(uow, lead, Stage(given["stage"]), who, now)
         if "assignee_id" in given and given["assignee_id"] != lead.assignee_id:
-            _check_assignee(uow, given["assignee_id"])
+            _check_assignee(uow, given["assignee_id"], lead=lead, who=who)
             values["assignee_id"] = given["assignee_id"]
             assignments_store.record_by_hand(
                 uow.connection, lead_id=lead.id, contact_id=lead.contact_id,
@@ -239,10 +239,18 @@ def _move(
     return {"stage": str(moved.stage), "closed_at": moved.closed_at}
 
 
-def _check_assignee(uow: UnitOfWork, user_id: int | None) -> None:
+def _check_assignee(uow: UnitOfWork, user_id: int | None, *, lead: Lead, who: Principal) -> None:
+    """Anyone active who works leads; for a sales user, only a member of the lead's teams.
+    A sales user is told no more than that (not whether the id is a user, or an active one)."""
     if user_id is None:
         return
     user = board_options.colleague(uow.connection, user_id=user_id)
+    if not who.sees_all_leads:
+        teams = board_store.team_ids_of_leads(uow.connection, lead_ids=[lead.id]).get(lead.id, [])
+        members = board_options.member_ids(uow.connection, team_ids=tuple(teams))
+        if user is None or not user.active or user_id not in members:
+            raise InvalidInput.at("assignee_id", "choose a member of the lead's teams")
+        return
     if user is None or not user.active:
         raise InvalidInput.at("assignee_id", f"no active user with id {user_id}")
     if user.role not in (Role.SALES, Role.ADMIN, Role.MARKETING):
