@@ -47,6 +47,14 @@ class Settings(BaseSettings):
     smtp_url: SecretStr | None = None
     mail_from: str = "Leadstreams <leadstreams@localhost>"
     base_url: str = "http://127.0.0.1:8000"  # for links in e-mails
+    # Webhooks (docs/delivery.md): requests in flight per worker process, each one's timeout,
+    # how long a delivery is retried before it fails, how long a sender's claim on a delivery
+    # lasts (a sender killed mid-send leaves it to another after this), and the idle pause.
+    webhook_concurrency: int = Field(default=8, ge=1, le=256)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    webhook_give_up_seconds: float = Field(default=24 * 3600.0, gt=0)
+    webhook_lease_seconds: float = Field(default=60.0, gt=0)
+    webhook_poll_seconds: float = Field(default=0.2, gt=0)
 
     @field_validator("database_url")
     @classmethod

@@ -27,6 +27,7 @@ from leadstreams.api.routes import (
     system,
     tracking,
     users,
+    webhooks,
 )
 from leadstreams.bootstrap import bootstrap, secret_key
 from leadstreams.config import Settings
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None, *, ctx: Context | None = None) 
         streams,
         leads,
         scoring,
+        webhooks,
     ):
         app.include_router(module.router, prefix=API)
     app.include_router(system.router)

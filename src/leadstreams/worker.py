@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from leadstreams.services import jobs, mail, sources
+from leadstreams.services import jobs, mail, sources, webhook_sender
 from leadstreams.services.context import Context
 from leadstreams.services.score_sweep import Sweeper
 
@@ -28,17 +28,19 @@ def default_worker_name(role: str = "worker") -> str:
 
 
 def run_worker(ctx: Context, *, stop: threading.Event, worker_name: str) -> None:
-    """Claim and run jobs until `stop` is set; sleep `worker_poll_seconds` when idle."""
+    """Claim and run jobs until `stop` is set; sleep `worker_poll_seconds` when idle. Webhooks
+    are sent meanwhile by a thread of their own (a slow receiver never delays a job)."""
     log.info("worker %s: started", worker_name)
     next_sweep = 0.0
     sweeper = Sweeper(ctx)  # expired score points, every score_sweep_seconds
-    while not stop.is_set():
-        if time.monotonic() >= next_sweep:
-            _forget_old_visitors(ctx, worker_name)
-            next_sweep = time.monotonic() + SWEEP_SECONDS
-        sweeper.tick()
-        if not _step(ctx, worker_name, stop):
-            stop.wait(ctx.settings.worker_poll_seconds)
+    with webhook_sender.running(ctx, stop=stop, name=worker_name):
+        while not stop.is_set():
+            if time.monotonic() >= next_sweep:
+                _forget_old_visitors(ctx, worker_name)
+                next_sweep = time.monotonic() + SWEEP_SECONDS
+            sweeper.tick()
+            if not _step(ctx, worker_name, stop):
+                stop.wait(ctx.settings.worker_poll_seconds)
     log.info("worker %s: stopped", worker_name)
 
 

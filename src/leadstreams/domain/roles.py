@@ -26,13 +26,19 @@ class Action(StrEnum):
     READ_JOBS = "read_jobs"
     MANAGE_API_KEYS = "manage_api_keys"
     MANAGE_SCORING = "manage_scoring"  # score sets and score adjustments
+    MANAGE_WEBHOOKS = "manage_webhooks"
 
 
 _EVERYTHING = frozenset(Action)
 PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.ADMIN: _EVERYTHING,
     Role.MARKETING: _EVERYTHING
-    - {Action.MANAGE_USERS, Action.MANAGE_TEAMS, Action.MANAGE_API_KEYS},
+    - {
+        Action.MANAGE_USERS,
+        Action.MANAGE_TEAMS,
+        Action.MANAGE_API_KEYS,
+        Action.MANAGE_WEBHOOKS,
+    },
     # Sales reads contacts only through the leads they can see (404 otherwise).
     Role.SALES: frozenset({Action.READ_STREAMS, Action.READ_TEAMS, Action.WORK_LEADS}),
 }

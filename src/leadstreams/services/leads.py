@@ -183,6 +183,17 @@ def read_lead(uow: UnitOfWork, *, who: Principal, lead_id: int) -> LeadRead:
     return _read_many(uow, [_visible_lead(uow, who, lead_id)])[0]
 
 
+def render_leads(uow: UnitOfWork, *, lead_ids: list[int]) -> dict[int, LeadRead]:
+    """Leads as `GET /leads/{id}` renders them, whoever may see them (for deliveries: the
+    webhook sender renders the lead of each change with this, not with a renderer of its own)."""
+    found = [
+        lead
+        for i in dict.fromkeys(lead_ids)
+        if (lead := board_store.get(uow.connection, lead_id=i))
+    ]
+    return {lead.id: lead for lead in _read_many(uow, found)}
+
+
 def get_lead(ctx: Context, *, who: Principal, lead_id: int) -> LeadRead:
     with ctx.uow(read_only=True) as uow:
         return read_lead(uow, who=who, lead_id=lead_id)

@@ -462,3 +462,85 @@ score_history = Table(
     Column("reason", Json, nullable=False, default=dict),
     Index("ix_score_history_contact", "contact_id", "id"),
 )
+
+# Webhooks (product spec rule 10, api.md): subscriptions, which outbox rows were fanned out
+# to them, one delivery per row and matching subscription, and each delivery's attempts.
+webhook_subscriptions = Table(
+    "webhook_subscriptions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("url", Text, nullable=False),
+    Column("events", Json, nullable=False),  # topics, e.g. ["lead.created"]
+    Column("team_id", Id, ForeignKey("teams.id", ondelete="CASCADE")),  # only its leads
+    Column("active", Boolean, nullable=False),  # false: paused (or disabled by a 410)
+    Column("disabled_reason", Text),  # why the sender paused it, when it did
+    # Kept as given: the sender needs the secret itself to sign (a hash would not do).
+    Column("secret", Text, nullable=False),
+    Column("previous_secret", Text),  # still signs until previous_secret_until (rotation)
+    Column("previous_secret_until", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# An outbox row is fanned out once: its row here is written in the transaction that writes
+# its deliveries. New rows are the outbox rows without one (never "ids above the last seen":
+# on PostgreSQL a lower id can commit after a higher one was read).
+webhook_fanout = Table(
+    "webhook_fanout",
+    metadata,
+    Column("outbox_id", Id, ForeignKey("outbox.id", ondelete="CASCADE"), primary_key=True),
+    Column("deliveries", Integer, nullable=False),
+    Column("fanned_out_at", UTCDateTime, nullable=False),
+)
+# The fan-out reads only the outbox rows of its window (recent ones), by this index.
+Index("ix_outbox_created_at", outbox.c.created_at, outbox.c.id)
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column(
+        "subscription_id",
+        Id,
+        ForeignKey("webhook_subscriptions.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("outbox_id", Id, nullable=False),
+    Column("message_id", String(60), nullable=False, unique=True),  # webhook-id: every attempt
+    Column("topic", String(60), nullable=False),
+    Column("lead_id", Id),
+    Column("contact_id", Id),
+    Column("body", Text, nullable=False),  # the exact bytes signed and sent, every attempt
+    Column("status", String(20), nullable=False),  # pending delivered failed
+    Column("attempt_count", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime),  # pending only
+    Column("gives_up_at", UTCDateTime, nullable=False),
+    # A sender's claim: others leave the delivery alone until the lease ends (a sender that
+    # died mid-send leaves it to be claimed again).
+    Column("lease_owner", String(60)),
+    Column("lease_until", UTCDateTime),
+    Column("last_status_code", Integer),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("delivered_at", UTCDateTime),
+    UniqueConstraint("subscription_id", "outbox_id", name="uq_webhook_deliveries_once"),
+    Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+    Index("ix_webhook_deliveries_subscription", "subscription_id", "id"),
+)
+
+webhook_attempts = Table(
+    "webhook_attempts",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column(
+        "delivery_id",
+        Id,
+        ForeignKey("webhook_deliveries.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("at", UTCDateTime, nullable=False),
+    Column("status_code", Integer),
+    Column("error", Text),
+    Column("duration_ms", Integer, nullable=False),
+    Column("answer", Text),  # the answer's first 1 KB
+    Index("ix_webhook_attempts_delivery", "delivery_id", "id"),
+)

@@ -1,0 +1,216 @@
+"""The webhook sender's queue: outbox rows not yet fanned out, and deliveries due to send.
+
+Both are claimed with `FOR UPDATE SKIP LOCKED` on PostgreSQL, so several worker processes
+share the work without taking the same row; SQLite has one writer at a time anyway.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy.engine import Connection
+
+from leadstreams.store.sql import InsertIgnoringConflicts
+from leadstreams.store.tables import (
+    outbox,
+    webhook_attempts,
+    webhook_deliveries,
+    webhook_fanout,
+    webhook_subscriptions,
+)
+
+deliveries, subs = webhook_deliveries, webhook_subscriptions
+
+
+@dataclass(frozen=True, slots=True)
+class Announcement:
+    """An outbox row to fan out."""
+
+    id: int
+    topic: str
+    lead_id: int | None
+    payload: dict[str, Any]
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Due:
+    """A delivery claimed for one attempt, with what the attempt needs."""
+
+    id: int
+    subscription_id: int
+    message_id: str
+    body: str
+    attempt_count: int
+    gives_up_at: datetime
+    url: str
+    secret: str
+    previous_secret: str | None
+    previous_secret_until: datetime | None
+
+    def secrets(self, *, now: datetime) -> list[str]:
+        """The secrets that sign now: the current one, and the previous one for a while."""
+        until, previous = self.previous_secret_until, self.previous_secret
+        if previous is not None and until is not None and now < until:
+            return [self.secret, previous]
+        return [self.secret]
+
+
+def unannounced(connection: Connection, *, since: datetime, limit: int) -> list[Announcement]:
+    """Outbox rows written since `since` that no fan-out has taken, oldest first, locked for
+    this transaction. Found by the absence of their fan-out row, never by "ids above the last
+    one seen": a row that commits late with a lower id is found all the same."""
+    fanned = select(webhook_fanout.c.outbox_id).where(webhook_fanout.c.outbox_id == outbox.c.id)
+    query = (
+        select(outbox.c.id, outbox.c.topic, outbox.c.lead_id, outbox.c.payload, outbox.c.created_at)
+        .where(outbox.c.created_at >= since, ~fanned.exists())
+        .order_by(outbox.c.created_at, outbox.c.id)
+        .limit(limit)
+    )
+    if connection.dialect.name == "postgresql":
+        query = query.with_for_update(of=outbox, skip_locked=True)
+    return [Announcement(*row) for row in connection.execute(query)]
+
+
+def any_unannounced(connection: Connection, *, since: datetime) -> bool:
+    """A cheap read before the write transaction: an idle sender takes no write lock."""
+    fanned = select(webhook_fanout.c.outbox_id).where(webhook_fanout.c.outbox_id == outbox.c.id)
+    query = select(outbox.c.id).where(outbox.c.created_at >= since, ~fanned.exists()).limit(1)
+    return connection.scalar(query) is not None
+
+
+def any_due(connection: Connection, *, now: datetime) -> bool:
+    query = (
+        select(deliveries.c.id)
+        .where(
+            deliveries.c.status == "pending",
+            deliveries.c.next_attempt_at <= now,
+            or_(deliveries.c.lease_until.is_(None), deliveries.c.lease_until < now),
+        )
+        .limit(1)
+    )
+    return connection.scalar(query) is not None
+
+
+def add_deliveries(connection: Connection, rows: list[dict[str, Any]]) -> None:
+    """One delivery per (subscription, outbox row): a second fan-out of a row adds nothing."""
+    if rows:
+        connection.execute(InsertIgnoringConflicts(deliveries), rows)
+
+
+def mark_announced(connection: Connection, *, counts: dict[int, int], at: datetime) -> None:
+    rows = [{"outbox_id": k, "deliveries": n, "fanned_out_at": at} for k, n in counts.items()]
+    if rows:
+        connection.execute(InsertIgnoringConflicts(webhook_fanout), rows)
+
+
+def claim_due(
+    connection: Connection,
+    *,
+    now: datetime,
+    lease_until: datetime,
+    owner: str,
+    limit: int,
+    skip_subscriptions: list[int],
+) -> list[Due]:
+    """Pending deliveries of active subscriptions that are due and not leased to a live
+    sender: leased to `owner` until `lease_until`. `skip_subscriptions` have enough in flight
+    here already (one slow receiver does not take every slot)."""
+    free = or_(deliveries.c.lease_until.is_(None), deliveries.c.lease_until < now)
+    candidates = (
+        select(deliveries.c.id)
+        .join(subs, subs.c.id == deliveries.c.subscription_id)
+        .where(
+            deliveries.c.status == "pending",
+            deliveries.c.next_attempt_at <= now,
+            free,
+            subs.c.active.is_(True),
+        )
+        .order_by(deliveries.c.next_attempt_at, deliveries.c.id)
+        .limit(limit)
+    )
+    if skip_subscriptions:
+        candidates = candidates.where(deliveries.c.subscription_id.not_in(skip_subscriptions))
+    if connection.dialect.name == "postgresql":
+        candidates = candidates.with_for_update(of=deliveries, skip_locked=True)
+    ids = list(connection.scalars(candidates))
+    if not ids:
+        return []
+    connection.execute(
+        update(deliveries)
+        .where(deliveries.c.id.in_(ids))
+        .values(lease_owner=owner, lease_until=lease_until)
+    )
+    query = (
+        select(
+            deliveries.c.id,
+            deliveries.c.subscription_id,
+            deliveries.c.message_id,
+            deliveries.c.body,
+            deliveries.c.attempt_count,
+            deliveries.c.gives_up_at,
+            subs.c.url,
+            subs.c.secret,
+            subs.c.previous_secret,
+            subs.c.previous_secret_until,
+        )
+        .join(subs, subs.c.id == deliveries.c.subscription_id)
+        .where(deliveries.c.id.in_(ids))
+        .order_by(deliveries.c.next_attempt_at, deliveries.c.id)
+    )
+    return [Due(*row) for row in connection.execute(query)]
+
+
+def record_attempt(
+    connection: Connection,
+    *,
+    delivery_id: int,
+    owner: str,
+    attempt: dict[str, Any],
+    outcome: dict[str, Any],
+) -> bool:
+    """The attempt, and the delivery's new state, if `owner` still holds its lease (else a
+    sender that outlived its lease would overwrite what another one recorded): True if so."""
+    changed = connection.execute(
+        update(deliveries)
+        .where(and_(deliveries.c.id == delivery_id, deliveries.c.lease_owner == owner))
+        .values(
+            attempt_count=deliveries.c.attempt_count + 1,
+            lease_owner=None,
+            lease_until=None,
+            **outcome,
+        )
+    )
+    if changed.rowcount != 1:
+        return False
+    connection.execute(insert(webhook_attempts).values(delivery_id=delivery_id, **attempt))
+    return True
+
+
+def disable_subscription(
+    connection: Connection, *, subscription_id: int, reason: str, at: datetime
+) -> None:
+    connection.execute(
+        update(subs)
+        .where(subs.c.id == subscription_id)
+        .values(active=False, disabled_reason=reason, updated_at=at)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Listener:
+    """A subscription as the fan-out matches outbox rows to it. Paused ones too: what
+    happens while a subscription is paused waits, and is sent when it resumes."""
+
+    id: int
+    events: list[str]
+    team_id: int | None
+    created_at: datetime
+
+
+def listeners(connection: Connection) -> list[Listener]:
+    query = select(subs.c.id, subs.c.events, subs.c.team_id, subs.c.created_at)
+    return [Listener(*row) for row in connection.execute(query)]

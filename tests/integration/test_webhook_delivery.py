@@ -1,0 +1,291 @@
+"""Webhooks sent by the worker, at least once, after the commit, to a real HTTP receiver
+started by the test; every delivery verified with `standardwebhooks`' own `Webhook.verify`."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import replace
+
+import pytest
+from sqlalchemy import select
+from standardwebhooks import Webhook
+
+from leadstreams.domain.topics import Topic
+from leadstreams.schemas.webhooks import WebhookCreate, WebhookUpdate
+from leadstreams.services import leads, webhooks
+from leadstreams.services.context import Context
+from leadstreams.services.webhook_sender import Sender, send_due
+from leadstreams.store.tables import webhook_deliveries
+from tests.support import builders
+from tests.support.receiver import Receiver
+
+ANY_FORM = {"all": [{"event": "form_submitted"}]}
+SECRET = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"  # 24 bytes once decoded
+
+
+@pytest.fixture
+def hooks(ctx: Context) -> Context:
+    """The context with private targets allowed: the receiver listens on 127.0.0.1."""
+    return replace(ctx, settings=ctx.settings.model_copy(update={"webhook_allow_private": True}))
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    found = Receiver()
+    yield found
+    found.release.set()
+    found.stop()
+
+
+def subscribe(ctx: Context, url: str, **extra: object) -> int:
+    data = WebhookCreate(url=url, events=list(Topic), secret=SECRET, **extra)  # type: ignore[arg-type]
+    return webhooks.create_subscription(ctx, data=data).id
+
+
+def make_leads(ctx: Context, count: int, *, team_id: int | None = None) -> list[int]:
+    team = team_id or builders.team(ctx, "Nordics")
+    builders.stream(ctx, ANY_FORM, team_ids=[team])
+    made = []
+    for n in range(count):
+        recorded = builders.event(ctx, f"p{n}@example.com", properties={"form": "Contact us"})
+        made.extend(match.lead_id for match in recorded.matches)
+    return made
+
+
+def verified(received: Receiver) -> dict[str, dict[str, object]]:
+    """The accepted deliveries by webhook-id, each verified; a second copy fails the test."""
+    by_id: dict[str, dict[str, object]] = {}
+    for request in received.accepted:
+        body = Webhook(SECRET).verify(request.body, request.headers)
+        message_id = request.headers["webhook-id"]
+        assert message_id not in by_id, f"{message_id} accepted twice"
+        by_id[message_id] = body
+    return by_id
+
+
+def message_ids(ctx: Context) -> set[str]:
+    with ctx.uow(read_only=True) as uow:
+        return set(uow.connection.scalars(select(webhook_deliveries.c.message_id)))
+
+
+def test_every_delivery_arrives_once_through_503s_an_outage_and_a_recovery(
+    hooks: Context, receiver: Receiver
+) -> None:
+    subscribe(hooks, receiver.url)
+    lead_ids = make_leads(hooks, 3)
+    receiver.answer_next(503, times=2)
+
+    send_due(hooks)  # two answers 503, one 200
+    assert len(receiver.accepted) == 1
+    receiver.stop()  # down: connection refused
+    hooks.clock.advance(minutes=1)  # type: ignore[attr-defined]
+    send_due(hooks)
+    hooks.clock.advance(minutes=5)  # type: ignore[attr-defined]
+    send_due(hooks)
+    assert len(receiver.accepted) == 1
+    receiver.start()  # up again, on the same port
+    hooks.clock.advance(hours=1)  # type: ignore[attr-defined]
+    send_due(hooks)
+    hooks.clock.advance(hours=1)  # type: ignore[attr-defined]
+    send_due(hooks)
+
+    delivered = verified(receiver)
+    assert set(delivered) == message_ids(hooks) and len(delivered) == 3
+    with hooks.uow(read_only=True) as uow:
+        rendered = leads.render_leads(uow, lead_ids=lead_ids)
+    for body in delivered.values():
+        assert body["type"] == "lead.created"
+        lead = body["data"]["lead"]  # type: ignore[index]
+        assert lead == rendered[lead["id"]].model_dump(mode="json")
+
+
+def test_the_delivery_log_shows_each_attempt_and_webhook_id_is_stable(
+    hooks: Context, receiver: Receiver
+) -> None:
+    hook = subscribe(hooks, receiver.url)
+    make_leads(hooks, 1)
+    receiver.answer_next(503, {"retry-after": "120"})
+    send_due(hooks)
+    hooks.clock.advance(seconds=60)  # type: ignore[attr-defined]
+    assert send_due(hooks) == 0  # Retry-After: 120 is honoured over the 5 s of the schedule
+    hooks.clock.advance(seconds=61)  # type: ignore[attr-defined]
+    send_due(hooks)
+
+    [delivery] = webhooks.list_deliveries(hooks, subscription_id=hook).items
+    assert delivery.status == "delivered" and delivery.next_attempt_at is None
+    assert [a.status_code for a in delivery.attempts] == [503, 200]
+    assert delivery.attempts[1].answer == "ok"
+    ids = {r.headers["webhook-id"] for r in receiver.received}
+    assert ids == {delivery.webhook_id}
+
+
+def test_a_delivery_fails_after_the_retry_window_and_send_again_keeps_its_id(
+    hooks: Context, receiver: Receiver
+) -> None:
+    hook = subscribe(hooks, receiver.url)
+    make_leads(hooks, 1)
+    receiver.stop()
+    for _ in range(20):  # a day of retries, each refused
+        send_due(hooks)
+        hooks.clock.advance(hours=2, minutes=30)  # type: ignore[attr-defined]
+    [delivery] = webhooks.list_deliveries(hooks, subscription_id=hook).items
+    assert delivery.status == "failed" and 5 <= len(delivery.attempts) <= 15
+    assert webhooks.get_subscription(hooks, subscription_id=hook).failing
+
+    receiver.start()
+    again = webhooks.retry_delivery(hooks, subscription_id=hook, delivery_id=delivery.id)
+    assert again.status == "pending"
+    send_due(hooks)
+    assert list(verified(receiver)) == [delivery.webhook_id]
+
+
+def test_410_disables_the_subscription_and_a_3xx_is_not_followed(
+    hooks: Context, receiver: Receiver
+) -> None:
+    gone = subscribe(hooks, receiver.url)
+    make_leads(hooks, 1)
+    receiver.answer_next(410)
+    send_due(hooks)
+    paused = webhooks.get_subscription(hooks, subscription_id=gone)
+    assert not paused.active and "410" in (paused.disabled_reason or "")
+
+    moved = subscribe(hooks, receiver.url + "?second")
+    builders.event(hooks, "late@example.com", properties={"form": "Contact us"})
+    receiver.answer_next(302, {"location": receiver.url + "/elsewhere"})
+    send_due(hooks)
+    [delivery] = webhooks.list_deliveries(hooks, subscription_id=moved).items
+    assert delivery.status == "failed" and [a.status_code for a in delivery.attempts] == [302]
+    assert not any("/elsewhere" in str(r.headers) for r in receiver.received)
+    # the disabled subscription is sent nothing new; resumed, it gets what waited
+    statuses = [d.status for d in webhooks.list_deliveries(hooks, subscription_id=gone).items]
+    assert statuses == ["pending", "failed"]
+    resumed = webhooks.update_subscription(
+        hooks, subscription_id=gone, data=WebhookUpdate(active=True)
+    )
+    assert resumed.active and resumed.disabled_reason is None
+    send_due(hooks)
+    statuses = [d.status for d in webhooks.list_deliveries(hooks, subscription_id=gone).items]
+    assert statuses == ["delivered", "failed"]
+
+
+def test_a_team_filter_and_the_events_chosen_decide_what_is_sent(
+    hooks: Context, receiver: Receiver
+) -> None:
+    nordics, dach = builders.team(hooks, "Nordics"), builders.team(hooks, "DACH")
+    only_dach = webhooks.create_subscription(
+        hooks,
+        data=WebhookCreate(url=receiver.url, events=[Topic.LEAD_CREATED], team_id=dach),  # type: ignore[arg-type]
+    ).id
+    only_stage = webhooks.create_subscription(
+        hooks,
+        data=WebhookCreate(url=receiver.url, events=[Topic.LEAD_STAGE_CHANGED]),  # type: ignore[list-item]
+    ).id
+    make_leads(hooks, 2, team_id=nordics)
+    send_due(hooks)
+    assert webhooks.list_deliveries(hooks, subscription_id=only_dach).items == []
+    assert webhooks.list_deliveries(hooks, subscription_id=only_stage).items == []
+    assert receiver.received == []
+
+
+def test_during_a_rotation_both_secrets_sign(hooks: Context, receiver: Receiver) -> None:
+    hook = subscribe(hooks, receiver.url)
+    rotated = webhooks.rotate_secret(hooks, subscription_id=hook)
+    make_leads(hooks, 1)
+    send_due(hooks)
+    [request] = receiver.accepted
+    assert len(request.headers["webhook-signature"].split(" ")) == 2
+    for secret in (SECRET, rotated.secret):
+        Webhook(secret).verify(request.body, request.headers)
+
+    hooks.clock.advance(hours=25)  # type: ignore[attr-defined]
+    builders.event(hooks, "next@example.com", properties={"form": "Contact us"})
+    send_due(hooks)
+    later = receiver.accepted[-1]
+    assert len(later.headers["webhook-signature"].split(" ")) == 1
+    Webhook(rotated.secret).verify(later.body, later.headers)
+
+
+def test_a_private_target_is_refused_at_send_time_unless_allowed(
+    hooks: Context, receiver: Receiver
+) -> None:
+    hook = subscribe(hooks, receiver.url)  # allowed when it was made
+    make_leads(hooks, 1)
+    strict = replace(
+        hooks, settings=hooks.settings.model_copy(update={"webhook_allow_private": False})
+    )
+    send_due(strict)
+    [delivery] = webhooks.list_deliveries(hooks, subscription_id=hook).items
+    assert delivery.status == "pending" and receiver.received == []
+    assert "refused" in (delivery.attempts[0].error or "")
+
+
+def test_two_senders_at_once_send_nothing_twice(hooks: Context, receiver: Receiver) -> None:
+    subscribe(hooks, receiver.url)
+    subscribe(hooks, receiver.url + "?b")
+    make_leads(hooks, 12)
+    senders = [Sender(hooks, name=f"w{n}") for n in range(2)]
+    start = threading.Barrier(2)
+
+    def run(sender: Sender) -> None:
+        start.wait()
+        send_due(hooks, sender=sender)
+
+    threads = [threading.Thread(target=run, args=(s,)) for s in senders]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for sender in senders:
+        sender.close()
+    counts = Counter(r.headers["webhook-id"] for r in receiver.received)
+    assert set(counts) == message_ids(hooks) and len(counts) == 24
+    assert set(counts.values()) == {1}
+
+
+def test_a_paused_subscription_is_sent_nothing_until_resumed_then_what_waited(
+    hooks: Context, receiver: Receiver
+) -> None:
+    hook = subscribe(hooks, receiver.url)
+    make_leads(hooks, 1)
+    webhooks.update_subscription(hooks, subscription_id=hook, data=WebhookUpdate(active=False))
+    builders.event(hooks, "paused@example.com", properties={"form": "Contact us"})
+    send_due(hooks)
+    assert receiver.received == []
+    webhooks.update_subscription(hooks, subscription_id=hook, data=WebhookUpdate(active=True))
+    send_due(hooks)
+    assert len(verified(receiver)) == 2
+
+
+def test_a_changed_lead_is_sent_with_its_change(hooks: Context, receiver: Receiver) -> None:
+    subscribe(hooks, receiver.url)
+    [lead_id] = make_leads(hooks, 1)
+    from leadstreams.schemas.leads import LeadUpdate
+    from leadstreams.services.auth import principal
+    from leadstreams.store import users as users_store
+
+    admin = builders.user(hooks, "boss@example.com", role="admin")
+    with hooks.uow(read_only=True) as uow:
+        assert users_store.get(uow.connection, user_id=admin) is not None
+    leads.update_lead(
+        hooks,
+        who=principal(hooks, user_id=admin),
+        lead_id=lead_id,
+        data=LeadUpdate(stage="sql"),  # type: ignore[arg-type]
+    )
+    send_due(hooks)
+    bodies = sorted(verified(receiver).values(), key=lambda b: str(b["type"]))
+    assert [b["type"] for b in bodies] == ["lead.created", "lead.stage_changed"]
+    assert bodies[1]["data"]["change"] == {"from": "mql", "to": "sql"}  # type: ignore[index]
+    assert bodies[1]["data"]["lead"]["stage"] == "sql"  # type: ignore[index]
+
+
+def test_outbox_rows_from_before_a_subscription_are_not_sent(
+    hooks: Context, receiver: Receiver
+) -> None:
+    make_leads(hooks, 2)
+    hooks.clock.advance(seconds=1)  # type: ignore[attr-defined]
+    subscribe(hooks, receiver.url)
+    send_due(hooks)
+    assert receiver.received == [] and message_ids(hooks) == set()
