@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+HELD = 599  # the status recorded (and answered) for a request that was held
+
 
 @dataclass(frozen=True)
 class Received:
@@ -57,11 +59,13 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("content-length", "0")))
-                if not receiver.release.is_set():
+                held = not receiver.release.is_set()
+                if held:  # its sender may be gone by the time it is answered: not accepted
                     receiver.held.set()
                     receiver.release.wait(30)
                 with receiver._lock:
                     status, headers = receiver.script.popleft() if receiver.script else (200, {})
+                    status = HELD if held else status
                     receiver.received.append(Received(dict(self.headers), body, status))
                 self.send_response(status)
                 for name, value in headers.items():
