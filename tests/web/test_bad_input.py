@@ -35,6 +35,8 @@ NEW_USER = {"email": "new@example.com", "name": "New", "role": "sales", "passwor
 NEW_STREAM = {"name": "New", "rules": SCORE_AT_LEAST_50, "team_ids": ["{team}"]}
 NEW_FIELD = {"name": "industry", "label": "Industry", "type": "string"}
 EVENT = {"email": "visitor@example.com", "type": "page_visited"}
+# A literal public address: checked without a DNS lookup, and never sent to by these tests.
+NEW_WEBHOOK = {"url": "https://93.184.215.14/hooks", "events": ["lead.created"]}
 BAD_RULES = {
     "all": [
         {"field": "leadscore", "op": "gte", "value": 50},
@@ -255,6 +257,25 @@ BAD_INPUT: list[tuple[str, str, Any, set[str]]] = [
     ("POST", "/leads/{lead}/notes", {"text": "x" * 5001}, {"text"}),
     ("POST", "/leads/{lead}/notes", {}, {"text"}),
     ("POST", "/leads/{lead}/notes", {"text": "Hi", "pinned": True}, {"pinned"}),
+    # webhooks: only http(s), no loopback, private, link-local or multicast target, known events
+    ("POST", "/webhooks", {**NEW_WEBHOOK, "url": "ftp://93.184.215.14/in"}, {"url"}),
+    ("POST", "/webhooks", {**NEW_WEBHOOK, "url": "http://127.0.0.1:8000/"}, {"url"}),
+    ("POST", "/webhooks", {**NEW_WEBHOOK, "url": "http://10.1.2.3/hook"}, {"url"}),
+    ("POST", "/webhooks", {**NEW_WEBHOOK, "url": "http://169.254.169.254/"}, {"url"}),
+    ("POST", "/webhooks", {**NEW_WEBHOOK, "url": "http://[::1]/hook"}, {"url"}),
+    ("POST", "/webhooks", {**NEW_WEBHOOK, "url": "http://[::ffff:192.168.0.1]/"}, {"url"}),
+    ("POST", "/webhooks", {**NEW_WEBHOOK, "url": "http://224.0.0.1/"}, {"url"}),
+    ("POST", "/webhooks", {**NEW_WEBHOOK, "url": "https:///no-host"}, {"url"}),
+    ("POST", "/webhooks", {**NEW_WEBHOOK, "events": ["lead.exploded"]}, {"events[0]"}),
+    ("POST", "/webhooks", {**NEW_WEBHOOK, "events": []}, {"events"}),
+    ("POST", "/webhooks", {**NEW_WEBHOOK, "secret": "s3cret"}, {"secret"}),
+    ("POST", "/webhooks", {**NEW_WEBHOOK, "secret": "whsec_c2hvcnQ="}, {"secret"}),
+    ("POST", "/webhooks", {**NEW_WEBHOOK, "team_id": 999999}, {"team_id"}),
+    ("POST", "/webhooks", {**NEW_WEBHOOK, "retries": 3}, {"retries"}),
+    ("PATCH", "/webhooks/{webhook}", {"url": "http://192.168.1.10/"}, {"url"}),
+    ("PATCH", "/webhooks/{webhook}", {"events": ["lead.created", "x"]}, {"events[1]"}),
+    ("GET", "/webhooks/{webhook}/deliveries?status=lost", None, {"status"}),
+    ("GET", "/webhooks/{webhook}/deliveries?cursor=abc", None, {"cursor"}),
 ]
 
 
@@ -283,7 +304,9 @@ def _populate(api: Api, ctx: Context) -> dict[str, int]:
     builders.event(ctx, "hot@example.com", "email_opened", event_id="opened-1")
     lead = api.admin.get("/api/v1/leads").json()["items"][0]["id"]
     emails = {user.email: user.id for user in users.list_users(ctx)}
+    webhook = api.admin.post("/api/v1/webhooks", json=NEW_WEBHOOK).json()["id"]
     return {
+        "webhook": webhook,
         "team": api.team_id,
         "other_team": api.other_team_id,
         "admin_user": emails["admin@example.com"],

@@ -17,7 +17,16 @@ from leadstreams.schemas.api_keys import ApiKeyCreate
 from leadstreams.schemas.contacts import ContactCreate
 from leadstreams.schemas.scoring import ScoreSetCreate
 from leadstreams.schemas.users import TeamUpdate
-from leadstreams.services import api_keys, contacts, fetch_history, scoring, users
+from leadstreams.schemas.webhooks import WebhookCreate
+from leadstreams.services import (
+    api_keys,
+    contacts,
+    fetch_history,
+    scoring,
+    users,
+    webhook_sender,
+    webhooks,
+)
 from leadstreams.services.api_keys import KeyHasher
 from leadstreams.services.context import Context
 from tests.support import builders
@@ -45,6 +54,8 @@ SEGMENT_TRACK = {"type": "track", "userId": "u1", "event": "Demo Booked"}
 TITLE_SET = {"field": "title", "op": "is_set"}
 NEW_SCORE_SET = {"name": "New set", "rules": [{"name": "T", "criteria": TITLE_SET, "points": 2}]}
 ADJUSTMENT = {"points": 5, "reason": "met at a fair"}
+# A literal public address: checked without a DNS lookup; nothing is sent in these tests.
+NEW_WEBHOOK = {"url": "https://93.184.215.14/hooks", "events": ["lead.created"]}
 
 # Paths name what the `world` fixture made: {lead} is on the sales user's board, {other_lead}
 # only on the other team's, {plain_contact} has no lead, {inactive_stream} delivers nowhere
@@ -141,6 +152,14 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any] | None, int, int, int, int]] = [
     ("GET", "/api/v1/contacts/{other_contact}/score", None, 401, 200, 200, 404),
     ("POST", "/api/v1/contacts/{lead_contact}/score-adjustments", ADJUSTMENT, 401, 201, 201, 403),
     ("POST", "/api/v1/contacts/{other_contact}/score-adjustments", ADJUSTMENT, 401, 201, 201, 403),
+    ("GET", "/api/v1/webhooks", None, 401, 200, 403, 403),
+    ("POST", "/api/v1/webhooks", NEW_WEBHOOK, 401, 201, 403, 403),
+    ("GET", "/api/v1/webhooks/{webhook}", None, 401, 200, 403, 403),
+    ("PATCH", "/api/v1/webhooks/{webhook}", {"active": False}, 401, 200, 403, 403),
+    ("DELETE", "/api/v1/webhooks/{webhook}", None, 401, 204, 403, 403),
+    ("POST", "/api/v1/webhooks/{webhook}/rotate-secret", None, 401, 200, 403, 403),
+    ("GET", "/api/v1/webhooks/{webhook}/deliveries", None, 401, 200, 403, 403),
+    ("POST", "/api/v1/webhooks/{webhook}/deliveries/{delivery}/retry", None, 401, 202, 403, 403),
     ("GET", "/healthz", None, 200, 200, 200, 200),
     ("GET", "/metrics", None, 200, 200, 200, 200),
     ("GET", "/docs", None, 200, 200, 200, 200),
@@ -227,7 +246,12 @@ def _populate(api: Api, ctx: Context) -> dict[str, int]:
         name="Fit", rules=rules, active=True)).id  # fmt: skip
     inactive_score_set = scoring.create_set(ctx, data=ScoreSetCreate(name="Spare"), user_id=None).id
     emails = {user.email: user.id for user in users.list_users(ctx)}
+    webhook = webhooks.create_subscription(ctx, data=WebhookCreate(**NEW_WEBHOOK)).id  # type: ignore[arg-type]
+    webhook_sender.fan_out(ctx)  # the leads' deliveries, not sent
+    [delivery] = webhooks.list_deliveries(ctx, subscription_id=webhook).items[:1]
     return {
+        "webhook": webhook,
+        "delivery": delivery.id,
         "team": api.team_id,
         "other_team": api.other_team_id,
         "spare_team": builders.team(ctx, "Spare"),

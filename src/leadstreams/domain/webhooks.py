@@ -10,8 +10,6 @@ from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
 
-from leadstreams.domain.topics import Topic
-
 # The delay before the n-th retry (about 5 s, 30 s, 2 min, 10 min, 30 min, 1 h), then every
 # 2 h until the delivery gives up.
 RETRY_SCHEDULE = (5.0, 30.0, 120.0, 600.0, 1800.0, 3600.0)
@@ -19,8 +17,6 @@ RETRY_EVERY_LATER = 7200.0
 JITTER = 0.2  # each delay is drawn from +-20% of its nominal value, so receivers are not stampeded
 # An answer's text kept with its attempt, for the delivery log.
 ANSWER_KEPT_BYTES = 1024
-# The events a subscription may ask for: what the outbox announces.
-EVENT_TYPES = tuple(topic.value for topic in Topic)
 
 
 class DeliveryStatus(StrEnum):
@@ -106,23 +102,13 @@ def check_scheme(scheme: str, host: str | None) -> None:
 
 def check_address(address: str) -> None:
     """Refuse what would reach the service's own machine or network, not the internet:
-    loopback, private, link-local, multicast, unspecified and reserved addresses."""
+    loopback, private, link-local, multicast, and any other address not globally routable
+    (unspecified, reserved, shared carrier-grade NAT, documentation ranges)."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])  # an IPv6 zone id is no part of it
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
-    if (
-        ip.is_loopback
-        or ip.is_private
-        or ip.is_link_local
-        or ip.is_multicast
-        or ip.is_unspecified
-        or ip.is_reserved
-    ):
+    if not ip.is_global or ip.is_multicast or ip.is_private or ip.is_loopback:
         raise UnsafeTarget(f"{address} is a loopback, private, link-local or multicast address")
-
-
-def unknown_events(events: list[str]) -> list[str]:
-    return [event for event in events if event not in EVENT_TYPES]
 
 
 def wants(
