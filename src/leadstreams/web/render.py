@@ -29,6 +29,7 @@ MENU = (
     ("Teams", "/teams", Action.MANAGE_TEAMS),
     ("Users", "/users", Action.MANAGE_USERS),
     ("API keys", "/api-keys", Action.MANAGE_API_KEYS),
+    ("Webhooks", "/webhooks", Action.MANAGE_WEBHOOKS),
 )
 
 

@@ -25,12 +25,13 @@ from leadstreams.web.pages import (
     live,
     scoring,
     streams,
+    webhooks,
 )
 from leadstreams.web.render import HERE, render_error
 
 # Swagger UI as the fastapi-offline package ships it (we use its files only).
 DOCS_ASSETS = Path(str(files("fastapi_offline") / "static"))
-PAGES = (auth, board, lead, live, delivery, admin, keys, contacts, streams, docs, scoring)
+PAGES = (auth, board, lead, live, delivery, admin, keys, contacts, streams, docs, scoring, webhooks)
 
 
 def install_web(app: FastAPI, *, secret_key: str, https: bool = False) -> None:
