@@ -90,6 +90,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     path = tmp_path_factory.mktemp("e2e") / "leadstreams.db"
     settings = Settings(
         database_url=f"sqlite:///{path}", secret_key="e2e-" + "x" * 40, worker_poll_seconds=0.2,
+        webhook_allow_private=True,  # the webhook receivers listen on 127.0.0.1
         feed_seconds=30,
     )  # fmt: skip
     ctx = bootstrap(settings)

@@ -61,7 +61,8 @@ class WebhookRead(BaseModel):
     updated_at: datetime
     pending: int = 0  # deliveries waiting (retrying)
     failed: int = 0
-    failing: bool = False  # the last answer was not a success, or deliveries failed
+    # deliveries are being retried, the latest one attempted failed, or a 410 disabled it
+    failing: bool = False
 
 
 class WebhookCreated(WebhookRead):

@@ -202,12 +202,7 @@ def _get(uow: UnitOfWork, subscription_id: int) -> Subscription:
 def _read(subscription: Subscription, health: SubscriptionHealth | None) -> WebhookRead:
     pending = health.pending if health else 0
     failed = health.failed if health else 0
-    last = health.last_status_code if health else None
-    failing = (
-        failed > 0
-        or subscription.disabled_reason is not None
-        or (last is not None and not 200 <= last < 300)
-    )
+    failing = subscription.disabled_reason is not None or (health is not None and health.failing)
     return WebhookRead(
         id=subscription.id,
         url=subscription.url,

@@ -35,7 +35,12 @@ class SubscriptionHealth:
 
     pending: int
     failed: int
-    last_status_code: int | None  # of the most recent attempt with an answer
+    retrying: int  # pending after at least one failed attempt
+    last_status: str | None  # of the latest delivery attempted at least once
+
+    @property
+    def failing(self) -> bool:
+        return self.retrying > 0 or self.last_status == "failed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,28 +93,26 @@ def delete_subscription(connection: Connection, *, subscription_id: int) -> None
 
 
 def health(connection: Connection) -> dict[int, SubscriptionHealth]:
-    """Per subscription with deliveries: how many wait, how many failed, the last answer."""
+    """Per subscription with deliveries: how many wait, failed, are being retried, and how
+    its latest attempted delivery ended."""
+    pending = deliveries.c.status == "pending"
     counts = (
         select(
-            deliveries.c.subscription_id,
-            func.sum(case((deliveries.c.status == "pending", 1), else_=0)),
-            func.sum(case((deliveries.c.status == "failed", 1), else_=0)),
-            func.max(deliveries.c.id),
+            deliveries.c.subscription_id.label("sub"),
+            func.sum(case((pending, 1), else_=0)).label("pending"),
+            func.sum(case((deliveries.c.status == "failed", 1), else_=0)).label("failed"),
+            func.sum(case((pending & (deliveries.c.attempt_count > 0), 1), else_=0)).label("retry"),
+            func.max(case((deliveries.c.attempt_count > 0, deliveries.c.id))).label("last"),
         )
         .group_by(deliveries.c.subscription_id)
         .subquery()
     )
-    last_code = (
-        select(deliveries.c.last_status_code)
-        .where(deliveries.c.id == counts.c[3])
-        .scalar_subquery()
-    )
-    found: dict[int, SubscriptionHealth] = {}
-    for sub_id, pending, failed, code in connection.execute(
-        select(counts.c[0], counts.c[1], counts.c[2], last_code)
-    ):
-        found[sub_id] = SubscriptionHealth(int(pending or 0), int(failed or 0), code)
-    return found
+    last = select(deliveries.c.status).where(deliveries.c.id == counts.c.last).scalar_subquery()
+    query = select(counts.c.sub, counts.c.pending, counts.c.failed, counts.c.retry, last)
+    return {
+        sub: SubscriptionHealth(int(p or 0), int(f or 0), int(r or 0), status)
+        for sub, p, f, r, status in connection.execute(query)
+    }
 
 
 _DELIVERY = tuple(deliveries.c[field.name] for field in fields(Delivery))
