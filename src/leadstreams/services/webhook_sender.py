@@ -15,10 +15,10 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -125,7 +125,7 @@ def _delivery(
 def outcome_values(due: Due, outcome: Outcome, *, now: datetime) -> tuple[dict[str, Any], bool]:
     """The delivery's new state after an attempt, and whether the subscription is gone (410)."""
     found = verdict(outcome.status_code)
-    values: dict[str, Any] = {"last_status_code": outcome.status_code}
+    values: dict[str, Any] = {"last_status_code": outcome.status_code, "delivered_at": None}
     if found is Verdict.DELIVERED:
         return values | {"status": "delivered", "delivered_at": now, "next_attempt_at": None}, False
     if found is Verdict.RETRY:
@@ -141,146 +141,215 @@ def outcome_values(due: Due, outcome: Outcome, *, now: datetime) -> tuple[dict[s
 
 
 class Sender:
-    """One process's sender: claims what its free slots can take, sends on a thread pool."""
+    """One process's sender. Its loop (`turn`) records the attempts that ended and claims
+    more, in one transaction, so a delivery costs a share of a transaction rather than one
+    of its own (SQLite commits one at a time). `webhook_concurrency` threads send what is
+    claimed ("the hand"); a subscription has at most three quarters of them at once, and a
+    bounded share of the hand, so a slow receiver never holds up the others."""
 
     def __init__(self, ctx: Context, *, name: str) -> None:
         settings = ctx.settings
         self.ctx = ctx
         self.owner = f"{name}:{uuid.uuid4().hex[:8]}"[-60:]
         self.slots = settings.webhook_concurrency
-        # One receiver may hold at most this many slots: a slow one never takes them all.
-        self.per_subscription = max(1, self.slots * 3 // 4)
+        self.per_subscription = max(1, self.slots * 3 // 4)  # requests in flight
+        # Claimed and not yet recorded: enough for several requests per transaction. A slow
+        # receiver's share (4 rounds of 10 s timeouts) is sent well within the lease.
+        self.hand = 6 * self.slots
+        self.hand_per_subscription = 4 * self.per_subscription
         self.client = make_client(concurrency=self.slots, timeout=settings.webhook_timeout_seconds)
-        self.pool = ThreadPoolExecutor(self.slots, thread_name_prefix="webhook")
-        self._lock = threading.Lock()
-        self._freed = threading.Condition(self._lock)
-        self._in_flight: Counter[int] = Counter()
-        self._futures: set[Future[None]] = set()
+        self._cond = threading.Condition()
+        self._ready: list[Due] = []  # claimed, waiting for a thread
+        self._running: Counter[int] = Counter()  # per subscription
+        self._held: Counter[int] = Counter()  # in the hand, per subscription
+        self._ended: list[tuple[Due, Outcome, datetime]] = []  # sent, not yet recorded
+        self._closed = False
+        self._fan_out_at = 0.0  # monotonic time of the next fan-out
+        self._threads = [
+            threading.Thread(target=self._work, name=f"webhook-{n}", daemon=True)
+            for n in range(self.slots)
+        ]
+        for thread in self._threads:
+            thread.start()
 
     def turn(self) -> int:
-        """Fan out, then start what is due and fits; how many rows and deliveries that was."""
-        announced = fan_out(self.ctx)
-        with self._lock:
-            free = self.slots - sum(self._in_flight.values())
-            busy = [s for s, n in self._in_flight.items() if n >= self.per_subscription]
-        if free <= 0:
-            return announced
-        claimed = self._claim(free, busy)
-        for due in claimed:
-            with self._lock:
-                self._in_flight[due.subscription_id] += 1
-            future = self.pool.submit(self._attempt, due)
-            with self._lock:
-                self._futures.add(future)
-            future.add_done_callback(self._done)
-        return announced + len(claimed)
+        """Fan out, record what ended, claim what the hand has room for: how much that was.
+        Fan-out runs again at once while it finds rows, else after `webhook_poll_seconds`."""
+        announced = 0
+        if time.monotonic() >= self._fan_out_at:
+            announced = fan_out(self.ctx)
+            pause = 0.0 if announced else self.ctx.settings.webhook_poll_seconds
+            self._fan_out_at = time.monotonic() + pause
+        with self._cond:
+            ended, self._ended = self._ended, []
+            for due, _, _ in ended:
+                self._held[due.subscription_id] -= 1
+            room = self.hand - sum(self._held.values())
+            full = [s for s, n in self._held.items() if n >= self.hand_per_subscription]
+        claimed = self._record_and_claim(ended, room, full)
+        with self._cond:
+            self._held.update(due.subscription_id for due in claimed)
+            self._held += Counter()  # drops the zeros
+            self._ready.extend(claimed)
+            self._cond.notify_all()
+        return announced + len(ended) + len(claimed)
 
-    def _claim(self, free: int, busy: list[int]) -> list[Due]:
-        with self.ctx.uow(read_only=True) as uow:
-            if not queue.any_due(uow.connection, now=uow.clock.now()):
+    def wait_for_work(self, timeout: float) -> None:
+        """Until a turn is worth its transaction: enough requests ended to record together,
+        or the threads are about to run out of claimed deliveries (or `timeout`)."""
+
+        def worth_it() -> bool:
+            ended = len(self._ended)
+            return ended >= 2 * self.slots or (ended > 0 and len(self._ready) < self.slots)
+
+        with self._cond:
+            self._cond.wait_for(worth_it, timeout)
+
+    @property
+    def busy(self) -> bool:
+        """Deliveries in the hand: waiting, in flight, or ended and not yet recorded."""
+        with self._cond:
+            return bool(self._ready or self._ended or sum(self._running.values()))
+
+    def _record_and_claim(
+        self, ended: list[tuple[Due, Outcome, datetime]], room: int, full: list[int]
+    ) -> list[Due]:
+        if not ended:
+            if room <= 0:
                 return []
+            with self.ctx.uow(read_only=True) as uow:  # an idle sender takes no write lock
+                if not queue.any_due(uow.connection, now=uow.clock.now()):
+                    return []
         with self.ctx.uow() as uow:
             now = uow.clock.now()
-            lease = now + timedelta(seconds=self.ctx.settings.webhook_lease_seconds)
-            claimed = queue.claim_due(
-                uow.connection,
-                now=now,
-                lease_until=lease,
-                owner=self.owner,
-                limit=free,
-                skip_subscriptions=busy,
-            )
+            self._record(uow.connection, ended, now=now)
+            claimed: list[Due] = []
+            if room > 0:
+                lease = now + timedelta(seconds=self.ctx.settings.webhook_lease_seconds)
+                claimed = queue.claim_due(
+                    uow.connection,
+                    now=now,
+                    lease_until=lease,
+                    owner=self.owner,
+                    limit=room,
+                    skip_subscriptions=full,
+                )
             uow.commit()
         return claimed
 
-    def _attempt(self, due: Due) -> None:
-        try:
-            self._send_and_record(due)
-        finally:
-            with self._freed:
-                self._in_flight[due.subscription_id] -= 1
-                if self._in_flight[due.subscription_id] <= 0:
-                    del self._in_flight[due.subscription_id]
-                self._freed.notify_all()
-
-    def _send_and_record(self, due: Due) -> None:
-        started = self.ctx.clock.now()
-        # The header's timestamp is the real time of this attempt: receivers compare it
-        # with their own clocks (Standard Webhooks allows five minutes either way).
-        outcome = send(
-            self.client,
-            url=due.url,
-            message_id=due.message_id,
-            body=due.body,
-            secrets=due.secrets(now=started),
-            at=datetime.now(UTC),
-            allow_private=self.ctx.settings.webhook_allow_private,
-        )
-        with self.ctx.uow() as uow:
-            now = uow.clock.now()
-            values, gone = outcome_values(due, outcome, now=now)
-            attempt = {
-                "at": started,
-                "status_code": outcome.status_code,
-                "error": outcome.error,
-                "duration_ms": outcome.duration_ms,
-                "answer": outcome.answer,
-            }
-            kept = queue.record_attempt(
-                uow.connection,
-                delivery_id=due.id,
-                owner=self.owner,
-                attempt=attempt,
-                outcome=values,
+    def _record(
+        self, connection: Any, ended: list[tuple[Due, Outcome, datetime]], *, now: datetime
+    ) -> None:
+        outcomes, attempts, gone = [], [], {}
+        for due, outcome, started in ended:
+            values, is_gone = outcome_values(due, outcome, now=now)
+            outcomes.append({"delivery_id": due.id} | values)
+            attempts.append(
+                {
+                    "delivery_id": due.id,
+                    "at": started,
+                    "status_code": outcome.status_code,
+                    "error": outcome.error,
+                    "duration_ms": outcome.duration_ms,
+                    "answer": outcome.answer,
+                }
             )
-            if kept and gone:
-                reason = "the receiver answered 410 Gone: disabled"
-                queue.disable_subscription(
-                    uow.connection, subscription_id=due.subscription_id, reason=reason, at=now
-                )
-            uow.commit()
-        if not kept:
-            log.warning("webhook delivery %s: lease lost while sending; not recorded", due.id)
+            if is_gone:
+                gone[due.id] = due.subscription_id
+        kept = queue.record_attempts(
+            connection, owner=self.owner, outcomes=outcomes, attempts=attempts
+        )
+        for delivery_id in set(gone) & kept:
+            reason = "the receiver answered 410 Gone: disabled"
+            queue.disable_subscription(
+                connection, subscription_id=gone[delivery_id], reason=reason, at=now
+            )
+        for due, _, _ in ended:
+            if due.id not in kept:
+                log.warning("webhook delivery %s: lease lost while sending; not recorded", due.id)
 
-    def _done(self, future: Future[None]) -> None:
-        with self._lock:
-            self._futures.discard(future)
-        if future.exception() is not None:
-            log.error("webhook delivery failed to record", exc_info=future.exception())
+    def _work(self) -> None:
+        """A sending thread: the first waiting delivery whose subscription has a free slot."""
+        while True:
+            with self._cond:
+                due = self._next()
+                while due is None:
+                    if self._closed:
+                        return
+                    self._cond.wait()
+                    due = self._next()
+                self._ready.remove(due)
+                self._running[due.subscription_id] += 1
+            started = self.ctx.clock.now()
+            outcome = self._send(due, started)
+            with self._cond:
+                self._running[due.subscription_id] -= 1
+                self._ended.append((due, outcome, started))
+                self._cond.notify_all()
 
-    @property
-    def full(self) -> bool:
-        with self._lock:
-            return sum(self._in_flight.values()) >= self.slots
+    def _next(self) -> Due | None:
+        for due in self._ready:
+            if self._running[due.subscription_id] < self.per_subscription:
+                return due
+        return None
 
-    def wait_for_slot(self, timeout: float) -> None:
-        """Until a request in flight ends (or `timeout`)."""
-        with self._freed:
-            self._freed.wait(timeout)
+    def _send(self, due: Due, started: datetime) -> Outcome:
+        try:
+            # The header's timestamp is the real time of this attempt: receivers compare it
+            # with their own clocks (Standard Webhooks allows five minutes either way).
+            return send(
+                self.client,
+                url=due.url,
+                message_id=due.message_id,
+                body=due.body,
+                secrets=due.secrets(now=started),
+                at=datetime.now(UTC),
+                allow_private=self.ctx.settings.webhook_allow_private,
+            )
+        except Exception as error:  # a bug, not the receiver: recorded, and retried
+            log.exception("webhook delivery %s: could not be sent", due.id)
+            return Outcome(None, f"internal error: {type(error).__name__}", 0, None, None)
 
     def drain(self) -> None:
-        """Until every request in flight has ended and been recorded."""
-        with self._lock:
-            pending = list(self._futures)
-        wait(pending)
+        """Until every delivery in the hand has been sent (the next turn records them)."""
+        with self._cond:
+            while self._ready or sum(self._running.values()):
+                self._cond.wait()
 
     def close(self) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=False)
+        """Let the requests in flight end and record them; give back what was not sent."""
+        with self._cond:
+            self._closed = True
+            unsent, self._ready = self._ready, []
+            self._cond.notify_all()
+        for thread in self._threads:
+            thread.join(self.ctx.settings.webhook_timeout_seconds + 5)
+        with self._cond:
+            ended, self._ended = self._ended, []
+        try:
+            with self.ctx.uow() as uow:
+                self._record(uow.connection, ended, now=uow.clock.now())
+                queue.release(uow.connection, owner=self.owner, ids=[due.id for due in unsent])
+                uow.commit()
+        except Exception:  # their leases expire: they are sent again
+            log.exception("webhook sender: could not record the last attempts")
         self.client.close()
 
 
 def send_due(ctx: Context, *, name: str = "once", sender: Sender | None = None) -> int:
     """Fan out and send everything due now, in this call (commands and tests); how many
-    rows and attempts that took."""
+    rows, attempts and records that took."""
     own = sender is None
     sender = sender or Sender(ctx, name=name)
     total = 0
     try:
+        while announced := fan_out(ctx):
+            total += announced
         while True:
             done = sender.turn()
             sender.drain()
             total += done
-            if done == 0:
+            if done == 0 and not sender.busy:
                 return total
     finally:
         if own:
@@ -298,10 +367,10 @@ def run_sender(ctx: Context, *, stop: threading.Event, name: str) -> None:
             except Exception:
                 log.exception("webhook sender %s: could not fan out or claim; trying again", name)
                 progressed = 0
-            if not progressed:
+            if sender.busy:
+                sender.wait_for_work(poll)
+            elif not progressed:
                 stop.wait(poll)
-            elif sender.full:
-                sender.wait_for_slot(poll)
     finally:
         sender.close()
 

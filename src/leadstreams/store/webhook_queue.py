@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
 from leadstreams.store.sql import InsertIgnoringConflicts
@@ -164,30 +164,57 @@ def claim_due(
     return [Due(*row) for row in connection.execute(query)]
 
 
-def record_attempt(
+# One statement shape for every outcome, run for many deliveries at once (executemany).
+_RECORD = (
+    update(deliveries)
+    .where(deliveries.c.id == bindparam("delivery_id"))
+    .values(
+        attempt_count=deliveries.c.attempt_count + 1,
+        lease_owner=None,
+        lease_until=None,
+        status=bindparam("status"),
+        next_attempt_at=bindparam("next_attempt_at"),
+        delivered_at=bindparam("delivered_at"),
+        last_status_code=bindparam("last_status_code"),
+    )
+)
+
+
+def record_attempts(
     connection: Connection,
     *,
-    delivery_id: int,
     owner: str,
-    attempt: dict[str, Any],
-    outcome: dict[str, Any],
-) -> bool:
-    """The attempt, and the delivery's new state, if `owner` still holds its lease (else a
-    sender that outlived its lease would overwrite what another one recorded): True if so."""
-    changed = connection.execute(
-        update(deliveries)
-        .where(and_(deliveries.c.id == delivery_id, deliveries.c.lease_owner == owner))
-        .values(
-            attempt_count=deliveries.c.attempt_count + 1,
-            lease_owner=None,
-            lease_until=None,
-            **outcome,
-        )
+    outcomes: list[dict[str, Any]],
+    attempts: list[dict[str, Any]],
+) -> set[int]:
+    """Each attempt, and its delivery's new state, for the deliveries `owner` still holds
+    the lease of (a sender that outlived its lease must not overwrite what another one
+    recorded): their ids. `outcomes` and `attempts` carry `delivery_id`."""
+    if not outcomes:
+        return set()
+    ids = [row["delivery_id"] for row in outcomes]
+    held = select(deliveries.c.id).where(
+        deliveries.c.id.in_(ids), deliveries.c.lease_owner == owner
     )
-    if changed.rowcount != 1:
-        return False
-    connection.execute(insert(webhook_attempts).values(delivery_id=delivery_id, **attempt))
-    return True
+    if connection.dialect.name == "postgresql":
+        held = held.with_for_update()
+    kept = set(connection.scalars(held))
+    if kept:
+        connection.execute(_RECORD, [row for row in outcomes if row["delivery_id"] in kept])
+        connection.execute(
+            insert(webhook_attempts), [row for row in attempts if row["delivery_id"] in kept]
+        )
+    return kept
+
+
+def release(connection: Connection, *, owner: str, ids: list[int]) -> None:
+    """Give back claimed deliveries that were not sent: another sender may take them now."""
+    if ids:
+        connection.execute(
+            update(deliveries)
+            .where(deliveries.c.id.in_(ids), deliveries.c.lease_owner == owner)
+            .values(lease_owner=None, lease_until=None)
+        )
 
 
 def disable_subscription(
