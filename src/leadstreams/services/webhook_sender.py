@@ -36,6 +36,7 @@ from leadstreams.schemas.leads import LeadRead
 from leadstreams.services.context import Context
 from leadstreams.services.leads import render_leads
 from leadstreams.store import webhook_queue as queue
+from leadstreams.store.uow import UnitOfWork
 from leadstreams.store.webhook_queue import Announcement, Due, Listener
 
 log = logging.getLogger(__name__)
@@ -50,36 +51,43 @@ def fan_out(ctx: Context, *, limit: int = FAN_OUT_BATCH) -> int:
         if not queue.any_unannounced(uow.connection, since=window):
             return 0
     with ctx.uow() as uow:
-        now = uow.clock.now()
-        window = now - timedelta(seconds=ctx.settings.webhook_give_up_seconds)
-        rows = queue.unannounced(uow.connection, since=window, limit=limit)
-        if not rows:
-            return 0
-        listeners = queue.listeners(uow.connection)
-        wanted = [row for row in rows if row.lead_id is not None and _anyone(listeners, row)]
-        leads = render_leads(uow, lead_ids=[row.lead_id for row in wanted if row.lead_id])
-        new: list[dict[str, Any]] = []
-        counts = {row.id: 0 for row in rows}
-        gives_up_at = now + timedelta(seconds=ctx.settings.webhook_give_up_seconds)
-        for row in wanted:
-            lead = leads.get(row.lead_id or 0)
-            if lead is None:
-                continue
-            body = _body(row, lead)
-            for listener in listeners:
-                if wants(
-                    events=listener.events,
-                    team_id=listener.team_id,
-                    subscribed_at=listener.created_at,
-                    topic=row.topic,
-                    changed_at=row.created_at,
-                    lead_team_ids=lead.team_ids,
-                ):
-                    new.append(_delivery(listener, row, lead, body, now, gives_up_at))
-                    counts[row.id] += 1
-        queue.add_deliveries(uow.connection, new)
-        queue.mark_announced(uow.connection, counts=counts, at=now)
+        taken = fan_out_in(uow, give_up_seconds=ctx.settings.webhook_give_up_seconds, limit=limit)
         uow.commit()
+    return taken
+
+
+def fan_out_in(uow: UnitOfWork, *, give_up_seconds: float, limit: int = FAN_OUT_BATCH) -> int:
+    """The fan-out in the caller's transaction (which commits it): one delivery per outbox
+    row and subscription that wants it, and the rows marked as fanned out."""
+    now = uow.clock.now()
+    window = now - timedelta(seconds=give_up_seconds)
+    rows = queue.unannounced(uow.connection, since=window, limit=limit)
+    if not rows:
+        return 0
+    listeners = queue.listeners(uow.connection)
+    wanted = [row for row in rows if row.lead_id is not None and _anyone(listeners, row)]
+    leads = render_leads(uow, lead_ids=[row.lead_id for row in wanted if row.lead_id])
+    new: list[dict[str, Any]] = []
+    counts = {row.id: 0 for row in rows}
+    gives_up_at = now + timedelta(seconds=give_up_seconds)
+    for row in wanted:
+        lead = leads.get(row.lead_id or 0)
+        if lead is None:
+            continue
+        body = _body(row, lead)
+        for listener in listeners:
+            if wants(
+                events=listener.events,
+                team_id=listener.team_id,
+                subscribed_at=listener.created_at,
+                topic=row.topic,
+                changed_at=row.created_at,
+                lead_team_ids=lead.team_ids,
+            ):
+                new.append(_delivery(listener, row, lead, body, now, gives_up_at))
+                counts[row.id] += 1
+    queue.add_deliveries(uow.connection, new)
+    queue.mark_announced(uow.connection, counts=counts, at=now)
     return len(rows)
 
 
@@ -173,20 +181,21 @@ class Sender:
             thread.start()
 
     def turn(self) -> int:
-        """Fan out, record what ended, claim what the hand has room for: how much that was.
-        Fan-out runs again at once while it finds rows, else after `webhook_poll_seconds`."""
-        announced = 0
-        if time.monotonic() >= self._fan_out_at:
-            announced = fan_out(self.ctx)
-            pause = 0.0 if announced else self.ctx.settings.webhook_poll_seconds
-            self._fan_out_at = time.monotonic() + pause
+        """Fan out, record what ended, claim what the hand has room for, in one transaction
+        (on SQLite, writers take turns: one write a turn keeps the sender's share small):
+        how much that was. Fan-out runs again at once while it finds rows, else after
+        `webhook_poll_seconds`."""
         with self._cond:
             ended, self._ended = self._ended, []
             for due, _, _ in ended:
                 self._held[due.subscription_id] -= 1
             room = self.hand - sum(self._held.values())
             full = [s for s, n in self._held.items() if n >= self.hand_per_subscription]
-        claimed = self._record_and_claim(ended, room, full)
+        fan = time.monotonic() >= self._fan_out_at
+        announced, claimed = self._in_one_transaction(ended, fan=fan, room=room, full=full)
+        if fan:
+            pause = 0.0 if announced else self.ctx.settings.webhook_poll_seconds
+            self._fan_out_at = time.monotonic() + pause
         with self._cond:
             self._held.update(due.subscription_id for due in claimed)
             self._held += Counter()  # drops the zeros
@@ -211,31 +220,35 @@ class Sender:
         with self._cond:
             return bool(self._ready or self._ended or sum(self._running.values()))
 
-    def _record_and_claim(
-        self, ended: list[tuple[Due, Outcome, datetime]], room: int, full: list[int]
-    ) -> list[Due]:
-        if not ended:
-            if room <= 0:
-                return []
-            with self.ctx.uow(read_only=True) as uow:  # an idle sender takes no write lock
-                if not queue.any_due(uow.connection, now=uow.clock.now()):
-                    return []
+    def _in_one_transaction(
+        self, ended: list[tuple[Due, Outcome, datetime]], *, fan: bool, room: int, full: list[int]
+    ) -> tuple[int, list[Due]]:
+        settings = self.ctx.settings
+        if not ended:  # a read first: an idle sender takes no write lock
+            with self.ctx.uow(read_only=True) as uow:
+                now = uow.clock.now()
+                window = now - timedelta(seconds=settings.webhook_give_up_seconds)
+                fan = fan and queue.any_unannounced(uow.connection, since=window)
+                if not fan and (room <= 0 or not queue.any_due(uow.connection, now=now)):
+                    return 0, []
         with self.ctx.uow() as uow:
             now = uow.clock.now()
+            announced = 0
+            if fan:
+                announced = fan_out_in(uow, give_up_seconds=settings.webhook_give_up_seconds)
             self._record(uow.connection, ended, now=now)
             claimed: list[Due] = []
             if room > 0:
-                lease = now + timedelta(seconds=self.ctx.settings.webhook_lease_seconds)
                 claimed = queue.claim_due(
                     uow.connection,
                     now=now,
-                    lease_until=lease,
+                    lease_until=now + timedelta(seconds=settings.webhook_lease_seconds),
                     owner=self.owner,
                     limit=room,
                     skip_subscriptions=full,
                 )
             uow.commit()
-        return claimed
+        return announced, claimed
 
     def _record(
         self, connection: Any, ended: list[tuple[Due, Outcome, datetime]], *, now: datetime
