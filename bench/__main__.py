@@ -13,7 +13,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from time import perf_counter
 
-from bench import assignment, eval_rules, fetch_history, http, ingest, plots, scoring, sources
+from bench import (
+    assignment,
+    eval_rules,
+    fetch_history,
+    http,
+    ingest,
+    plots,
+    scoring,
+    sources,
+    webhooks,
+)
 from bench._report import RESULTS, Figure, Outcome, print_table, write_results
 from bench.data import Size
 
@@ -100,6 +110,10 @@ PARTS: dict[str, tuple[tuple[str, ...], Part]] = {
     "sources": (("segment_batch_vs_native_batch", "api_key_auth_vs_token"), run_sources),
     "http_postgres": (tuple(f"events_per_second_http_postgres_{n}" for n in POSTGRES_WORKERS),
                       run_http_postgres),
+    "webhooks": (("webhook_delivery_vs_bare_httpx", "webhook_deliveries_per_s",
+                  "event_to_webhook_p99_ms", "event_to_webhook_p99_ms_postgres",
+                  "ingest_with_webhooks"),
+                 lambda p: webhooks.webhook_benchmarks(quick=p.quick)),
 }  # fmt: skip
 
 

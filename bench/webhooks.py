@@ -1,0 +1,299 @@
+"""Webhook delivery, each figure against a baseline measured in the same run (SQLite).
+
+`webhook_delivery_vs_bare_httpx`: deliveries per second through the worker's sender (claim
+with a lease, sign with standardwebhooks, POST, record the attempt and the outcome), divided
+into the rate of a bare `httpx` loop that POSTs the same bodies to the same receiver with
+the same concurrency (`webhook_concurrency`, 8) and records nothing. The receiver is a
+process of its own (`bench/_receiver.py`) that answers 200 at once. Best of the rounds each.
+`webhook_deliveries_per_s` is the sender's rate.
+
+`event_to_webhook_p99_ms` (and `_postgres`): events offered at 100/s (one
+`ingest.record_many` each, every one a new lead), with the sender thread running as in a
+worker; the time from an event's commit (its ingestion returned) to its webhook's arrival
+at the receiver, 99th percentile. The rate ingestion achieved is reported beside it (one
+thread ingests; on a busy machine it may not reach 100/s).
+
+`ingest_with_webhooks`: events per second through ingestion (batches of 100, every event a
+new lead and so an outbox row) with three active subscriptions and the sender running,
+divided by the same with no subscription (two databases, in phases turn about, each phase
+with its own database's sender running in the process, as in a worker).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from time import perf_counter
+from typing import Any
+
+import httpx2 as httpx
+from sqlalchemy import func, select, update
+
+from bench._report import Figure, Outcome
+from bench.data import URL_PREFIX, _pg_admin, drop_postgres
+from leadstreams.clock import SystemClock
+from leadstreams.config import Settings
+from leadstreams.domain.topics import Topic
+from leadstreams.schemas.events import EventCreate
+from leadstreams.schemas.streams import StreamCreate
+from leadstreams.schemas.users import TeamCreate
+from leadstreams.schemas.webhooks import WebhookCreate
+from leadstreams.services import ingest, streams, users, webhooks
+from leadstreams.services.context import Context
+from leadstreams.services.webhook_sender import fan_out, running
+from leadstreams.store.database import Database
+from leadstreams.store.migrate import upgrade
+from leadstreams.store.tables import webhook_attempts, webhook_deliveries
+
+SECRET = "bench-secret-key-bench-secret-key"
+ANY_FORM = {"all": [{"event": "form_submitted"}]}
+
+
+@contextlib.contextmanager
+def receiver() -> Iterator[str]:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bench._receiver", str(port)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stdout is not None and process.stdout.readline().strip() == "ready"
+        yield f"http://127.0.0.1:{port}/hook"
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def stats(url: str) -> dict[str, Any]:
+    answer = httpx.get(url.replace("/hook", "/stats"), timeout=30, trust_env=False)
+    found: dict[str, Any] = answer.json()
+    return found
+
+
+@contextlib.contextmanager
+def _url(postgres: bool) -> Iterator[str]:
+    if postgres:  # a database of this process's own, dropped at the end
+        name = f"bench_webhooks_{os.getpid()}"
+        drop_postgres(name)
+        with _pg_admin() as admin:
+            admin.execute(f"CREATE DATABASE {name}")
+        try:
+            yield f"{URL_PREFIX}/{name}"
+        finally:
+            drop_postgres(name)
+        return
+    with tempfile.TemporaryDirectory(prefix="bench-webhooks-") as folder:
+        yield f"sqlite:///{Path(folder) / 'hooks.db'}"
+
+
+@contextlib.contextmanager
+def database(*, postgres: bool = False, **settings: Any) -> Iterator[Context]:
+    """A fresh database with a team and a stream on which every form makes a lead."""
+    with _url(postgres) as url:
+        config = Settings(database_url=url, secret_key=SECRET, log_level="WARNING",
+                          webhook_allow_private=True, **settings)  # fmt: skip
+        ctx = Context(settings=config, database=Database.at(url), clock=SystemClock())
+        upgrade(ctx.database.engine)
+        team = users.create_team(ctx, data=TeamCreate(name="Bench")).id
+        data = StreamCreate(name="Every form", rules=ANY_FORM, team_ids=[team])
+        stream_id = streams.create_stream(ctx, data=data, user_id=None).id
+        streams.set_active(ctx, stream_id=stream_id, active=True, user_id=None)
+        try:
+            yield ctx
+        finally:
+            ctx.database.dispose()
+
+
+def subscribe(ctx: Context, url: str) -> None:
+    data = WebhookCreate(url=url, events=list(Topic))  # type: ignore[arg-type]
+    webhooks.create_subscription(ctx, data=data)
+
+
+def events(prefix: str, count: int) -> list[EventCreate]:
+    return [
+        EventCreate(
+            email=f"{prefix}{n}@example.com",
+            type="form_submitted",
+            properties={"form": "Contact us"},
+        )
+        for n in range(count)
+    ]
+
+
+def record(ctx: Context, batch: list[EventCreate]) -> None:
+    for outcome in ingest.record_many(ctx, batch):
+        assert not isinstance(outcome, Exception), outcome
+
+
+# ---- webhook_delivery_vs_bare_httpx ---------------------------------------------------------
+
+
+def _delivered(ctx: Context) -> int:
+    with ctx.uow(read_only=True) as uow:
+        query = select(func.count()).where(webhook_deliveries.c.status == "delivered")
+        return uow.connection.scalar(query) or 0
+
+
+def _all_pending_again(ctx: Context) -> None:
+    with ctx.uow() as uow:
+        uow.connection.execute(webhook_attempts.delete())
+        uow.connection.execute(
+            update(webhook_deliveries).values(
+                status="pending", attempt_count=0, next_attempt_at=uow.clock.now(),
+                delivered_at=None, lease_owner=None, lease_until=None,
+            )
+        )  # fmt: skip
+        uow.commit()
+
+
+def _sender_seconds(ctx: Context, count: int) -> float:
+    """From start until every delivery is recorded delivered, the sender as a worker runs it."""
+    stop = threading.Event()
+    started = perf_counter()
+    with running(ctx, stop=stop, name="bench"):
+        while _delivered(ctx) < count:
+            time.sleep(0.02)
+        elapsed = perf_counter() - started
+    return elapsed
+
+
+def _bare_seconds(url: str, bodies: list[str], concurrency: int) -> float:
+    client = httpx.Client(
+        timeout=10, follow_redirects=False, trust_env=False,
+        limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
+    )  # fmt: skip
+    headers = {"content-type": "application/json"}
+
+    def post(body: str) -> int:
+        return client.post(url, content=body.encode(), headers=headers).status_code
+
+    started = perf_counter()
+    with ThreadPoolExecutor(concurrency) as pool:
+        codes = list(pool.map(post, bodies))
+    elapsed = perf_counter() - started
+    client.close()
+    assert set(codes) == {200}
+    return elapsed
+
+
+def delivery_vs_bare(count: int, rounds: int) -> Outcome:
+    with receiver() as url, database(webhook_poll_seconds=0.05) as ctx:
+        subscribe(ctx, url)
+        for start in range(0, count, 500):
+            record(ctx, events(f"d{start}-", min(500, count - start)))
+        while fan_out(ctx):
+            pass
+        with ctx.uow(read_only=True) as uow:
+            bodies = list(uow.connection.scalars(select(webhook_deliveries.c.body)))
+        assert len(bodies) == count
+        sender, bare = float("inf"), float("inf")
+        for _ in range(rounds):
+            _all_pending_again(ctx)
+            sender = min(sender, _sender_seconds(ctx, count))
+            bare = min(bare, _bare_seconds(url, bodies, ctx.settings.webhook_concurrency))
+    ratio, rate = bare / sender, count / sender
+    note = f"{rate:,.0f} deliveries/s vs bare httpx {count / bare:,.0f}/s ({count} each)"
+    return Outcome(
+        [Figure("webhook_delivery_vs_bare_httpx", ratio, ">= 0.7", note),
+         Figure("webhook_deliveries_per_s", rate, "report", "signed, sent and recorded")],
+        {"webhook_delivery_detail": {"deliveries": count, "sender_s": round(sender, 3),
+                                     "bare_httpx_s": round(bare, 3), "rounds": rounds}},
+    )  # fmt: skip
+
+
+# ---- event_to_webhook_p99_ms ----------------------------------------------------------------
+
+
+def event_to_webhook(seconds: float, rate: float = 100.0, *, postgres: bool = False) -> Outcome:
+    count = int(seconds * rate)
+    with receiver() as url, database(postgres=postgres) as ctx:
+        subscribe(ctx, url)
+        stop = threading.Event()
+        submitted: dict[str, float] = {}
+        with running(ctx, stop=stop, name="bench"):
+            start = time.time()
+            for n, event in enumerate(events("lat", count)):
+                due = start + n / rate  # the n-th event is due then
+                time.sleep(max(0.0, due - time.time()))
+                record(ctx, [event])
+                submitted[str(event.email)] = time.time()  # committed: from here on it counts
+            achieved = count / (time.time() - start)
+            deadline = time.time() + 60
+            while stats(url)["count"] < count:
+                assert time.time() < deadline, "not every webhook arrived"
+                time.sleep(0.1)
+        arrived = stats(url)["first_arrival"]
+    latencies = sorted((arrived[email] - at) * 1000 for email, at in submitted.items())
+    p99 = latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))]
+    p50 = latencies[len(latencies) // 2]
+    note = (
+        f"p50 {p50:,.0f} ms; {count} events offered at {rate:.0f}/s, ingested at {achieved:.0f}/s"
+    )
+    key = "event_to_webhook_p99_ms" + ("_postgres" if postgres else "")
+    return Outcome(
+        [Figure(key, p99, "< 1000", note)],
+        {f"{key}_detail": {"events": count, "rate": rate, "ingested_per_s": round(achieved, 1),
+                           "p50_ms": round(p50, 1),
+                                     "p99_ms": round(p99, 1), "max_ms": round(latencies[-1], 1)}},
+    )  # fmt: skip
+
+
+# ---- ingest_with_webhooks -------------------------------------------------------------------
+
+
+def ingest_with_webhooks(count: int, batch: int = 100, phases: int = 4) -> Outcome:
+    """Phases of count / (phases / 2) events each, turn about (with, without, ...), each with
+    only its own database's sender running: that sender's work (fan-out, sending) is then
+    counted against its own phase, as it shares the process with ingestion as in a worker."""
+    with receiver() as url, database() as hooked, database() as bare:
+        for _ in range(3):
+            subscribe(hooked, url)
+        took = {"hooked": 0.0, "bare": 0.0}
+        per_phase = count // (phases // 2)
+        for phase in range(phases):
+            name, ctx = ("hooked", hooked) if phase % 2 == 0 else ("bare", bare)
+            with running(ctx, stop=threading.Event(), name=name):
+                for start in range(0, per_phase, batch):
+                    chunk = events(f"{name}{phase}-{start}-", min(batch, per_phase - start))
+                    started = perf_counter()
+                    record(ctx, chunk)
+                    took[name] += perf_counter() - started
+        sent = stats(url)["count"]
+    ratio = took["bare"] / took["hooked"]
+    each = per_phase * phases // 2
+    note = (f"{each / took['hooked']:,.0f} events/s with 3 subscriptions, "
+            f"{each / took['bare']:,.0f} with none; {sent:,} webhooks sent")  # fmt: skip
+    return Outcome(
+        [Figure("ingest_with_webhooks", ratio, ">= 0.9", note)],
+        {"ingest_with_webhooks_detail": {"events": count, "batch": batch, "phases": phases,
+                                         "hooked_s": round(took["hooked"], 3),
+                                         "bare_s": round(took["bare"], 3), "webhooks_sent": sent}},
+    )  # fmt: skip
+
+
+def webhook_benchmarks(*, quick: bool) -> Outcome:
+    parts = [
+        delivery_vs_bare(300 if quick else 3_000, 2 if quick else 3),
+        event_to_webhook(3 if quick else 20),
+        event_to_webhook(3 if quick else 20, postgres=True),
+        ingest_with_webhooks(1_000 if quick else 10_000),
+    ]
+    return Outcome(
+        [figure for part in parts for figure in part.figures],
+        {key: value for part in parts for key, value in part.details.items()},
+    )
+
+
+if __name__ == "__main__":
+    print(json.dumps(webhook_benchmarks(quick="--quick" in sys.argv).details, indent=2))
