@@ -254,3 +254,19 @@ def test_outbox_rows_from_before_a_subscription_are_not_sent(
     subscribe(hooks, receiver.url)
     send_due(hooks)
     assert receiver.received == [] and message_ids(hooks) == set()
+
+
+def test_a_delivery_left_in_the_hand_past_its_time_is_not_sent_until_its_lease_ends(
+    hooks: Context, receiver: Receiver
+) -> None:
+    subscribe(hooks, receiver.url)
+    make_leads(hooks, 2)
+    late = Sender(hooks, name="late")
+    late._start_within = -1.0  # every claim is already too old to start
+    send_due(hooks, sender=late)
+    late.close()
+    assert receiver.received == []  # claimed, never sent: its request could outlive the lease
+    assert send_due(hooks) == 0  # the lease still holds
+    hooks.clock.advance(seconds=hooks.settings.webhook_lease_seconds + 1)  # type: ignore[attr-defined]
+    send_due(hooks)
+    assert len(verified(receiver)) == 2

@@ -168,6 +168,11 @@ class Sender:
         self.client = make_client(concurrency=self.slots, timeout=settings.webhook_timeout_seconds)
         self._cond = threading.Condition()
         self._ready: list[Due] = []  # claimed, waiting for a thread
+        self._claimed_at: dict[int, float] = {}  # delivery id: monotonic time of its claim
+        # A delivery not started by then is left to its lease's end, not sent: its request
+        # might outlast the lease, and another sender may claim it meanwhile.
+        lease, timeout = settings.webhook_lease_seconds, settings.webhook_timeout_seconds
+        self._start_within = max(lease / 2, lease - timeout - 1)
         self._running: Counter[int] = Counter()  # per subscription
         self._held: Counter[int] = Counter()  # in the hand, per subscription
         self._ended: list[tuple[Due, Outcome, datetime]] = []  # sent, not yet recorded
@@ -200,6 +205,8 @@ class Sender:
             self._held.update(due.subscription_id for due in claimed)
             self._held += Counter()  # drops the zeros
             self._ready.extend(claimed)
+            claimed_at = time.monotonic()
+            self._claimed_at.update((due.id, claimed_at) for due in claimed)
             self._cond.notify_all()
         return announced + len(ended) + len(claimed)
 
@@ -292,6 +299,11 @@ class Sender:
                     self._cond.wait()
                     due = self._next()
                 self._ready.remove(due)
+                claimed_at = self._claimed_at.pop(due.id, time.monotonic())
+                if time.monotonic() - claimed_at > self._start_within:
+                    self._held[due.subscription_id] -= 1  # given up: its lease ends
+                    self._cond.notify_all()
+                    continue
                 self._running[due.subscription_id] += 1
             started = self.ctx.clock.now()
             outcome = self._send(due, started)
@@ -327,13 +339,14 @@ class Sender:
         """Until every delivery in the hand has been sent (the next turn records them)."""
         with self._cond:
             while self._ready or sum(self._running.values()):
-                self._cond.wait()
+                self._cond.wait(1.0)
 
     def close(self) -> None:
         """Let the requests in flight end and record them; give back what was not sent."""
         with self._cond:
             self._closed = True
             unsent, self._ready = self._ready, []
+            self._claimed_at.clear()
             self._cond.notify_all()
         for thread in self._threads:
             thread.join(self.ctx.settings.webhook_timeout_seconds + 5)
