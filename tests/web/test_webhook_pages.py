@@ -13,6 +13,7 @@ from leadstreams.services.context import Context
 from leadstreams.services.webhook_sender import send_due
 from tests.support import builders
 from tests.support.api import PASSWORD, Api
+from tests.support.pages import post_login
 from tests.support.receiver import Receiver
 from tests.web.test_admin_pages import _error_next_to, _logged_in, _post
 
@@ -60,7 +61,7 @@ def test_the_delivery_log_shows_attempts_and_sends_again(ctx: Context, api: Api)
     receiver = Receiver()
     try:
         browser = TestClient(create_app(ctx=hooks), follow_redirects=False)
-        login = browser.post("/login", data={"email": "admin@example.com", "password": PASSWORD})
+        login = post_login(browser, {"email": "admin@example.com", "password": PASSWORD})
         assert login.status_code == 303
         good = _post(browser, "/webhooks", {"url": receiver.url, "events": ["lead.created"]})
         bad = _post(browser, "/webhooks", {"url": receiver.url + "?b", "events": ["lead.created"]})
