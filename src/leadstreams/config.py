@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     # in the `limits` package's notation; counted per server process.
     login_limit_per_account: str = "10 per 5 minutes"
     login_limit_per_address: str = "50 per 5 minutes"
+    # When set, GET /metrics needs `Authorization: Bearer <this>` (a Prometheus scrape
+    # config's bearer_token); unset, it is open (bind the server to a private address).
+    metrics_token: SecretStr | None = None
     # Served over HTTPS (behind a TLS proxy): session cookies are Secure, and HSTS is sent.
     https: bool = False
     # E-mail to the team: smtp://user:password@host:port (smtps:// for TLS); unset: no e-mail
