@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql
 import leadstreams.store.types
 
 revision = "0004"
-down_revision = "0002"  # re-chained after main's head when rebased
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
