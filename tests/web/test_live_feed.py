@@ -79,20 +79,23 @@ def test_an_open_feed_ends_once_its_user_is_disabled(
     made after the user was disabled never reaches them."""
     ctx.settings.feed_seconds = 30
     monkeypatch.setattr(sse, "RECHECK_SECONDS", 0.05)
-    ended = threading.Event()
+    open_, ended = threading.Event(), threading.Event()
     check = auth.recheck
 
     def watched(ctx: Context, who: Principal) -> Principal:
         try:
-            return check(ctx, who)
+            found = check(ctx, who)
         except Unauthenticated:
             ended.set()
             raise
+        open_.set()  # the feed is open and has checked its user once
+        return found
 
     monkeypatch.setattr(auth, "recheck", watched)
     builders.stream(ctx, {"field": "lead_score", "op": "gte", "value": 50}, team_ids=[api.team_id])
 
     def disable_then_make_a_lead() -> None:
+        assert open_.wait(20), "the feed did not open"
         api.admin.patch(f"/api/v1/users/{api.sales_id}", json={"active": False})
         assert ended.wait(20), "the feed did not notice"
         builders.contact(ctx, "late@example.com", lead_score=70)
