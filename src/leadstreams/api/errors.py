@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -24,7 +25,9 @@ from leadstreams.errors import (
     error_path,
     printable,
 )
-from leadstreams.store.retry import database_unavailable
+from leadstreams.store.retry import DatabaseError, database_unavailable
+
+log = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 5  # when the database is down: about what a restart takes
 
@@ -118,8 +121,20 @@ async def _unexpected_error(request: Request, error: Exception) -> Response:
     return answer
 
 
+async def _database_error(request: Request, error: Exception) -> Response:
+    """A database error, answered here (not re-raised to the server as other faults are):
+    one log line while the database is out of reach, instead of a traceback per request."""
+    if database_unavailable(error):
+        log.warning("%s %s: the database is out of reach (%s)", request.method,
+                    request.url.path, str(error).splitlines()[0])  # fmt: skip
+    else:
+        log.error("%s %s failed", request.method, request.url.path, exc_info=error)
+    return await _unexpected_error(request, error)
+
+
 def install(app: FastAPI) -> None:
     app.add_exception_handler(Exception, _unexpected_error)
+    app.add_exception_handler(DatabaseError, _database_error)
     app.add_exception_handler(LeadstreamsError, _service_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)

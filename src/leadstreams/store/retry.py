@@ -12,6 +12,9 @@ from typing import TypeVar
 
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+# What the database driver raises (the edges answer it without knowing SQLAlchemy).
+DatabaseError = DBAPIError
+
 # deadlock_detected, serialization_failure
 RETRYABLE = frozenset({"40P01", "40001"})
 
