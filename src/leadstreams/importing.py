@@ -108,19 +108,27 @@ def _rows(
     reader: csv.DictReader[str], report: ImportReport
 ) -> Iterator[tuple[int, dict[Any, Any] | None, int]]:
     """(the record's first line, its cells or None when unreadable, lines it took)."""
-    done = reader.line_num  # the header
+    lines = reader.reader  # its count moves on a bad record too (the DictReader's does not)
+    done = lines.line_num  # the header
     while True:
         try:
             row: dict[Any, Any] | None = next(reader)
         except StopIteration:
             return
         except csv.Error as error:
-            report.reject(reader.line_num, [ErrorDetail("csv", str(error))])
+            report.reject(lines.line_num, [ErrorDetail("csv", _csv_problem(error))])
             row = None
-        if reader.line_num == done:  # nothing consumed: stop rather than loop
+        if lines.line_num == done:  # nothing consumed: stop rather than loop
             return
-        yield _first_line(reader.line_num, row), row, reader.line_num - done
-        done = reader.line_num
+        yield _first_line(lines.line_num, row), row, lines.line_num - done
+        done = lines.line_num
+
+
+def _csv_problem(error: csv.Error) -> str:
+    if "field limit" in str(error):
+        limit = csv.field_size_limit()
+        return f"a cell is longer than {limit:,} characters (is a quote left open?)"
+    return str(error)
 
 
 def _first_line(last_line: int, row: dict[Any, Any] | None) -> int:
@@ -145,6 +153,14 @@ def _import_contact(
     extra = len(row.pop(None, None) or [])
     if extra:
         report.reject(line, [ErrorDetail("row", f"{extra} more cell(s) than the header names")])
+        return
+    undecodable = [
+        ErrorDetail(f"column {column!r}", problem)
+        for column, cell in row.items()
+        if (problem := not_utf8(cell or ""))
+    ]
+    if undecodable:
+        report.reject(line, undecodable)
         return
     try:
         data = ContactCreate.model_validate(contact_values(row, custom_types))
@@ -198,6 +214,16 @@ def _split(text: str) -> list[str]:
     return [part.strip() for part in text.split(";") if part.strip()]
 
 
+def not_utf8(text: str) -> str:
+    """What is wrong with text read with errors="surrogateescape" (each byte that is not
+    UTF-8 became a code point U+DC80..U+DCFF), or "" when it was all UTF-8."""
+    for column, char in enumerate(text, start=1):
+        if "\udc80" <= char <= "\udcff":
+            byte = ord(char) - 0xDC00
+            return f"byte 0x{byte:02X} at character {column} is not UTF-8 (save the file as UTF-8)"
+    return ""
+
+
 def _validation_details(error: ValidationError) -> list[ErrorDetail]:
     return [ErrorDetail(error_path(item["loc"]) or "row", item["msg"]) for item in error.errors()]
 
@@ -234,6 +260,9 @@ def import_events(
 def _parse_event_line(number: int, text: str, report: ImportReport) -> dict[str, Any] | None:
     text = text.rstrip("\r\n")  # so that an error's column counts on this line
     if not text.strip():
+        return None
+    if problem := not_utf8(text):
+        report.reject(number, [ErrorDetail("line", problem)])
         return None
     try:
         item = json.loads(text)

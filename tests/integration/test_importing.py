@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 from pathlib import Path
@@ -153,3 +154,41 @@ def test_a_clean_events_file_exits_0(ctx: Context, tmp_path: Path) -> None:
     result = run(ctx, "import", "events", path)
     assert result.exit_code == 0
     assert result.stdout == "ok.jsonl: 1 accepted (1 created, 0 duplicate), 0 rejected.\n"
+
+
+def test_a_byte_that_is_not_utf8_or_an_endless_cell_rejects_only_its_line(
+    ctx: Context, tmp_path: Path
+) -> None:
+    endless = "x" * (csv.field_size_limit() + 1)
+    path = tmp_path / "export.csv"
+    path.write_bytes(
+        b"email,first_name\na@example.com,Ann\nb@example.com,B\xe4rbel\n"
+        + f"c@example.com,{endless}\n".encode()
+        + b"d@example.com,Dora\n"
+    )
+    result = run(ctx, "import", "contacts", str(path))
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "line 3: column 'first_name': byte 0xE4 at character 2 is not UTF-8"
+        " (save the file as UTF-8)",
+        f"line 4: csv: a cell is longer than {csv.field_size_limit():,} characters"
+        " (is a quote left open?)",
+    ]
+    assert emails(ctx) == ["a@example.com", "d@example.com"]
+
+
+def test_an_event_line_with_a_byte_that_is_not_utf8_is_rejected_alone(
+    ctx: Context, tmp_path: Path
+) -> None:
+    path = tmp_path / "events.jsonl"
+    good = event(email="a@example.com", type="page_visited").encode()
+    bad = b'{"email": "b@example.com", "type": "\xff"}'
+    path.write_bytes(good + b"\n" + bad + b"\n" + good + b"\n")
+    result = run(ctx, "import", "events", str(path))
+    assert result.exit_code == 1
+    assert result.stdout == "events.jsonl: 2 accepted (2 created, 0 duplicate), 1 rejected.\n"
+    at = bad.index(b"\xff") + 1
+    assert result.stderr == (
+        f"line 2: line: byte 0xFF at character {at} is not UTF-8 (save the file as UTF-8)\n"
+    )
+    assert emails(ctx) == ["a@example.com"]

@@ -62,7 +62,7 @@ def import_contacts(file: Path, delimiter: str) -> None:
     """
     ctx = open_context()
     bar = progress_bar(file.name, max(_count_lines(file) - 1, 0), unit="lines")
-    with file.open(encoding="utf-8-sig", newline="") as source:
+    with file.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as source:
         try:
             report = importing.import_contacts(
                 ctx, source, progress=bar.update, delimiter=delimiter
@@ -90,7 +90,7 @@ def import_events(file: Path) -> None:
     """
     ctx = open_context()
     bar = progress_bar(file.name, _count_lines(file), unit="lines")
-    with file.open(encoding="utf-8-sig") as source:
+    with file.open(encoding="utf-8-sig", errors="surrogateescape") as source:
         try:
             report = importing.import_events(ctx, source, progress=bar.update)
         finally:
