@@ -198,6 +198,12 @@ def test_demo_fills_an_empty_database_and_prints_the_accounts(ctx: Context) -> N
     assert "left as it is" in again.stdout and admin.password in again.stdout
 
 
+def test_the_readmes_api_example_logs_in_as_the_demos_admin() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    admin = demo.accounts(1)[0]
+    assert f"-d username={admin.email} -d password={admin.password} " in readme
+
+
 def test_demo_data_is_the_same_for_the_same_seed() -> None:
     assert demo.people_for(random.Random(7), 50) == demo.people_for(random.Random(7), 50)
     assert demo.people_for(random.Random(7), 50) != demo.people_for(random.Random(8), 50)
