@@ -12,7 +12,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from leadstreams.main import create_app
 from tests.support.api import Api
-from tests.support.service import restore, snapshot
+from tests.support.snapshot import database_rows, restore
 
 SCENARIOS = 15  # per database, each of up to STEPS chained calls
 STEPS = 6
@@ -25,7 +25,7 @@ def test_chains_of_operations_answer_as_documented(api: Api) -> None:
     machine = schema.as_state_machine()
     assert len(machine.bundles) >= 20, "the links between operations were not inferred"
     headers = {"Authorization": api.admin.headers["Authorization"]}
-    start = snapshot(ctx.database.engine)
+    start = database_rows(ctx.database.engine)
 
     class AsAdmin(machine):  # type: ignore[misc, valid-type]
         """Each scenario on the database as the fixture left it, and an app of its own (no

@@ -27,6 +27,7 @@ class Action(StrEnum):
     MANAGE_API_KEYS = "manage_api_keys"
     MANAGE_SCORING = "manage_scoring"  # score sets and score adjustments
     MANAGE_WEBHOOKS = "manage_webhooks"
+    READ_REPORTS = "read_reports"  # stream and team performance
 
 
 _EVERYTHING = frozenset(Action)

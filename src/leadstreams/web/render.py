@@ -26,6 +26,7 @@ MENU = (
     ("Contacts", "/contacts", Action.READ_CONTACTS),
     ("Streams", "/streams", Action.READ_STREAMS),
     ("Scoring", "/scoring", Action.MANAGE_SCORING),
+    ("Reports", "/reports", Action.READ_REPORTS),
     ("Teams", "/teams", Action.MANAGE_TEAMS),
     ("Users", "/users", Action.MANAGE_USERS),
     ("API keys", "/api-keys", Action.MANAGE_API_KEYS),
