@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Float, Integer, case, distinct, func, or_, select
+from sqlalchemy import ColumnElement, Float, Integer, case, func, or_, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import FromClause
@@ -146,27 +146,37 @@ _LATER = {
 
 def funnels(connection: Connection, by: GroupBy, since: datetime) -> list[Funnel]:
     arrivals = _arrivals(by, since)
-    lead_id = arrivals.c.lead_id
+    to_stage = lead_stage_changes.c.to_stage
 
-    def reached(stage: Stage) -> Any:
-        moved = lead_stage_changes.c.to_stage.in_([s.value for s in _LATER[stage]])
-        return func.count(distinct(case((moved, lead_id))))
+    def ever(stage: Stage) -> Any:
+        return func.max(case((to_stage.in_([s.value for s in _LATER[stage]]), 1), else_=0))
+
+    # Per lead first (one row each), so that the counts below need no DISTINCT.
+    reached = (
+        select(
+            lead_stage_changes.c.lead_id,
+            ever(Stage.SQL).label("sql"),
+            ever(Stage.OPPORTUNITY).label("opportunity"),
+        )
+        .group_by(lead_stage_changes.c.lead_id)
+        .subquery("reached")
+    )
 
     def now_in(stage: Stage) -> Any:
-        return func.count(distinct(case((leads.c.stage == stage.value, lead_id))))
+        return func.sum(case((leads.c.stage == stage.value, 1), else_=0))
 
     query = (
         select(
             arrivals.c.group_id,
-            func.count(distinct(lead_id)),
-            reached(Stage.SQL),
-            reached(Stage.OPPORTUNITY),
+            func.count(),
+            func.coalesce(func.sum(reached.c.sql), 0),
+            func.coalesce(func.sum(reached.c.opportunity), 0),
             now_in(Stage.WON),
             now_in(Stage.LOST),
         )
         .select_from(
-            arrivals.join(leads, leads.c.id == lead_id).outerjoin(
-                lead_stage_changes, lead_stage_changes.c.lead_id == lead_id
+            arrivals.join(leads, leads.c.id == arrivals.c.lead_id).outerjoin(
+                reached, reached.c.lead_id == arrivals.c.lead_id
             )
         )
         .group_by(arrivals.c.group_id)
@@ -216,6 +226,9 @@ def median_seconds_to_first_move(
 
 
 def group_names(connection: Connection, by: GroupBy) -> dict[int, str]:
-    table = streams if by == "stream" else teams
-    query = select(table.c.id, table.c.name).order_by(table.c.name, table.c.id)
+    if by == "stream":
+        query = select(streams.c.id, streams.c.name).where(streams.c.deleted_at.is_(None))
+    else:
+        query = select(teams.c.id, teams.c.name)
+    query = query.order_by(query.selected_columns.name, query.selected_columns.id)
     return {group_id: name for group_id, name in connection.execute(query)}
