@@ -16,6 +16,7 @@ class Bar:
     height: float
     label: str
     value: int
+    anchor: str  # where the label sits: "start", "middle" or "end" of the column (SVG)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +45,7 @@ def column_chart(values: Sequence[tuple[str, int]], *, noun: str) -> ColumnChart
                 height=height,
                 label=label if n in labelled else "",
                 value=value,
+                anchor="start" if n == 0 else "end" if n == len(values) - 1 else "middle",
             )
         )
     total = sum(value for _, value in values)
