@@ -13,9 +13,13 @@ import logging
 import time
 from collections.abc import Callable
 
+from leadstreams.engine.index import StreamIndex
 from leadstreams.services.context import Context
+from leadstreams.services.score_jobs import feed_moved, recompute_plan
 from leadstreams.services.score_live import rescore
+from leadstreams.store import score_writes
 from leadstreams.store import scores as scores_store
+from leadstreams.store.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 SWEEP_BATCH = 500  # contacts recomputed per transaction
@@ -32,11 +36,26 @@ def sweep(ctx: Context, *, batch: int = SWEEP_BATCH) -> int:
                 return swept
             due = scores_store.due(uow.connection, now=uow.clock.now(), limit=batch)
             if due:
-                rescore(uow, index=index, contact_ids=due, cause={"cause": "expiry"})
+                _rescore(uow, index, due)
             uow.commit()
         swept += len(due)
         if len(due) < batch:
             return swept
+
+
+def _rescore(uow: UnitOfWork, index: StreamIndex, due: list[int]) -> None:
+    """The due contacts recomputed in SQL (`store.score_writes`), or live in Python when the
+    rules read dated fields; the contacts whose score moved fed to the streams."""
+    plan = recompute_plan(uow, index)
+    if not score_writes.supported(plan):
+        rescore(uow, index=index, contact_ids=due, cause={"cause": "expiry"})
+        return
+    written = score_writes.SetRecompute(
+        plan, index.scoring.points, dialect=uow.dialect, now=uow.clock.now(),
+        reason={"cause": "expiry"},
+    )  # fmt: skip
+    _, moved = written.ids(uow.connection, due)
+    feed_moved(uow, index, moved)
 
 
 class Sweeper:
