@@ -54,8 +54,7 @@ def _rescore(uow: UnitOfWork, index: StreamIndex, due: list[int]) -> None:
         plan, index.scoring.points, dialect=uow.dialect, now=uow.clock.now(),
         reason={"cause": "expiry"},
     )  # fmt: skip
-    _, moved = written.ids(uow.connection, due)
-    feed_moved(uow, index, moved)
+    feed_moved(uow, index, written.ids(uow.connection, due))
 
 
 class Sweeper:

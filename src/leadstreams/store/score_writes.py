@@ -34,6 +34,7 @@ from sqlalchemy import (
     bindparam,
     case,
     cast,
+    delete,
     func,
     insert,
     literal,
@@ -46,14 +47,15 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
+from sqlalchemy.schema import CreateTable
 from sqlalchemy.sql import ColumnElement
 
 from leadstreams.store.scores import Recompute
 from leadstreams.store.sql import Among
-from leadstreams.store.tables import contact_scores, contacts
+from leadstreams.store.tables import Id, contact_scores, contacts
 from leadstreams.store.types import Json, UTCDateTime
 
-WORK = "score_work"  # the temporary table, one per transaction that recomputes
+WORK = "score_work"  # the temporary tables' names, one per connection and shape
 
 # The sorted rule ids that left a contact's list and those that entered it: (SQLite,
 # PostgreSQL). json_each walks a list in order, and the lists are kept sorted; an empty list
@@ -106,18 +108,18 @@ class SetRecompute:
         """The contacts in (low, high] (every one after `low` without `high`): (how many were
         read, the ids whose score moved)."""
         where = [contacts.c.id > low] + ([contacts.c.id <= high] if high is not None else [])
-        return self._run(connection, where, {})
+        read = connection.scalar(select(func.count()).select_from(contacts).where(*where))
+        return read or 0, self._run(connection, where, {})
 
-    def ids(self, connection: Connection, contact_ids: list[int]) -> tuple[int, list[int]]:
-        """These contacts: (how many were read, the ids whose score moved)."""
+    def ids(self, connection: Connection, contact_ids: list[int]) -> list[int]:
+        """These contacts: the ids whose score moved."""
         return self._run(connection, [Among(contacts.c.id, "ids")], {"ids": sorted(contact_ids)})
 
     def _run(
         self, connection: Connection, where: list[ColumnElement[bool]], values: dict[str, Any]
-    ) -> tuple[int, list[int]]:
+    ) -> list[int]:
         work = self.work
-        read = connection.scalar(select(func.count()).select_from(contacts).where(*where), values)
-        work.create(connection)
+        connection.execute(CreateTable(work, if_not_exists=True))
         try:
             connection.execute(self._fill(where), values)
             moved = list(
@@ -128,16 +130,20 @@ class SetRecompute:
                 )
             )
             if moved:
+                score = select(work.c.value).where(work.c.contact_id == contacts.c.id)
+                changed = select(work.c.contact_id).where(work.c.value != work.c.old_score)
                 connection.execute(
                     update(contacts)
-                    .where(contacts.c.id == work.c.contact_id, work.c.value != work.c.old_score)
-                    .values(lead_score=work.c.value)
+                    .where(contacts.c.id.in_(changed))
+                    .values(lead_score=score.scalar_subquery())
                 )
             connection.execute(self._history(), self._reason_values())
             connection.execute(self._states())
         finally:
-            work.drop(connection)
-        return read or 0, moved
+            # Kept for the connection's next recompute, empty: creating and dropping it
+            # would make SQLite prepare the connection's statements again.
+            connection.execute(delete(work))
+        return moved
 
     def _fill(self, where: list[ColumnElement[bool]]) -> Any:
         """The contacts whose score, rules or next change moved into the work table: the
@@ -292,7 +298,7 @@ def _work_table(plan: Recompute) -> Table:
 
 def _new_work_table(flags: int, windows: int) -> Table:
     columns = [
-        Column("contact_id", BigInteger, primary_key=True),
+        Column("contact_id", Id, primary_key=True),  # SQLite's rowid: looked up by it
         Column("old_score", Integer),
         Column("had_state", BigInteger),
         Column("old_holding", Json),
