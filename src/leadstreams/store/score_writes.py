@@ -120,29 +120,28 @@ class SetRecompute:
     ) -> list[int]:
         work = self.work
         connection.execute(CreateTable(work, if_not_exists=True))
-        try:
-            connection.execute(self._fill(where), values)
-            moved = list(
-                connection.scalars(
-                    select(work.c.contact_id)
-                    .where(work.c.value != work.c.old_score)
-                    .order_by(work.c.contact_id)
-                )
+        connection.execute(self._fill(where), values)
+        moved = list(
+            connection.scalars(
+                select(work.c.contact_id)
+                .where(work.c.value != work.c.old_score)
+                .order_by(work.c.contact_id)
             )
-            if moved:
-                score = select(work.c.value).where(work.c.contact_id == contacts.c.id)
-                changed = select(work.c.contact_id).where(work.c.value != work.c.old_score)
-                connection.execute(
-                    update(contacts)
-                    .where(contacts.c.id.in_(changed))
-                    .values(lead_score=score.scalar_subquery())
-                )
-            connection.execute(self._history(), self._reason_values())
-            connection.execute(self._states())
-        finally:
-            # Kept for the connection's next recompute, empty: creating and dropping it
-            # would make SQLite prepare the connection's statements again.
-            connection.execute(delete(work))
+        )
+        if moved:
+            score = select(work.c.value).where(work.c.contact_id == contacts.c.id)
+            changed = select(work.c.contact_id).where(work.c.value != work.c.old_score)
+            connection.execute(
+                update(contacts)
+                .where(contacts.c.id.in_(changed))
+                .values(lead_score=score.scalar_subquery())
+            )
+        connection.execute(self._history(), self._reason_values())
+        connection.execute(self._states())
+        # Kept for the connection's next recompute, empty: creating and dropping it would
+        # make SQLite prepare the connection's statements again. (A failure rolls back the
+        # rows with the transaction: no cleanup that could hide the error.)
+        connection.execute(delete(work))
         return moved
 
     def _fill(self, where: list[ColumnElement[bool]]) -> Any:
