@@ -2,13 +2,13 @@
 
 `store.scores.Recompute` reads, per contact, a flag per score rule, the oldest event each
 windowed condition counts, the active adjustments' sum and next expiry, and the contact's
-score state. Here those go into a temporary table (one `INSERT ... SELECT`); one `UPDATE`
-of that table adds the points, spells the rules giving points as the JSON list the state
-keeps, and takes the next change by time alone; then three statements write only the
-contacts whose score, rules or next change moved: `lead_score`, the history rows (with the
-rules that started and stopped giving points, as `domain.scoring.change_reason` says them)
-and the states. What Python gets back is the ids of the contacts whose score moved, for the
-streams on `lead_score`.
+score state. One `INSERT ... SELECT` adds the points, spells the rules giving points as the
+JSON list the state keeps, takes the next change by time alone, and keeps in a temporary
+table only the contacts whose score, rules or next change moved; three statements then
+write, from that table, `lead_score`, the history rows (with the rules that started and
+stopped giving points, as `domain.scoring.change_reason` says them) and the states. What
+Python gets back is the ids of the contacts whose score moved, for the streams on
+`lead_score`.
 
 The next change is computed as `rules.timing.Timed.next_change` computes it: each window's
 oldest counted event plus the window and one microsecond (always after now, since the event
@@ -60,7 +60,7 @@ WORK = "score_work"  # the temporary tables' names, one per connection and shape
 # The sorted rule ids that left a contact's list and those that entered it: (SQLite,
 # PostgreSQL). json_each walks a list in order, and the lists are kept sorted; an empty list
 # on either side (a first score, a last set switched off) needs no walk.
-_LEFT = {
+_LEFT_AND_ENTERED = {
     False: (
         """json(CASE WHEN w.holding = '[]' THEN w.old_holding WHEN w.old_holding = '[]'
         THEN '[]' ELSE (SELECT json_group_array(x.value) FROM json_each(w.old_holding) AS x
@@ -230,7 +230,7 @@ class SetRecompute:
             f"'{key}', CAST(:reason_{n} AS {'TEXT' if isinstance(value, str) else 'BIGINT'})"
             for n, (key, value) in enumerate(self.reason.items())
         )
-        left, entered = _LEFT[self.dialect == "postgresql"]
+        left, entered = _LEFT_AND_ENTERED[self.dialect == "postgresql"]
         if self.dialect == "postgresql":
             reason = f"jsonb_build_object({keys}, 'started', {entered}, 'stopped', {left})"
         else:
