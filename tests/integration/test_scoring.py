@@ -102,6 +102,30 @@ def test_points_expire_at_the_window_boundary_by_the_sweep(ctx: Context) -> None
     assert reasons[-1]["cause"] == "expiry" and reasons[-1]["stopped"]
 
 
+CREATED_3 = {"name": "New", "criteria": {"field": "created_at", "op": "within_last_days",
+                                          "value": 30}, "points": 3}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("rule", "wait"),
+    [(FORM_15, {"days": 1, "microseconds": 1}),  # in SQL (store.score_writes)
+     (CREATED_3, {"days": 30, "microseconds": 1})],  # a dated field: in Python
+)  # fmt: skip
+def test_the_sweep_takes_every_due_contact_batch_by_batch(
+    ctx: Context, rule: dict[str, Any], wait: dict[str, int]
+) -> None:
+    people = [builders.contact(ctx, f"sweep{n}@example.com") for n in range(5)]
+    for n in range(5):
+        builders.event(ctx, f"sweep{n}@example.com", occurred_at=START - timedelta(days=89))
+    _set(ctx, rule)
+    _run_jobs(ctx)
+    assert {_score(ctx, contact_id) for contact_id in people} == {rule["points"]}
+    _clock(ctx).advance(**wait)
+    assert score_sweep.sweep(ctx, batch=2, sql_batch=2) == 5
+    assert {_score(ctx, contact_id) for contact_id in people} == {0}
+    assert score_sweep.sweep(ctx, batch=2, sql_batch=2) == 0
+
+
 def test_a_field_change_rescored_and_lead_score_refused_while_a_set_is_active(
     ctx: Context,
 ) -> None:

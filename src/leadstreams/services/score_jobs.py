@@ -18,10 +18,11 @@ from leadstreams.domain.scoring import change_reason, compute_totals
 from leadstreams.engine.index import StreamIndex
 from leadstreams.services.chunks import next_chunk_size, plan_chunk
 from leadstreams.services.context import Context
-from leadstreams.services.matching import load_contacts
+from leadstreams.services.matching import NewMatch, load_contacts
 from leadstreams.services.score_live import feed_streams, score_streams
 from leadstreams.store import fields as fields_store
 from leadstreams.store import jobs as jobs_store
+from leadstreams.store import score_writes
 from leadstreams.store import scores as scores_store
 from leadstreams.store.jobs import Job
 from leadstreams.store.scores import NO_STATE, RecomputeRow, ScoreChange
@@ -120,22 +121,39 @@ def recompute_chunk(
     """Every contact in (low, high] (after `low` without `high`) recomputed in SQL, the
     changes written and fed to the streams: (contacts read, matches made)."""
     scoring, now = index.scoring, uow.clock.now()
-    plan = scores_store.Recompute(
+    plan = recompute_plan(uow, index)
+    if score_writes.supported(plan):
+        reason = {"cause": "recompute", "job_id": job_id}
+        written = score_writes.SetRecompute(
+            plan, scoring.points, dialect=uow.dialect, now=now, reason=reason
+        )
+        scanned, moved = written.range(uow.connection, low=low, high=high)
+    else:
+        rows = plan.rows(uow.connection, low=low, high=high)
+        changes = [change for row in rows if (change := _change(row, index, now, job_id))]
+        scores_store.write_changes(uow.connection, changes, now=now)
+        scanned, moved = len(rows), [c.contact_id for c in changes if c.value_changed]
+    return scanned, len(feed_moved(uow, index, moved))
+
+
+def recompute_plan(uow: UnitOfWork, index: StreamIndex) -> scores_store.Recompute:
+    """The active score rules as the SQL recompute reads them, at the unit of work's now."""
+    scoring = index.scoring
+    return scores_store.Recompute(
         [(rule.id, rule.rule) for rule in scoring.rules],
         scoring.timed,
         fields_store.vocabulary(uow.connection),
-        now=now,
+        now=uow.clock.now(),
     )
-    rows = plan.rows(uow.connection, low=low, high=high)
-    changes = [change for row in rows if (change := _change(row, index, now, job_id))]
-    scores_store.write_changes(uow.connection, changes, now=now)
-    moved = [change.contact_id for change in changes if change.value_changed]
+
+
+def feed_moved(uow: UnitOfWork, index: StreamIndex, moved: list[int]) -> list[NewMatch]:
+    """The contacts whose score moved, fed to the streams on `lead_score`."""
     streams = score_streams(index)
     if not moved or not streams:
-        return len(rows), 0
+        return []
     states = load_contacts(uow, index=index, contact_ids=moved, candidates=streams)
-    made = feed_streams(uow, index, list(states.values()), streams, now)
-    return len(rows), len(made)
+    return feed_streams(uow, index, list(states.values()), streams, uow.clock.now())
 
 
 def _change(

@@ -13,15 +13,20 @@ import logging
 import time
 from collections.abc import Callable
 
+from leadstreams.engine.index import StreamIndex
 from leadstreams.services.context import Context
+from leadstreams.services.score_jobs import feed_moved, recompute_plan
 from leadstreams.services.score_live import rescore
+from leadstreams.store import score_writes
 from leadstreams.store import scores as scores_store
+from leadstreams.store.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
-SWEEP_BATCH = 500  # contacts recomputed per transaction
+SWEEP_BATCH = 500  # contacts recomputed per transaction in Python (rules on dated fields)
+SWEEP_BATCH_SQL = 5_000  # in SQL, where a batch costs a few statements whatever its size
 
 
-def sweep(ctx: Context, *, batch: int = SWEEP_BATCH) -> int:
+def sweep(ctx: Context, *, batch: int = SWEEP_BATCH, sql_batch: int = SWEEP_BATCH_SQL) -> int:
     """Recompute every contact due now; how many were. Nothing while no set is active (the
     score is then written directly)."""
     swept = 0
@@ -30,13 +35,30 @@ def sweep(ctx: Context, *, batch: int = SWEEP_BATCH) -> int:
             index = ctx.live.current(uow)
             if not index.scoring.any_active:
                 return swept
-            due = scores_store.due(uow.connection, now=uow.clock.now(), limit=batch)
+            plan = recompute_plan(uow, index)
+            limit = sql_batch if score_writes.supported(plan) else batch
+            due = scores_store.due(uow.connection, now=uow.clock.now(), limit=limit)
             if due:
-                rescore(uow, index=index, contact_ids=due, cause={"cause": "expiry"})
+                _rescore(uow, index, plan, due)
             uow.commit()
         swept += len(due)
-        if len(due) < batch:
+        if len(due) < limit:
             return swept
+
+
+def _rescore(
+    uow: UnitOfWork, index: StreamIndex, plan: scores_store.Recompute, due: list[int]
+) -> None:
+    """The due contacts recomputed in SQL (`store.score_writes`), or live in Python when the
+    rules read dated fields; the contacts whose score moved fed to the streams."""
+    if not score_writes.supported(plan):
+        rescore(uow, index=index, contact_ids=due, cause={"cause": "expiry"})
+        return
+    written = score_writes.SetRecompute(
+        plan, index.scoring.points, dialect=uow.dialect, now=uow.clock.now(),
+        reason={"cause": "expiry"},
+    )  # fmt: skip
+    feed_moved(uow, index, written.ids(uow.connection, due))
 
 
 class Sweeper:

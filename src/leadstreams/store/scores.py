@@ -398,19 +398,20 @@ class Recompute:
         ]
         adjusted = select(func.coalesce(func.sum(a.c.points), 0)).where(*active).scalar_subquery()
         expiry = select(func.min(a.c.expires_at)).where(*active).scalar_subquery()
+        # The columns without the dated fields: what `services.score_writes` keeps in SQL.
+        self.columns: list[ColumnElement[Any]] = [
+            contacts.c.id,
+            contacts.c.lead_score,
+            contact_scores.c.contact_id,
+            contact_scores.c.holding,
+            contact_scores.c.changes_at,
+            adjusted,
+            type_coerce(expiry, UTCDateTime()),
+            *flags,
+            *oldest,
+        ]
         self.statement: Select[Any] = (
-            select(
-                contacts.c.id,
-                contacts.c.lead_score,
-                contact_scores.c.contact_id,
-                contact_scores.c.holding,
-                contact_scores.c.changes_at,
-                adjusted,
-                type_coerce(expiry, UTCDateTime()),
-                *flags,
-                *oldest,
-                *dated,
-            )
+            select(*self.columns, *dated)
             .select_from(contacts.outerjoin(contact_scores))
             .where(contacts.c.id > bindparam("low", type_=BigInteger()))
             .order_by(contacts.c.id)
