@@ -61,7 +61,7 @@ def cpu_per_event_vs_bare(size: Size, *, seconds: float, rate: int, rounds: int)
     try:
         bearer = http.token(ours_port)
         for name, port in (("ours", ours_port), ("bare", bare_port)):
-            http.load(port, bearer, _named(http._events(size, 200, 1), f"warm-{name}"), 100)
+            http.load(port, bearer, _named(http._events(size, 100, 1), f"warm-{name}"), 100)
         for r in range(rounds):
             events = http._events(size, count, 500 + r)
             for name, port, server in (("ours", ours_port, ours), ("bare", bare_port, bare)):

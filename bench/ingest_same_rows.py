@@ -140,6 +140,8 @@ def ingest_vs_same_rows(size: Size, backend: str, rounds: int) -> Outcome:
             ctx.database.engine.dispose()
             _drop(ctx.settings.database_url)
     rate = {name: rounds * BATCH / seconds for name, seconds in spent.items()}
+    print(f"  ingest vs same rows, {backend}: {rate['ours']:,.0f} vs {rate['same_rows']:,.0f} "
+          f"events/s, {written / rounds:,.0f} rows per batch", flush=True)  # fmt: skip
     note = (f"{rate['ours']:,.0f} vs {rate['same_rows']:,.0f} events/s, {backend}, 100 streams, "
             f"{written / rounds:,.0f} rows per batch of {BATCH:,} events")  # fmt: skip
     key = f"ingest_vs_same_rows_{backend}"
