@@ -41,6 +41,7 @@ from leadstreams.rules.ast import (
     positive,
 )
 from leadstreams.rules.fold import fold
+from leadstreams.rules.order import cheap_first
 from leadstreams.rules.sql.dialects import (
     folded,
     json_array_items,
@@ -161,9 +162,9 @@ def to_sql(rule: Rule, columns: SqlColumns, *, now: datetime) -> ColumnElement[b
     """A boolean expression, true exactly for the contacts the rule matches at `now`."""
     match rule:
         case AllOf(rules):
-            return and_(*(to_sql(r, columns, now=now) for r in rules))
+            return and_(*(to_sql(r, columns, now=now) for r in cheap_first(rules)))
         case AnyOf(rules):
-            return or_(*(to_sql(r, columns, now=now) for r in rules))
+            return or_(*(to_sql(r, columns, now=now) for r in cheap_first(rules)))
         case Not(inner):
             return not_(to_sql(inner, columns, now=now))
         case FieldCondition():

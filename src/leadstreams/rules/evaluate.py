@@ -29,6 +29,7 @@ from leadstreams.rules.ast import (
     positive,
 )
 from leadstreams.rules.fold import LOWER_TABLE, fold
+from leadstreams.rules.order import cheap_first
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,9 +168,9 @@ class _Source:
     def rule(self, node: Rule) -> str:
         match node:
             case AllOf(rules):
-                return "(" + " and ".join(self.rule(r) for r in rules) + ")"
+                return "(" + " and ".join(self.rule(r) for r in cheap_first(rules)) + ")"
             case AnyOf(rules):
-                return "(" + " or ".join(self.rule(r) for r in rules) + ")"
+                return "(" + " or ".join(self.rule(r) for r in cheap_first(rules)) + ")"
             case Not(inner):
                 return f"(not {self.rule(inner)})"
             case FieldCondition():
