@@ -13,7 +13,10 @@ from leadstreams.services.views import Cards
 
 
 def work(ctx: Context, *, who: Principal, lead_id: int, data: LeadUpdate) -> Cards:
-    """Change a lead's stage, assignee or hidden flag; the lead as a one-card page."""
+    """Change a lead's stage, assignee or hidden flag; the lead as a one-card page. A lead
+    that left the board is not worked from it (LeadLeft says how it left)."""
+    with ctx.uow(read_only=True) as uow:
+        leads.check_on_board(uow, who=who, lead_id=lead_id)
     lead = leads.update_lead(ctx, who=who, lead_id=lead_id, data=data)
     with ctx.uow(read_only=True) as uow:
         return views.cards(uow, [lead], next_cursor=None)

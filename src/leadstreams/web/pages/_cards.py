@@ -9,6 +9,7 @@ from leadstreams.domain.assignment import AssignedBy
 from leadstreams.domain.stages import Stage
 from leadstreams.schemas.contacts import ContactRead
 from leadstreams.schemas.leads import LeadContact, LeadRead
+from leadstreams.services.leads import cursor_after
 
 STAGES: dict[str, str] = {
     Stage.MQL: "MQL",
@@ -58,10 +59,13 @@ def card(lead: LeadRead, *, names: dict[int, str], now: datetime) -> dict[str, A
         "score": contact.lead_score,
         "category": contact.category,
         "streams": sorted({match.stream_name for match in lead.matches}),
+        "stream_ids": " ".join(sorted({str(match.stream_id) for match in lead.matches})),
         "age": age(created, now),
         "created": created.strftime("%Y-%m-%d %H:%M UTC"),
         # newest first, as the service lists them: the script places live cards by this key
         "sort": f"{created:%Y-%m-%dT%H:%M:%S.%f}|{lead.id:012d}",
+        # where "Show more" continues when the board trims its column after this card
+        "cursor": cursor_after(created, lead.id),
         "assignee": names.get(lead.assignee_id) if lead.assignee_id else None,
         # which policy assigned it and why; "none": nobody was available (the card says so)
         "assigned_by": ASSIGNED_BY.get(lead.assignment.policy) if lead.assignment else None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
@@ -17,7 +17,7 @@ from leadstreams.services.auth import Principal
 from leadstreams.services.views import BoardScreen, Cards
 from leadstreams.web.deps import Csrf, PageUser
 from leadstreams.web.pages._cards import STAGES, cards
-from leadstreams.web.pages._filters import BoardForm, options
+from leadstreams.web.pages._filters import PER_COLUMN, BoardForm, options
 from leadstreams.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -39,6 +39,25 @@ def column_page(
     context: dict[str, Any] = {"cards": cards(found.items, names=found.names, now=found.now)}
     context |= {"stage": stage, "next_cursor": found.next_cursor, "stages": STAGES}
     return render(request, "board_column.html", context | options(form), user=user)
+
+
+MAX_CARDS = 100  # lead ids in one live batch
+
+
+@router.get("/leads/cards")
+def cards_fragment(
+    request: Request,
+    ctx: Ctx,
+    user: PageUser,
+    form: Filters,
+    id: Annotated[list[Id], Query(min_length=1, max_length=MAX_CARDS)],
+) -> Response:
+    """These leads' cards as the board shows them now (the live feed's batch): a lead that
+    is not on this board (any more) has no card in the answer."""
+    found = views.live_cards(ctx, who=user, query=form.query(lead_ids=tuple(sorted(set(id)))))
+    context: dict[str, Any] = {"cards": cards(found.items, names=found.names, now=found.now)}
+    context |= {"stages": STAGES, "totals": found.totals}
+    return render(request, "board_cards.html", context | options(form), user=user)
 
 
 @router.get("/leads/{lead_id}/card")
@@ -86,11 +105,13 @@ def _board(found: BoardScreen, form: BoardForm) -> dict[str, Any]:
             "label": STAGES[stage],
             "cards": cards(page.items, names=names, now=now),
             "next_cursor": page.next_cursor,
+            "total": found.totals.get(stage, 0),
         }
         for stage, page in found.columns.items()
     ]
     empty = not any(column["cards"] for column in columns)
     context = {"columns": columns, "empty": empty, "stages": STAGES}
     context |= {"streams": found.streams, "teams": found.teams, "people": found.people}
+    context |= {"lead_counts": found.lead_counts, "per_column": PER_COLUMN}
     context |= {"feed_cursor": found.feed_cursor}
     return context | options(form)
