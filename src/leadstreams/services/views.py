@@ -128,6 +128,7 @@ class Cards:
     names: dict[int, str]
     now: datetime
     totals: dict[str, int] | None = None  # the columns' totals, when asked for
+    team_names: dict[int, str] | None = None  # to say which teams see a shared lead
 
 
 def live_cards(ctx: Context, *, who: Principal, query: LeadQuery) -> Cards:
@@ -150,6 +151,7 @@ class BoardScreen:
     people: list[Person]
     names: dict[int, str]
     now: datetime
+    team_names: dict[int, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +196,7 @@ def board(ctx: Context, *, who: Principal, query: LeadQuery) -> BoardScreen:
             people=people(everyone, teams=teams, members=_members(uow, teams)),
             names=_names(everyone),
             now=uow.clock.now(),
+            team_names=streams_store.team_names(uow.connection),
         )
 
 
@@ -207,7 +210,8 @@ def column(ctx: Context, *, who: Principal, query: LeadQuery) -> Cards:
 
 def cards(uow: UnitOfWork, items: list[LeadRead], *, next_cursor: str | None) -> Cards:
     names = _names(board_options.colleagues(uow.connection))
-    return Cards(items, next_cursor, names, uow.clock.now())
+    teams = streams_store.team_names(uow.connection)
+    return Cards(items, next_cursor, names, uow.clock.now(), team_names=teams)
 
 
 def contact_card(ctx: Context, *, who: Principal, lead_id: int, timeline_limit: int) -> ContactCard:

@@ -48,10 +48,24 @@ def age(then: datetime, now: datetime) -> str:
     return "just now"
 
 
-def card(lead: LeadRead, *, names: dict[int, str], now: datetime) -> dict[str, Any]:
+def card(
+    lead: LeadRead,
+    *,
+    names: dict[int, str],
+    now: datetime,
+    team_names: dict[int, str] | None = None,
+    mine: tuple[int, ...] | None = None,
+) -> dict[str, Any]:
+    """`team_names`: to say which teams see a shared lead (rule 4); `mine`: the viewer's teams
+    (None: sees every lead), whom "also seen by" leaves out."""
     contact = lead.contact
     created = lead.created_at
+    known = team_names or {}
+    shared = len(lead.team_ids) > 1
+    others = [t for t in lead.team_ids if mine is None or t not in mine]
     return {
+        "teams": [known.get(t, f"team {t}") for t in lead.team_ids] if shared else [],
+        "also_seen_by": ", ".join(known.get(t, f"team {t}") for t in others) if shared else "",
         "id": lead.id,
         "name": display_name(contact),
         "email": contact.email,
@@ -75,5 +89,12 @@ def card(lead: LeadRead, *, names: dict[int, str], now: datetime) -> dict[str, A
     }
 
 
-def cards(leads: list[LeadRead], *, names: dict[int, str], now: datetime) -> list[dict[str, Any]]:
-    return [card(lead, names=names, now=now) for lead in leads]
+def cards(
+    leads: list[LeadRead],
+    *,
+    names: dict[int, str],
+    now: datetime,
+    team_names: dict[int, str] | None = None,
+    mine: tuple[int, ...] | None = None,
+) -> list[dict[str, Any]]:
+    return [card(lead, names=names, now=now, team_names=team_names, mine=mine) for lead in leads]

@@ -79,6 +79,7 @@
     const within = [...copies].find((c) => c.contains(document.activeElement));
     const focused = within ? document.activeElement.id : null;
     if (within?.querySelector(".move-menu")?.open) fresh.querySelector(".move-menu").open = true;
+    if ([...copies].some((c) => c.querySelector(".pick")?.checked)) fresh.querySelector(".pick").checked = true;
     copies.forEach((c) => c.remove());
     if (place(fresh) && focused) document.getElementById(focused)?.focus();
   }
@@ -109,6 +110,9 @@
     const old = cardOf(id);
     if (!old || old.dataset.stage === stage) return;
     const name = old.querySelector(".lead-name").textContent.trim();
+    // One lead, shared by the teams of its streams: a move shows on their boards too.
+    const shared = old.dataset.shared;
+    if (shared && !window.confirm(`Move ${name} to ${labelOf(stage)}? ${shared} ${shared.includes(",") ? "see" : "sees"} this lead too: the move shows on their board as well.`)) return;
     old.classList.add("is-busy");
     const answer = await fetch(`/leads/${id}/stage`, {
       method: "POST", headers: partial, body: new URLSearchParams({ stage }),
@@ -180,6 +184,37 @@
     if (!list) return;
     list.dataset.allow = Math.max(allowed(list), cardsIn(list).length);
     count(list.closest("[data-column]").dataset.column);
+  });
+
+  // ---- bulk actions: tick cards, then move, assign or hide them all -------------------
+  const bulk = document.getElementById("bulk");
+  const picked = () => [...board.querySelectorAll(".pick:checked")];
+  function showBulk() {
+    const n = picked().length;
+    bulk.hidden = n === 0;
+    document.getElementById("bulk-count").textContent = `${n} selected`;
+  }
+  board.addEventListener("change", (event) => { if (event.target.matches(".pick")) showBulk(); });
+  document.getElementById("bulk-none")?.addEventListener("click", () => {
+    picked().forEach((box) => { box.checked = false; });
+    showBulk();
+  });
+  bulk?.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const body = new FormData(bulk, event.submitter);  // the ticked cards belong to the form
+    // (not bulk.action: that names its "action" buttons)
+    const answer = await fetch(bulk.getAttribute("action"), { method: "POST", headers: partial, body: new URLSearchParams(body) });
+    if (!answer.ok) { say(`Could not change the selected leads: ${await reason(answer)}`); return; }
+    const done = fragment(await answer.text()).querySelector(".bulk-answer");
+    const refused = [...done.querySelectorAll("li")].map((li) => li.textContent.trim());
+    say(done.querySelector("p").textContent.trim() + (refused.length ? ` Not changed: ${refused.join("; ")}` : ""));
+    for (const id of done.dataset.done.split(" ").filter(Boolean)) {
+      pending.add(id);
+      const box = cardOf(id)?.querySelector(".pick");
+      if (box) box.checked = false;
+    }
+    showBulk();
+    schedule();
   });
 
   // ---- live: coalesced --------------------------------------------------------------------
