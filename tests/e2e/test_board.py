@@ -81,14 +81,16 @@ def test_a_lead_arrives_live_and_is_moved_by_drag_and_by_keyboard(
     expect(page.get_by_role("status")).to_have_text("Moved Ada Lindqvist to SQL.")
     assert _stage_of(live, "Ada Lindqvist", stream_id) == "sql"
 
-    # The keyboard way: the card's "Move to" select and its button.
+    # The keyboard way: the card's "Move" menu, its "Move to" select and its button.
     clara = _card(page, "Clara Holm")
+    clara.locator("summary").press("Enter")
     clara.get_by_label("Move to").select_option("opportunity")
     clara.get_by_role("button", name="Move").press("Enter")
     moved = _column(page, "opportunity").locator(".lead").filter(has_text="Clara Holm")
     expect(moved).to_be_visible()
     expect(moved.get_by_label("Move to")).to_be_focused()
     assert _stage_of(live, "Clara Holm", stream_id) == "opportunity"
+    _card(page, "Björn Sund").locator("summary").click()
     _card(page, "Björn Sund").get_by_label("Move to").select_option("won")
     _card(page, "Björn Sund").get_by_role("button", name="Move").click()
     expect(_column(page, "won").get_by_role("link", name="Björn Sund")).to_be_visible()
@@ -116,6 +118,7 @@ def test_a_move_answered_after_the_live_feed_leaves_one_card(page: Page, live: L
 
     page.route("**/leads/*/stage", hold_the_answer)
     frida = _card(page, "Frida Ek")
+    frida.locator("summary").click()
     frida.get_by_label("Move to").select_option("sql")
     frida.get_by_role("button", name="Move").click()
     expect(_column(page, "sql").get_by_role("link", name="Frida Ek")).to_be_visible(

@@ -15,6 +15,7 @@ from sqlalchemy import RowMapping, func, select
 
 from leadstreams.clock import FixedClock
 from leadstreams.domain.stages import Stage
+from leadstreams.domain.topics import Topic
 from leadstreams.errors import Conflict, NotFound
 from leadstreams.schemas.contacts import ContactCreate
 from leadstreams.schemas.events import EventCreate
@@ -83,8 +84,9 @@ def _matches(ctx: Context, stream_id: int) -> list[RowMapping]:
 
 
 def _deliveries(ctx: Context) -> list[tuple[str, int, dict[str, Any]]]:
-    """The outbox, oldest first: (topic, lead id, payload)."""
+    """The delivery events of the outbox, oldest first: (topic, lead id, payload)."""
     query = select(outbox.c.topic, outbox.c.lead_id, outbox.c.payload).order_by(outbox.c.id)
+    query = query.where(outbox.c.topic.in_([topic.value for topic in Topic]))
     with ctx.uow(read_only=True) as uow:
         return [(row.topic, row.lead_id, row.payload) for row in uow.connection.execute(query)]
 

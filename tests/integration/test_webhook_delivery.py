@@ -11,9 +11,11 @@ from dataclasses import replace
 import pytest
 from standardwebhooks import Webhook
 
+from leadstreams.domain.roles import Role
 from leadstreams.domain.topics import Topic
 from leadstreams.schemas.webhooks import WebhookCreate, WebhookUpdate
-from leadstreams.services import leads, webhooks
+from leadstreams.services import fetch_history, leads, streams, webhooks
+from leadstreams.services.auth import Principal
 from leadstreams.services.context import Context
 from leadstreams.services.webhook_sender import Sender, send_due
 from tests.support import builders
@@ -270,3 +272,32 @@ def test_a_delivery_left_in_the_hand_past_its_time_is_not_sent_until_its_lease_e
     hooks.clock.advance(seconds=hooks.settings.webhook_lease_seconds + 1)  # type: ignore[attr-defined]
     send_due(hooks)
     assert len(verified(receiver)) == 2
+
+
+def test_a_cleared_lead_is_sent_to_the_team_that_had_it(hooks: Context, receiver: Receiver) -> None:
+    """After the clear the lead has no team left: the teams it had before still hear of it."""
+    nordics, dach = builders.team(hooks, "Nordics"), builders.team(hooks, "DACH")
+    events = [Topic.LEAD_CLEARED]
+    theirs = webhooks.create_subscription(
+        hooks, data=WebhookCreate(url=receiver.url, events=events, team_id=nordics, secret=SECRET)
+    ).id
+    others = webhooks.create_subscription(
+        hooks, data=WebhookCreate(url=receiver.url, events=events, team_id=dach, secret=SECRET)
+    ).id
+    [lead_id] = make_leads(hooks, 1, team_id=nordics)
+    stream_id = leads.get_lead(hooks, who=_admin(), lead_id=lead_id).matches[0].stream_id
+    streams.set_active(hooks, stream_id=stream_id, active=False, user_id=None)
+    fetch_history.clear_stream(hooks, stream_id=stream_id, user_id=None)
+    send_due(hooks)
+    assert webhooks.list_deliveries(hooks, subscription_id=others).items == []
+    [sent] = verified(receiver).values()
+    assert sent["type"] == "lead.cleared"
+    change = sent["data"]["change"]  # type: ignore[index]
+    assert (change["stream_id"], change["left_board"]) == (stream_id, True)
+    assert [d.type for d in webhooks.list_deliveries(hooks, subscription_id=theirs).items] == [
+        "lead.cleared"
+    ]
+
+
+def _admin() -> Principal:
+    return Principal(0, "admin@example.com", "admin", Role.ADMIN, ())

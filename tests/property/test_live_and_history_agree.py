@@ -324,9 +324,9 @@ def _rows(engine: Engine) -> dict[str, Any]:
                 (key[r.lead_id], r.from_stage or "", r.to_stage, _at(r.at), r.user_id or 0)
                 for r in connection.execute(select(lead_stage_changes))
             ),
-            "outbox": sorted(
+            "outbox": sorted(  # the leads' rows: news of the streams differs by path
                 (r.topic, key[r.lead_id], _text(_outbox_payload(r.payload, key)))
-                for r in connection.execute(select(outbox))
+                for r in connection.execute(select(outbox).where(outbox.c.lead_id.is_not(None)))
             ),
         }
 

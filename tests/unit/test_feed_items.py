@@ -31,3 +31,11 @@ def test_a_sales_user_gets_the_changes_of_leads_delivered_to_their_teams_only() 
 def test_an_item_does_not_change_the_change_it_was_made_from() -> None:
     items_for(ADMIN, CHANGES, TEAMS)
     assert CHANGES[0].payload == {"lead_id": 100}
+
+
+def test_a_sales_user_hears_of_a_lead_that_left_their_teams_board() -> None:
+    """A cleared lead has no team left: the teams that saw it come in its payload."""
+    cleared = [Change(4, "lead.cleared", 300, {"lead_id": 300, "seen_by_team_ids": [10]})]
+    assert [item.id for item in items_for(NORTH, cleared, {})] == [4]
+    elsewhere = [Change(5, "lead.cleared", 300, {"lead_id": 300, "seen_by_team_ids": [20]})]
+    assert items_for(NORTH, elsewhere, {}) == []

@@ -48,8 +48,9 @@ def test_the_board_shows_the_stage_columns_and_only_the_leads_of_my_teams(
 ) -> None:
     ada, hans = _two_teams(ctx, api)
     page = _browser(api).get("/leads").text
-    for label in ("MQL", "SQL", "Opportunity", "Won", "Lost / No opportunity", "Lead streams"):
-        assert f">{label}</h2>" in page
+    for label in ("MQL", "SQL", "Opportunity", "Won", "Lost / No opportunity"):
+        assert 'class="column-name" id="col-' in page and f">{label}</span>" in page
+    assert ">Lead streams</h2>" in page
     assert _lead_ids(page) == [ada]
     assert "Ada Lovelace" in page and "Analytical" in page and "Nordics hot" in page
     assert 'aria-label="Stream settings"' in page and 'href="/streams"' in page
@@ -133,6 +134,22 @@ def test_a_card_alone_answers_204_when_the_board_would_not_show_it(ctx: Context,
     assert 'data-stage="mql"' in browser.get(f"/leads/{ada}/card").text
     assert browser.get(f"/leads/{ada}/card?q=nobody").status_code == 204
     assert browser.get(f"/leads/{hans}/card").status_code == 204  # another team's lead
+
+
+def test_the_live_batch_answers_the_cards_this_board_shows_and_the_columns_totals(
+    ctx: Context, api: Api
+) -> None:
+    ada, hans = _two_teams(ctx, api)
+    builders.contact(ctx, "bea@example.com", first_name="Bea", lead_score=80)
+    bea = _lead_of(api, "bea@example.com")
+    browser = _browser(api)
+    answer = browser.get("/leads/cards", params={"id": [ada, hans, bea]})
+    assert sorted(_lead_ids(answer.text)) == [ada, bea]  # not the other team's lead
+    assert """data-totals='{"mql": 2}'""" in answer.text
+    narrowed = browser.get("/leads/cards", params={"id": [ada, bea], "q": "bea"})
+    assert _lead_ids(narrowed.text) == [bea]  # with the board's filters
+    assert """data-totals='{"mql": 1}'""" in narrowed.text
+    assert browser.get("/leads/cards", params={"id": list(range(1, 102))}).status_code == 422
 
 
 def test_the_contact_card_explains_why_the_lead_matched(ctx: Context, api: Api) -> None:
@@ -230,3 +247,42 @@ def test_the_live_feed_of_the_pages_needs_a_session_and_sends_my_changes(
     assert "event: lead.created" in body
     assert f'"lead_id": {ada}' in body
     assert body.count("event: lead.created") == 1  # not the other team's lead
+
+
+def test_a_bulk_action_checks_each_lead_as_the_single_action_does(ctx: Context, api: Api) -> None:
+    ada, hans = _two_teams(ctx, api)
+    builders.contact(ctx, "bea@example.com", first_name="Bea", lead_score=80)
+    bea = _lead_of(api, "bea@example.com")
+    browser = _browser(api)
+    token = _token(browser.get("/leads").text)
+    headers = {"HX-Request": "true"}
+
+    def bulk(**form: object) -> str:
+        answer = browser.post("/leads/bulk", data={"csrf_token": token, **form}, headers=headers)
+        assert answer.status_code == 200, answer.text
+        return answer.text
+
+    # Another team's lead is refused as the single move refuses it; the others move.
+    moved = bulk(lead=[ada, hans, bea], action="move", stage="sql")
+    assert "Moved 2 leads to SQL." in moved and f"Lead {hans}: no lead with id {hans}" in moved
+    assert [api.admin.get(f"/api/v1/leads/{i}").json()["stage"] for i in (ada, hans, bea)] == [
+        "sql", "mql", "sql",
+    ]  # fmt: skip
+    # A seller may assign only members of the lead's teams.
+    other_id = api.admin.get("/api/v1/users").json()
+    other = next(u["id"] for u in other_id if u["email"] == "other@example.com")
+    refused = bulk(lead=[ada], action="assign", assignee=str(other))
+    assert "Assigned 0 leads." in refused and "choose a member of the lead" in refused
+    assert "Assigned 2 leads." in bulk(lead=[ada, bea], action="assign", assignee="me")
+    assert api.admin.get(f"/api/v1/leads/{bea}").json()["assignee_id"] == api.sales_id
+    assert "Hid 1 lead." in bulk(lead=[bea], action="hide")
+    assert api.admin.get(f"/api/v1/leads/{bea}").json()["hidden"] is True
+    # Bad input names its field; no token, no change.
+    too_many = browser.post("/leads/bulk", data={"csrf_token": token, "lead": list(range(1, 102)),
+                                                 "action": "hide"}, headers=headers)  # fmt: skip
+    assert too_many.status_code == 422 and "lead" in too_many.text
+    no_stage = browser.post("/leads/bulk", data={"csrf_token": token, "lead": [ada],
+                                                 "action": "move"}, headers=headers)  # fmt: skip
+    assert no_stage.status_code == 422 and "stage" in no_stage.text
+    forged = browser.post("/leads/bulk", data={"lead": [hans], "action": "hide"}, headers=headers)
+    assert forged.status_code == 403

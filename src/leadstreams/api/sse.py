@@ -16,6 +16,7 @@ from leadstreams.services.auth import Principal
 from leadstreams.services.context import Context
 
 POLL_SECONDS = 0.5
+READ_LIMIT = 500  # outbox rows read at a time
 KEEPALIVE_SECONDS = 15.0
 RECHECK_SECONDS = 5.0  # how soon a user disabled or moved to other teams stops seeing leads
 
@@ -46,9 +47,10 @@ async def _events(ctx: Context, who: Principal, cursor: int) -> AsyncIterator[st
             except Unauthenticated:
                 return  # EventSource reconnects, and is then refused
             checked = time.monotonic()
-        items, cursor = await anyio.to_thread.run_sync(
-            partial(feed.read, ctx, who=who, after=cursor)
+        found = await anyio.to_thread.run_sync(
+            partial(feed.read, ctx, who=who, after=cursor, limit=READ_LIMIT)
         )
+        items, cursor = found.items, found.cursor
         for item in items:
             yield f"id: {item.id}\nevent: {item.topic}\ndata: {json.dumps(item.data)}\n\n"
         if items:
@@ -56,4 +58,5 @@ async def _events(ctx: Context, who: Principal, cursor: int) -> AsyncIterator[st
         elif time.monotonic() - quiet_since > KEEPALIVE_SECONDS:
             yield ": keepalive\n\n"
             quiet_since = time.monotonic()
-        await anyio.sleep(POLL_SECONDS)
+        if not found.more:  # after a full read, read on at once: a big fetch drains fast
+            await anyio.sleep(POLL_SECONDS)

@@ -3,7 +3,10 @@ contact's category. The screens' reads are in `services.views`."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from leadstreams.domain.roles import Action
+from leadstreams.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from leadstreams.schemas.contacts import ContactRead, ContactWrite, Timeline
 from leadstreams.schemas.leads import LeadUpdate
 from leadstreams.services import contacts, leads, views
@@ -13,7 +16,10 @@ from leadstreams.services.views import Cards
 
 
 def work(ctx: Context, *, who: Principal, lead_id: int, data: LeadUpdate) -> Cards:
-    """Change a lead's stage, assignee or hidden flag; the lead as a one-card page."""
+    """Change a lead's stage, assignee or hidden flag; the lead as a one-card page. A lead
+    that left the board is not worked from it (LeadLeft says how it left)."""
+    with ctx.uow(read_only=True) as uow:
+        leads.check_on_board(uow, who=who, lead_id=lead_id)
     lead = leads.update_lead(ctx, who=who, lead_id=lead_id, data=data)
     with ctx.uow(read_only=True) as uow:
         return views.cards(uow, [lead], next_cursor=None)
@@ -36,3 +42,32 @@ def set_category(ctx: Context, *, who: Principal, lead_id: int, data: ContactWri
     who.require(Action.WORK_LEADS)
     contact_id = leads.get_lead(ctx, who=who, lead_id=lead_id).contact.id
     return contacts.update_contact_as(ctx, who=who, contact_id=contact_id, data=data)
+
+
+MAX_BULK = 100  # leads in one bulk action
+
+
+@dataclass(frozen=True, slots=True)
+class BulkOutcome:
+    done: list[int]
+    refused: list[tuple[int, str]]  # lead id, and why
+
+
+def work_many(
+    ctx: Context, *, who: Principal, lead_ids: list[int], data: LeadUpdate
+) -> BulkOutcome:
+    """The same change to each lead, each made as the single action is, with its checks (a
+    lead `who` may not see or that left the board, an assignee they may not choose): a lead
+    refused is reported and the others are changed, each in its own transaction."""
+    who.require(Action.WORK_LEADS)
+    if not 0 < len(lead_ids) <= MAX_BULK:
+        raise InvalidInput.at("lead", f"choose between 1 and {MAX_BULK} leads")
+    done, refused = [], []
+    for lead_id in dict.fromkeys(lead_ids):
+        try:
+            work(ctx, who=who, lead_id=lead_id, data=data)
+        except (NotFound, InvalidInput, Conflict, PermissionDenied) as error:
+            refused.append((lead_id, error.message))
+        else:
+            done.append(lead_id)
+    return BulkOutcome(done, refused)

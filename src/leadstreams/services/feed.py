@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from leadstreams.domain.topics import SEEN_BY
 from leadstreams.schemas.common import id_from_text
 from leadstreams.services.auth import Principal
 from leadstreams.services.context import Context
@@ -39,23 +40,31 @@ def latest(uow: UnitOfWork) -> int:
     return outbox_store.latest_id(uow.connection)
 
 
-def read(
-    ctx: Context, *, who: Principal, after: int, limit: int = 500
-) -> tuple[list[FeedItem], int]:
+@dataclass(frozen=True, slots=True)
+class FeedRead:
+    items: list[FeedItem]
+    cursor: int  # read from here next
+    more: bool  # the read stopped at its limit: more changes are waiting
+
+
+def read(ctx: Context, *, who: Principal, after: int, limit: int = 500) -> FeedRead:
     """The items after `after` that `who` may see, and the cursor to read from next."""
     with ctx.uow(read_only=True) as uow:
         changes = outbox_store.after(uow.connection, last_id=after, limit=limit)
         lead_ids = sorted({c.lead_id for c in changes if c.lead_id is not None})
         teams = board_store.team_ids_of_leads(uow.connection, lead_ids=lead_ids)
     cursor = changes[-1].id if changes else after
-    return items_for(who, changes, teams), cursor
+    return FeedRead(items_for(who, changes, teams), cursor, more=len(changes) == limit)
 
 
 def items_for(who: Principal, changes: list[Change], teams: dict[int, list[int]]) -> list[FeedItem]:
-    """The changes `who` may see, each with the teams of its lead (`teams`, by lead id)."""
+    """The changes `who` may see, each with the teams of its lead (`teams`, by lead id) and
+    the teams that saw it before the change (a cleared lead has no team left, yet the boards
+    that showed it must hear that it left)."""
     items = []
     for change in changes:
         team_ids = [] if change.lead_id is None else teams.get(change.lead_id, [])
-        if who.sees_all_leads or set(team_ids) & set(who.team_ids):
+        seen_by = change.payload.get(SEEN_BY, [])
+        if who.sees_all_leads or set(team_ids + seen_by) & set(who.team_ids):
             items.append(FeedItem(change.id, change.topic, change.payload | {"team_ids": team_ids}))
     return items

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from leadstreams.domain.matching import Origin, may_match, requalify_cutoff
 from leadstreams.domain.streams import StreamAction
+from leadstreams.domain.topics import SEEN_BY, Topic
 from leadstreams.errors import Conflict, NotFound
 from leadstreams.rules import Explainer, Vocabulary, parse, reads
 from leadstreams.schemas.jobs import JobRead
@@ -218,6 +219,10 @@ def _finish(uow: UnitOfWork, job: Job, stream: Stream, progress: Progress) -> No
         changes={"job_id": job.id, "matches_created": progress.matches_created},
         at=now,
     )
+    teams = streams_store.team_ids(connection, stream.id)
+    leads_store.announce_stream(
+        connection, stream_id=stream.id, team_ids=teams, what="history_fetched", at=now
+    )
 
 
 def _match_chunk(
@@ -285,14 +290,39 @@ def clear_stream(ctx: Context, *, stream_id: int, user_id: int | None) -> int:
         if stream.active:
             raise Conflict("deactivate the stream before clearing its leads")
         now = uow.clock.now()
-        cleared = leads_store.clear_stream(uow.connection, stream_id=stream_id, at=now)
+        clearing = leads_store.clear_stream(uow.connection, stream_id=stream_id, at=now)
         streams_store.append_log(
             uow.connection,
             stream_id=stream_id,
             user_id=user_id,
             action=StreamAction.CLEARED,
-            changes={"matches_cleared": cleared},
+            changes={"matches_cleared": clearing.matches},
             at=now,
         )
+        _announce_clearing(uow, stream_id, clearing, user_id=user_id)
         uow.commit()
-    return cleared
+    return clearing.matches
+
+
+def _announce_clearing(
+    uow: UnitOfWork, stream_id: int, clearing: leads_store.Clearing, *, user_id: int | None
+) -> None:
+    """A `lead.cleared` row per lead (the boards that showed it drop it or its stream's chip),
+    then one `stream.changed` for the stream's counts."""
+    connection, now = uow.connection, uow.clock.now()
+    rows = [
+        {
+            "topic": Topic.LEAD_CLEARED.value,
+            "lead_id": lead.lead_id,
+            "payload": {
+                "lead_id": lead.lead_id, "contact_id": lead.contact_id, "stream_id": stream_id,
+                "left_board": lead.left_board, "by_user_id": user_id, SEEN_BY: lead.team_ids,
+            },
+        }
+        for lead in clearing.leads
+    ]  # fmt: skip
+    leads_store.add_outbox_rows(connection, rows, at=now)
+    teams = streams_store.team_ids(connection, stream_id)
+    leads_store.announce_stream(
+        connection, stream_id=stream_id, team_ids=teams, what="cleared", at=now
+    )

@@ -9,7 +9,7 @@ from typing import Any
 
 from leadstreams.domain.roles import Role
 from leadstreams.domain.stages import Stage, check_reopen, move
-from leadstreams.domain.topics import Topic
+from leadstreams.domain.topics import BoardChange, Topic
 from leadstreams.errors import InvalidInput, NotFound
 from leadstreams.schemas.common import MAX_ID, id_from_text
 from leadstreams.schemas.delivery import LeadAssignmentRead
@@ -34,6 +34,7 @@ from leadstreams.store import board_options
 from leadstreams.store import leads as leads_store
 from leadstreams.store import notes as notes_store
 from leadstreams.store import stage_changes as stage_changes_store
+from leadstreams.store import streams as streams_store
 from leadstreams.store.assignments import Assignment
 from leadstreams.store.board import Lead, LeadFilter, Match
 from leadstreams.store.contacts import Contact
@@ -47,6 +48,7 @@ class LeadQuery:
     stream_id: int | None = None
     team_id: int | None = None
     lead_id: int | None = None  # one lead, if it passes the other filters
+    lead_ids: tuple[int, ...] | None = None  # these leads, if they pass the other filters
     stage: Stage | None = None
     assignee: str | None = None  # "me", "none" or a user id
     hidden: bool | None = False  # False: not hidden (the default); True: hidden; None: both
@@ -78,10 +80,17 @@ def read_page(uow: UnitOfWork, *, who: Principal, query: LeadQuery) -> LeadPage:
     return LeadPage(items=_read_many(uow, shown), next_cursor=cursor)
 
 
+def count_by_stage(uow: UnitOfWork, *, who: Principal, query: LeadQuery) -> dict[str, int]:
+    """How many leads `who` sees pass the query's filters, by stage (its stage is ignored)."""
+    filters = replace(_filters(who, query), stage=None, lead_id=None, lead_ids=None)
+    return board_store.count_by_stage(uow.connection, filters=filters, now=uow.clock.now())
+
+
 def _filters(who: Principal, query: LeadQuery) -> LeadFilter:
     filters = LeadFilter(
         visible_to_teams=None if who.sees_all_leads else who.team_ids,
         lead_id=query.lead_id,
+        lead_ids=query.lead_ids,
         stream_id=query.stream_id,
         team_id=query.team_id,
         stage=str(query.stage) if query.stage else None,
@@ -105,7 +114,13 @@ def _filters(who: Principal, query: LeadQuery) -> LeadFilter:
 
 
 def _encode(lead: Lead) -> str:
-    raw = f"{lead.created_at.isoformat()}|{lead.id}"
+    return cursor_after(lead.created_at, lead.id)
+
+
+def cursor_after(created_at: datetime, lead_id: int) -> str:
+    """The page cursor that continues after this lead (a board trims a column to its limit
+    and continues from its last card)."""
+    raw = f"{created_at.isoformat()}|{lead_id}"
     return base64.urlsafe_b64encode(raw.encode()).decode()
 
 
@@ -169,13 +184,62 @@ def _lead_read(
     )
 
 
+class LeadLeft(NotFound):
+    """A lead that was on `who`'s board and left it; `reasons` say how, newest first."""
+
+    def __init__(self, lead_id: int, reasons: list[str]) -> None:
+        super().__init__(f"lead {lead_id} left the board: " + "; ".join(reasons))
+        self.lead_id = lead_id
+        self.reasons = reasons
+
+
 def _visible_lead(uow: UnitOfWork, who: Principal, lead_id: int) -> Lead:
-    """The lead, if `who` may see it; a lead they may not see does not exist for them."""
+    """The lead, if `who` may see it; a lead they may not see does not exist for them,
+    unless it was on their board: then they are told how it left (LeadLeft)."""
     teams = None if who.sees_all_leads else who.team_ids
     lead = board_store.get(uow.connection, lead_id=lead_id)
     if lead is None or not board_store.visible(uow.connection, lead_id=lead_id, team_ids=teams):
-        raise NotFound(f"no lead with id {lead_id}")
+        reasons = [] if lead is None else _departures(uow, who, lead)
+        raise LeadLeft(lead_id, reasons) if reasons else NotFound(f"no lead with id {lead_id}")
     return lead
+
+
+def check_on_board(uow: UnitOfWork, *, who: Principal, lead_id: int) -> None:
+    """NotFound, or LeadLeft for a lead cleared off the board (which an admin may still read
+    through the API) or moved off `who`'s teams' boards."""
+    lead = _visible_lead(uow, who, lead_id)
+    if lead.cleared_at is not None:
+        raise LeadLeft(lead_id, _departures(uow, who, lead) or ["cleared"])
+
+
+def _departures(uow: UnitOfWork, who: Principal, lead: Lead) -> list[str]:
+    """How the lead left the boards `who` sees, as far as they saw it: cleared from a stream
+    that delivers to their teams, or a stream of theirs that stopped delivering to them."""
+    connection = uow.connection
+    mine = None if who.sees_all_leads else set(who.team_ids)
+
+    def theirs(stream_id: int) -> bool:
+        return mine is None or bool(mine & set(streams_store.team_ids(connection, stream_id)))
+
+    if lead.cleared_at is not None:
+        return [
+            f"cleared from the stream “{d.stream_name}” by {d.by or 'the system'} at {_at(d.at)}"
+            for d in archive_store.clearings_of(connection, lead_id=lead.id)
+            if theirs(d.stream_id)
+        ]
+    if mine is None:
+        return []
+    stream_ids = [m.stream_id for m in board_store.matches_of(connection, lead_ids=[lead.id])]
+    return [
+        f"the stream “{d.stream_name}” stopped delivering to your team"
+        f" ({d.by or 'the system'} changed its teams at {_at(d.at)})"
+        for d in archive_store.team_edits_of(connection, stream_ids=stream_ids)
+        if mine & (set(d.changes["team_ids"]["from"]) - set(d.changes["team_ids"]["to"]))
+    ]
+
+
+def _at(moment: datetime) -> str:
+    return f"{moment:%Y-%m-%d %H:%M} UTC"
 
 
 def read_lead(uow: UnitOfWork, *, who: Principal, lead_id: int) -> LeadRead:
@@ -215,8 +279,9 @@ def update_lead(ctx: Context, *, who: Principal, lead_id: int, data: LeadUpdate)
                 user_id=given["assignee_id"], by_user_id=who.id, at=now,
             )  # fmt: skip
             _outbox(uow, Topic.LEAD_ASSIGNED, lead, {"assignee_id": given["assignee_id"]}, now)
-        if given.get("hidden") is not None:
+        if given.get("hidden") is not None and given["hidden"] != lead.hidden:
             values["hidden"] = given["hidden"]
+            _outbox(uow, BoardChange.LEAD_HIDDEN, lead, {"hidden": given["hidden"]}, now)
         if values:
             board_store.update_lead(
                 uow.connection, lead_id=lead_id, values=values | {"updated_at": now}
@@ -269,7 +334,7 @@ def _check_assignee(uow: UnitOfWork, user_id: int | None, *, lead: Lead, who: Pr
 
 
 def _outbox(
-    uow: UnitOfWork, topic: Topic, lead: Lead, extra: dict[str, Any], now: datetime
+    uow: UnitOfWork, topic: Topic | BoardChange, lead: Lead, extra: dict[str, Any], now: datetime
 ) -> None:
     payload = {"lead_id": lead.id, "contact_id": lead.contact_id, **extra}
     leads_store.add_outbox(

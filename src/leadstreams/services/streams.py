@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
@@ -19,6 +20,7 @@ from leadstreams.schemas.streams import (
 from leadstreams.services.context import Context
 from leadstreams.store import fields as fields_store
 from leadstreams.store import jobs as jobs_store
+from leadstreams.store import leads as leads_store
 from leadstreams.store import state
 from leadstreams.store import streams as streams_store
 from leadstreams.store.streams import LogEntry, Stream
@@ -137,6 +139,7 @@ def _apply(
     )
     if stream.active:
         state.bump_streams_revision(uow.connection)
+    _announce(uow, stream.id, "edited", also_teams=changes.get("team_ids", {}).get("from", []))
 
 
 def set_active(ctx: Context, *, stream_id: int, active: bool, user_id: int | None) -> StreamRead:
@@ -158,6 +161,7 @@ def set_active(ctx: Context, *, stream_id: int, active: bool, user_id: int | Non
                 at=now,
             )
             state.bump_streams_revision(uow.connection)
+            _announce(uow, stream_id, "activated" if active else "deactivated")
         vocabulary = fields_store.vocabulary(uow.connection)
         stream = read_stream(uow, stream_id=stream_id, vocabulary=vocabulary)
         uow.commit()
@@ -179,7 +183,18 @@ def delete_stream(ctx: Context, *, stream_id: int, user_id: int | None) -> None:
             changes={},
             at=now,
         )
+        _announce(uow, stream_id, "deleted")
         uow.commit()
+
+
+def _announce(
+    uow: UnitOfWork, stream_id: int, what: str, *, also_teams: Sequence[int] = ()
+) -> None:
+    """Open boards and stream lists follow the change (`also_teams`: teams it left)."""
+    teams = [*streams_store.team_ids(uow.connection, stream_id), *also_teams]
+    leads_store.announce_stream(
+        uow.connection, stream_id=stream_id, team_ids=teams, what=what, at=uow.clock.now()
+    )
 
 
 def get_stream(ctx: Context, *, stream_id: int) -> StreamRead:

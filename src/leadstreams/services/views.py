@@ -127,17 +127,31 @@ class Cards:
     next_cursor: str | None
     names: dict[int, str]
     now: datetime
+    totals: dict[str, int] | None = None  # the columns' totals, when asked for
+    team_names: dict[int, str] | None = None  # to say which teams see a shared lead
+
+
+def live_cards(ctx: Context, *, who: Principal, query: LeadQuery) -> Cards:
+    """The live feed's batch of cards, with the columns' totals as they are now."""
+    who.require(Action.WORK_LEADS)
+    with ctx.uow(read_only=True) as uow:
+        found = leads.read_page(uow, who=who, query=query)
+        totals = leads.count_by_stage(uow, who=who, query=query)
+        return replace(cards(uow, found.items, next_cursor=None), totals=totals)
 
 
 @dataclass(frozen=True, slots=True)
 class BoardScreen:
     columns: dict[Stage, LeadPage]
+    totals: dict[str, int]  # leads per stage that pass the filters (a column shows 25 at first)
     feed_cursor: int  # the live updates resume from here
     streams: list[StreamOption]
+    lead_counts: dict[int, int]  # by stream id: its leads on the board
     teams: list[TeamOption]
     people: list[Person]
     names: dict[int, str]
     now: datetime
+    team_names: dict[int, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,12 +188,15 @@ def board(ctx: Context, *, who: Principal, query: LeadQuery) -> BoardScreen:
         everyone = board_options.colleagues(uow.connection)
         return BoardScreen(
             columns=columns,
+            totals=leads.count_by_stage(uow, who=who, query=query),
             feed_cursor=feed_cursor,
             streams=board_options.stream_options(uow.connection, team_ids=teams),
+            lead_counts=streams_store.lead_counts(uow.connection),
             teams=board_options.team_options(uow.connection, team_ids=teams),
             people=people(everyone, teams=teams, members=_members(uow, teams)),
             names=_names(everyone),
             now=uow.clock.now(),
+            team_names=streams_store.team_names(uow.connection),
         )
 
 
@@ -193,12 +210,14 @@ def column(ctx: Context, *, who: Principal, query: LeadQuery) -> Cards:
 
 def cards(uow: UnitOfWork, items: list[LeadRead], *, next_cursor: str | None) -> Cards:
     names = _names(board_options.colleagues(uow.connection))
-    return Cards(items, next_cursor, names, uow.clock.now())
+    teams = streams_store.team_names(uow.connection)
+    return Cards(items, next_cursor, names, uow.clock.now(), team_names=teams)
 
 
 def contact_card(ctx: Context, *, who: Principal, lead_id: int, timeline_limit: int) -> ContactCard:
     who.require(Action.WORK_LEADS)
     with ctx.uow(read_only=True) as uow:
+        leads.check_on_board(uow, who=who, lead_id=lead_id)  # LeadLeft: how it left the board
         lead = leads.read_lead(uow, who=who, lead_id=lead_id)  # 404 for a lead `who` may not see
         contact_id = lead.contact.id
         stream_ids = [match.stream_id for match in lead.matches]

@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from leadstreams.delivery.http import Outcome, make_client, send
+from leadstreams.domain.topics import SEEN_BY
 from leadstreams.domain.webhooks import (
     DeliveryStatus,
     Verdict,
@@ -82,7 +83,7 @@ def fan_out_in(uow: UnitOfWork, *, give_up_seconds: float, limit: int = FAN_OUT_
                 subscribed_at=listener.created_at,
                 topic=row.topic,
                 changed_at=row.created_at,
-                lead_team_ids=lead.team_ids,
+                lead_team_ids=[*lead.team_ids, *row.payload.get(SEEN_BY, [])],
             ):
                 new.append(_delivery(listener, row, lead, body, now, gives_up_at))
                 counts[row.id] += 1

@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.engine import Connection
 
-from leadstreams.store.tables import leads, matches, streams
+from leadstreams.domain.streams import StreamAction
+from leadstreams.store.tables import leads, matches, stream_history, streams, users
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,3 +51,52 @@ def cleared_matches(
     if stream_id is not None:
         query = query.where(matches.c.stream_id == stream_id)
     return [ClearedMatch(*row) for row in connection.execute(query)]
+
+
+@dataclass(frozen=True, slots=True)
+class Departure:
+    """How a lead left a board: its match in a stream cleared, or the stream's teams changed."""
+
+    stream_id: int
+    stream_name: str
+    at: datetime
+    by: str | None  # the user's name; None: no user (the command line) or one since removed
+    changes: dict[str, Any]  # of the stream's log entry ({} for a clearing)
+
+
+def clearings_of(connection: Connection, *, lead_id: int) -> list[Departure]:
+    """The lead's cleared matches, newest first, each with who cleared its stream."""
+    cleared_by = and_(
+        stream_history.c.stream_id == matches.c.stream_id,
+        stream_history.c.action == StreamAction.CLEARED.value,
+        stream_history.c.at == matches.c.cleared_at,
+    )
+    query = (
+        select(matches.c.stream_id, streams.c.name, matches.c.cleared_at, users.c.name)
+        .join(streams, streams.c.id == matches.c.stream_id)
+        .outerjoin(stream_history, cleared_by)
+        .outerjoin(users, users.c.id == stream_history.c.user_id)
+        .where(matches.c.lead_id == lead_id, matches.c.cleared_at.is_not(None))
+        .order_by(matches.c.cleared_at.desc(), matches.c.id.desc())
+    )
+    rows = connection.execute(query).tuples()
+    return [Departure(stream_id, name, at, by, {}) for stream_id, name, at, by in rows]
+
+
+def team_edits_of(connection: Connection, *, stream_ids: list[int]) -> list[Departure]:
+    """The edits of these streams that changed their teams, newest first."""
+    query = (
+        select(
+            stream_history.c.stream_id, streams.c.name, stream_history.c.at, users.c.name,
+            stream_history.c.changes,
+        )
+        .join(streams, streams.c.id == stream_history.c.stream_id)
+        .outerjoin(users, users.c.id == stream_history.c.user_id)
+        .where(
+            stream_history.c.stream_id.in_(stream_ids),
+            stream_history.c.action == StreamAction.EDITED.value,
+        )
+        .order_by(stream_history.c.id.desc())
+    )  # fmt: skip
+    found = [Departure(*row) for row in connection.execute(query).tuples()]
+    return [edit for edit in found if "team_ids" in edit.changes]

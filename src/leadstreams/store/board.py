@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement
 
@@ -15,6 +15,7 @@ from leadstreams.rules.compile_sql import to_sql
 from leadstreams.store import contacts as contacts_store
 from leadstreams.store import fields as fields_store
 from leadstreams.store.contacts import Contact
+from leadstreams.store.leads import team_ids_of_leads as team_ids_of_leads  # re-exported
 from leadstreams.store.rule_columns import sql_columns
 from leadstreams.store.tables import contacts, leads, matches, stream_teams, streams
 
@@ -52,6 +53,7 @@ class Match:
 class LeadFilter:
     visible_to_teams: tuple[int, ...] | None = None  # None: sees every lead
     lead_id: int | None = None  # one lead, if it passes the other filters (live board updates)
+    lead_ids: tuple[int, ...] | None = None  # these leads, if they pass (a board's live batch)
     stream_id: int | None = None
     team_id: int | None = None
     stage: str | None = None
@@ -84,6 +86,8 @@ def _conditions(f: LeadFilter) -> list[ColumnElement[bool]]:
         where.append(_delivered_to(f.visible_to_teams))
     if f.lead_id is not None:
         where.append(leads.c.id == f.lead_id)
+    if f.lead_ids is not None:
+        where.append(leads.c.id.in_(f.lead_ids))
     if f.team_id is not None:
         where.append(_delivered_to((f.team_id,)))
     if f.stream_id is not None:
@@ -153,6 +157,17 @@ def page(
     return [Lead(*row) for row in connection.execute(query)]
 
 
+def count_by_stage(connection: Connection, *, filters: LeadFilter, now: datetime) -> dict[str, int]:
+    """How many leads pass the filters, by stage (a column's total)."""
+    query = (
+        select(leads.c.stage, func.count())
+        .join(contacts, contacts.c.id == leads.c.contact_id)
+        .where(*_conditions(filters), *_category_and_tag(connection, filters, now))
+        .group_by(leads.c.stage)
+    )
+    return {stage: n for stage, n in connection.execute(query).tuples()}
+
+
 def get(connection: Connection, *, lead_id: int) -> Lead | None:
     row = connection.execute(select(*_LEAD).where(leads.c.id == lead_id)).first()
     return None if row is None else Lead(*row)
@@ -180,19 +195,6 @@ def matches_of(connection: Connection, *, lead_ids: list[int]) -> list[Match]:
         .order_by(matches.c.id)
     )
     return [Match(*row) for row in connection.execute(query)]
-
-
-def team_ids_of_leads(connection: Connection, *, lead_ids: list[int]) -> dict[int, list[int]]:
-    query = (
-        select(matches.c.lead_id, stream_teams.c.team_id)
-        .join(stream_teams, stream_teams.c.stream_id == matches.c.stream_id)
-        .where(matches.c.lead_id.in_(lead_ids), matches.c.cleared_at.is_(None))
-        .distinct()
-    )
-    out: dict[int, list[int]] = {}
-    for lead_id, team_id in connection.execute(query):
-        out.setdefault(lead_id, []).append(team_id)
-    return {lead_id: sorted(teams) for lead_id, teams in out.items()}
 
 
 def contacts_by_id(connection: Connection, *, contact_ids: list[int]) -> dict[int, Contact]:

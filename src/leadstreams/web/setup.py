@@ -43,6 +43,7 @@ def install_web(app: FastAPI, *, secret_key: str, https: bool = False) -> None:
     app.mount("/docs/assets", StaticFiles(directory=DOCS_ASSETS), name="docs-assets")
     for module in PAGES:
         app.include_router(module.router)
+    app.add_api_route("/favicon.ico", _favicon, include_in_schema=False)
     app.add_exception_handler(LoginRequired, _to_login)
     app.state.render_error = render_error
     app.add_middleware(
@@ -54,6 +55,11 @@ def install_web(app: FastAPI, *, secret_key: str, https: bool = False) -> None:
         https_only=https,
     )
     app.add_middleware(SecurityHeaders, https=https)
+
+
+async def _favicon() -> Response:
+    """Browsers ask for /favicon.ico before reading a page's icon link."""
+    return RedirectResponse("/static/favicon.svg", status_code=301)
 
 
 async def _to_login(request: Request, error: Exception) -> Response:

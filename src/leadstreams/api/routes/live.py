@@ -21,7 +21,8 @@ async def lead_changes(
     ctx: Ctx, who: Who, last_event_id: Annotated[str | None, Header()] = None
 ) -> StreamingResponse:
     """Server-sent events of the lead changes the caller may see (`lead.created`,
-    `lead.matched`, `lead.stage_changed`, `lead.assigned`). Each has an `id`: reconnect with
+    `lead.matched`, `lead.stage_changed`, `lead.assigned`, `lead.cleared`, and for live
+    boards `lead.hidden` and `stream.changed`). Each has an `id`: reconnect with
     `Last-Event-ID` to resume. A stream ends after `LEADSTREAMS_FEED_SECONDS`; EventSource
     clients reconnect by themselves."""
     who.require(Action.WORK_LEADS)

@@ -9,6 +9,7 @@ from leadstreams.domain.assignment import AssignedBy
 from leadstreams.domain.stages import Stage
 from leadstreams.schemas.contacts import ContactRead
 from leadstreams.schemas.leads import LeadContact, LeadRead
+from leadstreams.services.leads import cursor_after
 
 STAGES: dict[str, str] = {
     Stage.MQL: "MQL",
@@ -47,10 +48,24 @@ def age(then: datetime, now: datetime) -> str:
     return "just now"
 
 
-def card(lead: LeadRead, *, names: dict[int, str], now: datetime) -> dict[str, Any]:
+def card(
+    lead: LeadRead,
+    *,
+    names: dict[int, str],
+    now: datetime,
+    team_names: dict[int, str] | None = None,
+    mine: tuple[int, ...] | None = None,
+) -> dict[str, Any]:
+    """`team_names`: to say which teams see a shared lead (rule 4); `mine`: the viewer's teams
+    (None: sees every lead), whom "also seen by" leaves out."""
     contact = lead.contact
     created = lead.created_at
+    known = team_names or {}
+    shared = len(lead.team_ids) > 1
+    others = [t for t in lead.team_ids if mine is None or t not in mine]
     return {
+        "teams": [known.get(t, f"team {t}") for t in lead.team_ids] if shared else [],
+        "also_seen_by": ", ".join(known.get(t, f"team {t}") for t in others) if shared else "",
         "id": lead.id,
         "name": display_name(contact),
         "email": contact.email,
@@ -58,10 +73,13 @@ def card(lead: LeadRead, *, names: dict[int, str], now: datetime) -> dict[str, A
         "score": contact.lead_score,
         "category": contact.category,
         "streams": sorted({match.stream_name for match in lead.matches}),
+        "stream_ids": " ".join(sorted({str(match.stream_id) for match in lead.matches})),
         "age": age(created, now),
         "created": created.strftime("%Y-%m-%d %H:%M UTC"),
         # newest first, as the service lists them: the script places live cards by this key
         "sort": f"{created:%Y-%m-%dT%H:%M:%S.%f}|{lead.id:012d}",
+        # where "Show more" continues when the board trims its column after this card
+        "cursor": cursor_after(created, lead.id),
         "assignee": names.get(lead.assignee_id) if lead.assignee_id else None,
         # which policy assigned it and why; "none": nobody was available (the card says so)
         "assigned_by": ASSIGNED_BY.get(lead.assignment.policy) if lead.assignment else None,
@@ -71,5 +89,12 @@ def card(lead: LeadRead, *, names: dict[int, str], now: datetime) -> dict[str, A
     }
 
 
-def cards(leads: list[LeadRead], *, names: dict[int, str], now: datetime) -> list[dict[str, Any]]:
-    return [card(lead, names=names, now=now) for lead in leads]
+def cards(
+    leads: list[LeadRead],
+    *,
+    names: dict[int, str],
+    now: datetime,
+    team_names: dict[int, str] | None = None,
+    mine: tuple[int, ...] | None = None,
+) -> list[dict[str, Any]]:
+    return [card(lead, names=names, now=now, team_names=team_names, mine=mine) for lead in leads]

@@ -39,12 +39,18 @@ class BoardForm:
         return urlencode({name: value for name, value in asdict(self).items() if value})
 
     def query(
-        self, *, stage: Stage | None = None, cursor: str | None = None, lead_id: int | None = None
+        self,
+        *,
+        stage: Stage | None = None,
+        cursor: str | None = None,
+        lead_id: int | None = None,
+        lead_ids: tuple[int, ...] | None = None,
     ) -> LeadQuery:
         return LeadQuery(
             stream_id=_id(self.stream),
             team_id=_id(self.team),
             lead_id=lead_id,
+            lead_ids=lead_ids,
             stage=stage,
             assignee=self.assignee.strip() or None,
             hidden=None if self.hidden else False,
@@ -53,7 +59,7 @@ class BoardForm:
             q=self.q.strip()[:200] or None,
             created_from=_day(self.created_from, "created_from", time.min),
             created_to=_day(self.created_to, "created_to", time.max),
-            limit=PER_COLUMN,
+            limit=len(lead_ids) if lead_ids else PER_COLUMN,
             cursor=cursor or None,
         )
 

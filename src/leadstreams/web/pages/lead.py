@@ -27,7 +27,11 @@ TIMELINE_PAGE = 20
 
 @router.get("/leads/{lead_id}")
 def contact_card(request: Request, ctx: Ctx, user: PageUser, lead_id: Id) -> Response:
-    found = views.contact_card(ctx, who=user, lead_id=lead_id, timeline_limit=TIMELINE_PAGE)
+    try:
+        found = views.contact_card(ctx, who=user, lead_id=lead_id, timeline_limit=TIMELINE_PAGE)
+    except leads.LeadLeft as left:  # a page that says how it left, not a bare "Not found"
+        context = {"lead_id": lead_id, "reasons": left.reasons}
+        return render(request, "lead_gone.html", context, user=user, status_code=404)
     context = {field.name: getattr(found, field.name) for field in fields(found)}
     context |= {"name": display_name(found.contact), "stages": STAGES, "assigned_by": ASSIGNED_BY}
     context["score_chart"] = score_chart(found.score.history, found.now)

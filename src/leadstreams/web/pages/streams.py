@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from leadstreams.api.deps import Ctx
 from leadstreams.domain.roles import Action, may
+from leadstreams.domain.streams import StreamAction
 from leadstreams.errors import Conflict, InvalidInput, LeadstreamsError, NotFound
 from leadstreams.schemas.common import Id, Strict
 from leadstreams.schemas.streams import StreamCreate, StreamUpdate
@@ -177,6 +178,7 @@ def _editor(
         "flash": request.session.pop(_FLASH, None),
         "log": [_log_line(line) for line in screen.log],
         "job": screen.job,
+        "last_fetch": _last_fetch(screen.log),
     }
     if status_code is None:
         status_code = 422 if isinstance(error, InvalidInput) else 409 if error else 200
@@ -185,6 +187,14 @@ def _editor(
 
 def _log_line(line: views.LogLine) -> dict[str, Any]:
     return {"at": line.entry.at, "who": line.who, "what": what_happened(line.entry)}
+
+
+def _last_fetch(log: list[views.LogLine]) -> dict[str, Any] | None:
+    """When "Fetch ALL leads from history" last finished, and how many matches it made."""
+    for line in log:  # newest first
+        if line.entry.action == StreamAction.FETCH_HISTORY_DONE:
+            return {"at": line.entry.at, "matches": line.entry.changes.get("matches_created", 0)}
+    return None
 
 
 def _form_of(screen: views.StreamEditor) -> StreamForm:
