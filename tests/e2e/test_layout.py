@@ -73,6 +73,7 @@ def test_no_page_is_wider_than_the_window(
         "streams": "/streams",
         "stream": f"/streams/{stream_id}",
         "lead": f"/leads/{lead_id}",
+        "reports": "/reports",
     }
     for name, path in pages.items():
         page.goto(f"{live.url}{path}")
