@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+import urllib.parse
 
 from fastapi.testclient import TestClient
 
@@ -152,9 +153,10 @@ def test_the_contact_card_pages_its_activity_newest_first(ctx: Context, api: Api
         builders.event(ctx, "ada@example.com", "page_viewed", event_id=f"view-{n}")
     browser = _browser(api)
     card = browser.get(f"/leads/{ada}").text
-    before = re.findall(rf"/leads/{ada}/timeline\?before=(\d+)", card)
+    before = re.findall(rf"/leads/{ada}/timeline\?before=([^\"]+)", card)
     assert len(before) == 1 and card.count('class="event"') == 20
-    older = browser.get(f"/leads/{ada}/timeline", params={"before": before[0]}).text
+    cursor = urllib.parse.unquote(before[0])
+    older = browser.get(f"/leads/{ada}/timeline", params={"before": cursor}).text
     assert older.count('class="event"') == 5 and "Show older activity" not in older
     assert "Page viewed" in older
 

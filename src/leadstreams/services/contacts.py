@@ -16,6 +16,7 @@ from leadstreams.schemas.contacts import (
     ContactWrite,
     Timeline,
 )
+from leadstreams.services import keyset
 from leadstreams.services.auth import Principal
 from leadstreams.services.context import Context
 from leadstreams.services.custom_values import check_custom_values
@@ -203,19 +204,25 @@ def search_contacts(ctx: Context, *, q: str | None, limit: int, after_id: int) -
 
 
 def timeline(
-    ctx: Context, *, who: Principal, contact_id: int, limit: int, before_id: int | None
+    ctx: Context, *, who: Principal, contact_id: int, limit: int, cursor: str | None
 ) -> Timeline:
     with ctx.uow(read_only=True) as uow:
-        return read_timeline(uow, who=who, contact_id=contact_id, limit=limit, before_id=before_id)
+        return read_timeline(uow, who=who, contact_id=contact_id, limit=limit, cursor=cursor)
 
 
 def read_timeline(
-    uow: UnitOfWork, *, who: Principal, contact_id: int, limit: int, before_id: int | None
+    uow: UnitOfWork, *, who: Principal, contact_id: int, limit: int, cursor: str | None
 ) -> Timeline:
-    """A page of the contact's activity, newest first, in this unit of work."""
+    """A page of the contact's activity, newest first by when it happened, in this unit of
+    work; `cursor` is the `next_cursor` of the page before."""
+    before = keyset.decode(cursor)
     _visible(uow, who, contact_id)
     found = events_store.timeline(
-        uow.connection, contact_id=contact_id, limit=limit + 1, before_id=before_id
+        uow.connection, contact_id=contact_id, limit=limit + 1, before=before
     )
     items = [ActivityRead.model_validate(event, from_attributes=True) for event in found[:limit]]
-    return Timeline(items=items, next_cursor=items[-1].id if len(found) > limit else None)
+    more = len(found) > limit and items
+    return Timeline(
+        items=items,
+        next_cursor=keyset.encode(items[-1].occurred_at, items[-1].id) if more else None,
+    )

@@ -52,7 +52,8 @@ def timeline(
     who: Who,
     contact_id: Id,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Id | None = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Timeline:
-    """The contact's activity, newest first; pass `next_cursor` back for older events."""
-    return contacts.timeline(ctx, who=who, contact_id=contact_id, limit=limit, before_id=cursor)
+    """The contact's activity, newest first in the order it happened (`occurred_at`, ties by
+    id); pass `next_cursor` back as `cursor` for older events."""
+    return contacts.timeline(ctx, who=who, contact_id=contact_id, limit=limit, cursor=cursor)

@@ -12,7 +12,7 @@ from starlette.responses import Response
 
 from leadstreams.api.deps import Ctx
 from leadstreams.domain.roles import Action
-from leadstreams.errors import NotFound
+from leadstreams.errors import InvalidInput, NotFound
 from leadstreams.schemas.common import MAX_ID, id_from_text
 from leadstreams.services import contacts, scoring
 from leadstreams.services.auth import Principal
@@ -61,10 +61,16 @@ def contact_page(
     if not 1 <= contact_id <= MAX_ID:
         raise NotFound(f"no contact with id {contact_id}")
     contact = contacts.get_contact(ctx, who=who, contact_id=contact_id)
-    activity = contacts.timeline(
-        ctx, who=who, contact_id=contact_id, limit=TIMELINE_SIZE, before_id=_cursor(before)
-    )
+    try:
+        activity = contacts.timeline(
+            ctx, who=who, contact_id=contact_id, limit=TIMELINE_SIZE, cursor=before or None
+        )
+    except InvalidInput:  # a cursor mangled in the address bar: start from the newest
+        before = ""
+        activity = contacts.timeline(
+            ctx, who=who, contact_id=contact_id, limit=TIMELINE_SIZE, cursor=None
+        )
     score = scoring.contact_score(ctx, who=who, contact_id=contact_id)
-    context = {"contact": contact, "activity": activity, "paged": bool(_cursor(before))}
+    context = {"contact": contact, "activity": activity, "paged": bool(before)}
     context |= {"score": score, "score_chart": score_chart(score.history, ctx.clock.now())}
     return render(request, "contacts_detail.html", context, user=who)

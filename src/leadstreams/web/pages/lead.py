@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import fields
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
@@ -35,9 +35,11 @@ def contact_card(request: Request, ctx: Ctx, user: PageUser, lead_id: Id) -> Res
 
 
 @router.get("/leads/{lead_id}/timeline")
-def older_activity(request: Request, ctx: Ctx, user: PageUser, lead_id: Id, before: Id) -> Response:
+def older_activity(
+    request: Request, ctx: Ctx, user: PageUser, lead_id: Id, before: Annotated[str, Query()]
+) -> Response:
     """The next page of the activity timeline, for its "Show older activity" button (htmx)."""
-    page = board.timeline(ctx, who=user, lead_id=lead_id, limit=TIMELINE_PAGE, before_id=before)
+    page = board.timeline(ctx, who=user, lead_id=lead_id, limit=TIMELINE_PAGE, cursor=before)
     context = {"timeline": page, "lead": {"id": lead_id}}
     return render(request, "lead_timeline.html", context, user=user)
 
