@@ -16,6 +16,7 @@ from leadstreams.schemas.common import id_from_text
 from leadstreams.schemas.streams import StreamCreate, StreamLogEntry, StreamRead, StreamUpdate
 from leadstreams.services import vocabulary
 from leadstreams.services.context import Context
+from leadstreams.web.pages._rule_messages import plain_rule_issues
 
 Data = TypeVar("Data", StreamCreate, StreamUpdate)
 EMPTY_RULES = '{"all": []}'
@@ -90,7 +91,7 @@ def _rule_issues(ctx: Context, rules: Any) -> list[ErrorDetail]:
     try:
         vocabulary.rules_text(ctx, raw=rules)
     except InvalidInput as error:
-        return list(error.details)
+        return plain_rule_issues(rules, error.details, vocabulary.current(ctx))
     return []
 
 

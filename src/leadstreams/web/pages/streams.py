@@ -17,6 +17,7 @@ from leadstreams.services import fetch_history as fetching
 from leadstreams.services import streams, views, vocabulary
 from leadstreams.services.auth import Principal
 from leadstreams.web.deps import Csrf, PageUser
+from leadstreams.web.pages._rule_messages import plain_rule_issues
 from leadstreams.web.pages._stream_form import (
     StreamForm,
     check,
@@ -74,12 +75,15 @@ def create_stream(request: Request, ctx: Ctx, user: Manager, form: TypedForm) ->
 
 @router.post("/streams/rules/text", dependencies=[Csrf])
 def rules_text(ctx: Ctx, user: PageUser, body: RulesBody) -> JSONResponse:
-    """The editor's rules read back in plain English, or every error with its path."""
+    """The editor's rules read back in plain English, or every error with its path, in the
+    editor's words."""
     user.require(Action.READ_STREAMS)
     try:
-        return JSONResponse({"valid": True, "text": vocabulary.rules_text(ctx, raw=body.rules)})
+        text = vocabulary.rules_text(ctx, raw=body.rules, counts=True)
+        return JSONResponse({"valid": True, "text": text})
     except InvalidInput as error:
-        errors = [{"path": d.path, "message": d.message} for d in error.details]
+        plain = plain_rule_issues(body.rules, error.details, vocabulary.current(ctx))
+        errors = [{"path": d.path, "message": d.message} for d in plain]
         return JSONResponse({"valid": False, "errors": errors}, status_code=422)
 
 
