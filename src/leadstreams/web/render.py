@@ -31,6 +31,7 @@ MENU = (
     ("Users", "/users", Action.MANAGE_USERS),
     ("API keys", "/api-keys", Action.MANAGE_API_KEYS),
     ("Webhooks", "/webhooks", Action.MANAGE_WEBHOOKS),
+    ("Lost reasons", "/lost-reasons", Action.MANAGE_LOST_REASONS),
 )
 
 

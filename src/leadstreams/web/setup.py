@@ -23,6 +23,7 @@ from leadstreams.web.pages import (
     keys,
     lead,
     live,
+    lost_reasons,
     scoring,
     streams,
     webhooks,
@@ -31,7 +32,10 @@ from leadstreams.web.render import HERE, render_error
 
 # Swagger UI as the fastapi-offline package ships it (we use its files only).
 DOCS_ASSETS = Path(str(files("fastapi_offline") / "static"))
-PAGES = (auth, board, lead, live, delivery, admin, keys, contacts, streams, docs, scoring, webhooks)
+PAGES = (
+    auth, board, lead, live, delivery, admin, keys, contacts, streams, docs, scoring, webhooks,
+    lost_reasons,
+)  # fmt: skip
 
 
 def install_web(app: FastAPI, *, secret_key: str, https: bool = False) -> None:

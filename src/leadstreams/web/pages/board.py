@@ -11,13 +11,13 @@ from starlette.responses import Response
 from leadstreams.api.deps import Ctx
 from leadstreams.domain.stages import Stage
 from leadstreams.schemas.common import Id
-from leadstreams.schemas.leads import LeadUpdate
 from leadstreams.services import board, views
 from leadstreams.services.auth import Principal
 from leadstreams.services.views import BoardScreen, Cards
 from leadstreams.web.deps import Csrf, PageUser
 from leadstreams.web.pages._cards import STAGES, cards
 from leadstreams.web.pages._filters import BoardForm, options
+from leadstreams.web.pages._lost import stage_move
 from leadstreams.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -60,9 +60,13 @@ def move(
     lead_id: Id,
     stage: Annotated[Stage, Form()],
     next: Annotated[str, Form()] = "/leads",
+    lost_reason_choice: Annotated[str, Form()] = "",
+    lost_reason_detail: Annotated[str, Form()] = "",
 ) -> Response:
-    """Drag and drop and the card's "Move to" form: the moved card (htmx), or back to `next`."""
-    found = board.work(ctx, who=user, lead_id=lead_id, data=LeadUpdate(stage=stage))
+    """Drag and drop and the card's "Move to" form: the moved card (htmx), or back to `next`.
+    A move to Lost carries its reason (the list's choice and the words typed)."""
+    data = stage_move(stage, choice=lost_reason_choice, detail=lost_reason_detail)
+    found = board.work(ctx, who=user, lead_id=lead_id, data=data)
     if request.headers.get("hx-request"):
         return _card(request, found, user=user)
     return RedirectResponse(back_to(next), status_code=303)

@@ -15,7 +15,7 @@ from leadstreams.rules.fields import CATEGORIES, Category
 from leadstreams.schemas.common import Id, id_from_text
 from leadstreams.schemas.contacts import ContactWrite
 from leadstreams.schemas.leads import LeadUpdate
-from leadstreams.services import board, leads, views
+from leadstreams.services import board, leads, lost_reasons, views
 from leadstreams.web.deps import Csrf, PageUser
 from leadstreams.web.pages._cards import ASSIGNED_BY, STAGES, display_name
 from leadstreams.web.pages._score_chart import score_chart
@@ -31,6 +31,7 @@ def contact_card(request: Request, ctx: Ctx, user: PageUser, lead_id: Id) -> Res
     context = {field.name: getattr(found, field.name) for field in fields(found)}
     context |= {"name": display_name(found.contact), "stages": STAGES, "assigned_by": ASSIGNED_BY}
     context["score_chart"] = score_chart(found.score.history, found.now)
+    context["lost_reasons"] = lost_reasons.list_reasons(ctx, who=user)
     return render(request, "lead.html", context | {"categories": CATEGORIES}, user=user)
 
 

@@ -55,9 +55,12 @@
     const old = cardOf(id);
     if (!old || old.dataset.stage === stage) return;
     const name = old.querySelector(".lead-name").textContent.trim();
+    // Lost asks why first (lost.js); cancelling it leaves the card where it was.
+    const why = stage === "lost" && window.askLostReason ? await window.askLostReason(name) : {};
+    if (!why) return;
     old.classList.add("is-busy");
     const answer = await fetch(`/leads/${id}/stage`, {
-      method: "POST", headers: partial, body: new URLSearchParams({ stage }),
+      method: "POST", headers: partial, body: new URLSearchParams({ stage, ...why }),
     });
     old.classList.remove("is-busy");
     if (answer.headers.get("HX-Redirect")) { window.location.href = answer.headers.get("HX-Redirect"); return; }
