@@ -79,7 +79,7 @@ def test_admins_keep_the_list_and_the_board_asks_why_a_lead_is_lost(page: Page, 
 
 
 def test_the_lead_card_asks_for_the_reason_when_lost_is_chosen(page: Page, live: Live) -> None:
-    stream_id, tag = _stream_with_leads(live, "Nora")
+    stream_id, _ = _stream_with_leads(live, "Nora")
     lead = _lead_of(live, stream_id, "Nora")
     log_in(page, live, "sales@example.com")
     page.goto(f"{live.url}/leads/{lead.id}")
