@@ -4,12 +4,13 @@ to the field; the API keeps the validator's own messages."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 _LARGE = 10**9  # a bound beyond this means "a sensible number", not a figure to read out
 
 
-def plain_message(error: dict[str, Any]) -> str:
+def plain_message(error: Mapping[str, Any]) -> str:
     """A pydantic error (`ValidationError.errors()` item) as a sentence for a form."""
     kind, limits = error.get("type", ""), error.get("ctx") or {}
     if kind == "missing" or (kind == "string_too_short" and limits.get("min_length") == 1):
