@@ -83,3 +83,30 @@ def test_the_archive_lists_the_cleared_matches_and_where_each_lead_is(
     assert "Nothing cleared yet" in browser.get(f"/streams/{other_id}/archive").text
     sales, _ = _browser(api, "sales@example.com")
     assert sales.get(f"/streams/{stream_id}/archive").status_code == 403
+
+
+def test_why_a_contact_does_not_match_shows_each_rule_with_the_values_seen(
+    ctx: Context, api: Api
+) -> None:
+    rules = {"all": [builders.SCORE_AT_LEAST_50, {"field": "country", "op": "eq", "value": "SE"}]}
+    stream_id = builders.stream(ctx, rules, team_ids=[api.team_id], name="Swedes")
+    builders.contact(ctx, "ada@example.com", first_name="Ada", lead_score=70, country="NO")
+    builders.contact(ctx, "bo@example.com", first_name="Bo", lead_score=80, country="SE")
+    browser, _ = _browser(api, "marketing@example.com")
+    htmx = {"HX-Request": "true"}
+    ada = browser.get(f"/streams/{stream_id}/check", params={"email": " ADA@example.com "},
+                      headers=htmx).text  # fmt: skip
+    assert "<html" not in ada and "does not match the rules now" in ada
+    assert ada.count('class="cond held"') == 1 and ada.count('class="cond failed"') == 2
+    assert "value seen: <strong>70</strong>" in ada and "value seen: <strong>NO</strong>" in ada
+    bo = browser.get(f"/streams/{stream_id}/check", params={"email": "bo@example.com"},
+                     headers=htmx).text  # fmt: skip
+    assert "matches the rules now, and has a lead from this stream" in bo
+    nobody = browser.get(f"/streams/{stream_id}/check", params={"email": "cy@example.com"})
+    assert "<html" in nobody.text and "No contact has the e-mail" in nobody.text
+    empty = browser.get(f"/streams/{stream_id}/check", params={"email": ""}, headers=htmx)
+    assert "Enter the e-mail address of the contact you expected." in empty.text
+    assert browser.get("/streams/999999/check", params={"email": "a@b.c"}).status_code == 404
+    sales, _ = _browser(api, "sales@example.com")
+    refused = sales.get(f"/streams/{stream_id}/check", params={"email": "ada@example.com"})
+    assert refused.status_code == 403

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.responses import Response
 
@@ -153,6 +153,27 @@ def delete(request: Request, ctx: Ctx, user: Manager, stream_id: Id) -> Response
     except Conflict as error:
         return _refused(request, ctx, user, stream_id, error)
     return _back(request, "/streams", f"“{name}” deleted; its leads stay on the board.")
+
+
+@router.get("/streams/{stream_id}/check")
+def check_contact(
+    request: Request,
+    ctx: Ctx,
+    user: Manager,
+    stream_id: Id,
+    email: Annotated[str, Query(max_length=320)] = "",
+) -> Response:
+    """ "Why doesn't this contact match?": the rules against the contact now (htmx: the
+    result alone; without JavaScript: the result on a page of its own)."""
+    context: dict[str, Any] = {"email": email, "stream_id": stream_id}
+    if email.strip():
+        context["check"] = stream_screens.check_contact(ctx, stream_id=stream_id, email=email)
+    else:
+        context["email_error"] = "Enter the e-mail address of the contact you expected."
+    name = "streams_check.html" if request.headers.get("hx-request") else "streams_check_page.html"
+    if name == "streams_check_page.html":
+        context["stream"] = streams.get_stream(ctx, stream_id=stream_id)
+    return render(request, name, context, user=user)
 
 
 @router.get("/streams/{stream_id}/archive")
