@@ -23,8 +23,10 @@ from leadstreams.services.custom_values import check_custom_values
 from leadstreams.services.matching import NewMatch
 from leadstreams.services.score_live import evaluate_change
 from leadstreams.store import board as board_store
+from leadstreams.store import contact_search
 from leadstreams.store import contacts as contacts_store
 from leadstreams.store import events as events_store
+from leadstreams.store.contact_search import ContactFilter as ContactFilter
 from leadstreams.store.contacts import Contact
 from leadstreams.store.uow import UnitOfWork
 
@@ -197,9 +199,20 @@ def update_contact_as(
     return update_contact(ctx, contact_id=contact_id, data=data)
 
 
-def search_contacts(ctx: Context, *, q: str | None, limit: int, after_id: int) -> list[ContactRead]:
+def search_contacts(
+    ctx: Context,
+    *,
+    q: str | None,
+    limit: int,
+    after_id: int,
+    filters: ContactFilter | None = None,
+) -> list[ContactRead]:
+    """Contacts by id after `after_id`: those `q` finds, or those the filters select."""
+    chosen = filters or ContactFilter(q=q)
     with ctx.uow(read_only=True) as uow:
-        found = contacts_store.search(uow.connection, q=q, limit=limit, after_id=after_id)
+        found = contact_search.search(
+            uow.connection, filters=chosen, limit=limit, after_id=after_id, now=uow.clock.now()
+        )
     return [contact_read(contact) for contact in found]
 
 
