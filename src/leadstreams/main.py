@@ -22,6 +22,7 @@ from leadstreams.api.routes import (
     fields,
     leads,
     live,
+    lost_reasons,
     scoring,
     streams,
     system,
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None, *, ctx: Context | None = None) 
         fields,
         streams,
         leads,
+        lost_reasons,
         scoring,
         webhooks,
     ):

@@ -51,7 +51,8 @@ def test_marketing_builds_a_stream_with_the_rule_editor_and_switches_it_on(
     page.screenshot(path=screenshot_dir / "rule-editor.png", full_page=True)
     page.get_by_role("button", name="Apply").click()
     expect(page.locator("#rules-text")).to_have_text(
-        'Lead score is at least 50, and submitted form "Contact us" in the last 30 days'
+        'Lead score is at least 50, and submitted form "Contact us" at least 1 time in the last'
+        " 30 days"
     )
     page.get_by_role("radio", name="any rule holds (OR)").check()
     expect(page.locator("#rules-text")).to_contain_text("Lead score is at least 50, or submitted")
@@ -119,7 +120,7 @@ def test_the_editor_shows_a_validation_error_next_to_its_field(page: Page, live:
     expect(value).to_have_attribute("aria-invalid", "true")
     expect(value).to_be_focused()
     error = page.locator(".condition-editor .field-error")
-    expect(error).to_contain_text("an empty string counts as no value")
+    expect(error).to_contain_text("Type a value. To find contacts without one, choose")
     expect(page.locator("#rules-text")).to_contain_text("No rules yet")
 
     value.fill("nordic")

@@ -998,7 +998,7 @@ def test_rule_12_times_are_stored_and_read_in_utc(ctx: Context) -> None:
     assert [str(value)[:19] for value in raw] == ["2026-02-20 10:00:00", "2026-03-01 09:00:00"]
     admin = _admin(ctx)
     (item,) = contacts.timeline(
-        ctx, who=admin, contact_id=recorded.contact_id, limit=10, before_id=None
+        ctx, who=admin, contact_id=recorded.contact_id, limit=10, cursor=None
     ).items
     assert item.occurred_at == datetime(2026, 2, 20, 10, tzinfo=UTC)
     (lead,) = _board(ctx, admin)

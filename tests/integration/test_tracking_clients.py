@@ -140,7 +140,7 @@ def _contact(live: Live, external_id: str) -> Any:
 
 def _events(live: Live, contact_id: int) -> list[Any]:
     timeline = contacts.timeline(live.ctx, who=ADMIN, contact_id=contact_id, limit=100,
-                                 before_id=None)  # fmt: skip
+                                 cursor=None)  # fmt: skip
     return list(reversed(timeline.items))
 
 

@@ -79,9 +79,10 @@ def test_every_bad_field_of_a_new_user_is_shown_at_once(ctx: Context, api: Api) 
         admin, "/users", {"email": "x@example.com", "name": "", "role": "", "password": "short"}
     )
     assert status == 422
-    assert "at least 1 character" in _error_next_to(page, "new-user-name")
-    assert "at least 8 characters" in _error_next_to(page, "new-user-password")
-    assert "Input should be" in _error_next_to(page, "new-user-role")
+    # In plain words that say what to do (issue 13, item 6), not the validator's.
+    assert _error_next_to(page, "new-user-name") == "Fill this in."
+    assert _error_next_to(page, "new-user-password") == "Use at least 8 characters."
+    assert _error_next_to(page, "new-user-role") == "Choose one of the options in the list."
     assert not any(u.email == "x@example.com" for u in users.list_users(ctx))
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+import urllib.parse
 
 from fastapi.testclient import TestClient
 
@@ -169,9 +170,10 @@ def test_the_contact_card_pages_its_activity_newest_first(ctx: Context, api: Api
         builders.event(ctx, "ada@example.com", "page_viewed", event_id=f"view-{n}")
     browser = _browser(api)
     card = browser.get(f"/leads/{ada}").text
-    before = re.findall(rf"/leads/{ada}/timeline\?before=(\d+)", card)
+    before = re.findall(rf"/leads/{ada}/timeline\?before=([^\"]+)", card)
     assert len(before) == 1 and card.count('class="event"') == 20
-    older = browser.get(f"/leads/{ada}/timeline", params={"before": before[0]}).text
+    cursor = urllib.parse.unquote(before[0])
+    older = browser.get(f"/leads/{ada}/timeline", params={"before": cursor}).text
     assert older.count('class="event"') == 5 and "Show older activity" not in older
     assert "Page viewed" in older
 
@@ -286,3 +288,12 @@ def test_a_bulk_action_checks_each_lead_as_the_single_action_does(ctx: Context, 
     assert no_stage.status_code == 422 and "stage" in no_stage.text
     forged = browser.post("/leads/bulk", data={"lead": [hans], "action": "hide"}, headers=headers)
     assert forged.status_code == 403
+    # Lost needs its reason, as a single move to Lost does.
+    unexplained = browser.post("/leads/bulk", data={"csrf_token": token, "lead": [ada],
+                                                    "action": "move", "stage": "lost"},
+                               headers=headers)  # fmt: skip
+    assert unexplained.status_code == 422 and "lost_reason" in unexplained.text
+    assert "Moved 1 lead to Lost / No opportunity." in bulk(
+        lead=[ada], action="move", stage="lost", lost_reason_detail="went with a rival"
+    )
+    assert api.admin.get(f"/api/v1/leads/{ada}").json()["lost_reason"] == "went with a rival"

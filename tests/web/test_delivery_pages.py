@@ -36,7 +36,7 @@ def test_a_bad_weight_is_shown_next_to_it_and_nothing_is_saved(ctx: Context, api
     admin = _logged_in(api, "admin@example.com")
     status, page = _post(admin, f"/teams/{api.team_id}/delivery", _form(api, weight=["0"]))
     assert status == 422
-    assert "greater than 0" in _error_next_to(page, f"weight-{api.sales_id}")
+    assert _error_next_to(page, f"weight-{api.sales_id}") == "Enter a number above 0."
     assert team_delivery.get_delivery(ctx, team_id=api.team_id).assignment.policy == "manual"
 
 

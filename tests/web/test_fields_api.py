@@ -22,6 +22,9 @@ def test_the_vocabulary_lists_fields_with_their_types_values_and_operators(api: 
         body["event_types"]
     )
     assert body["property_operators"]["boolean"] == ["eq", "neq"]
+    # A new number rule starts as a threshold (issue 13, item 8); the others at their first.
+    assert body["default_operators"]["number"] == "gte"
+    assert body["default_operators"]["string"] == "eq"
 
 
 def test_the_vocabulary_carries_the_phrase_of_every_operator_for_the_editor(api: Api) -> None:

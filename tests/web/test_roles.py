@@ -12,9 +12,11 @@ from typing import Any
 
 import pytest
 
+from leadstreams.domain.roles import Role
 from leadstreams.domain.scopes import Scope
 from leadstreams.schemas.api_keys import ApiKeyCreate
 from leadstreams.schemas.contacts import ContactCreate
+from leadstreams.schemas.leads import LostReasonCreate
 from leadstreams.schemas.scoring import ScoreSetCreate
 from leadstreams.schemas.users import TeamUpdate
 from leadstreams.schemas.webhooks import WebhookCreate
@@ -22,12 +24,14 @@ from leadstreams.services import (
     api_keys,
     contacts,
     fetch_history,
+    lost_reasons,
     scoring,
     users,
     webhook_sender,
     webhooks,
 )
 from leadstreams.services.api_keys import KeyHasher
+from leadstreams.services.auth import Principal
 from leadstreams.services.context import Context
 from tests.support import builders
 from tests.support.api import Api
@@ -54,6 +58,7 @@ SEGMENT_TRACK = {"type": "track", "userId": "u1", "event": "Demo Booked"}
 TITLE_SET = {"field": "title", "op": "is_set"}
 NEW_SCORE_SET = {"name": "New set", "rules": [{"name": "T", "criteria": TITLE_SET, "points": 2}]}
 ADJUSTMENT = {"points": 5, "reason": "met at a fair"}
+LOST = {"stage": "lost", "lost_reason": "No budget: next year"}
 # A literal public address: checked without a DNS lookup; nothing is sent in these tests.
 NEW_WEBHOOK = {"url": "https://93.184.215.14/hooks", "events": ["lead.created"]}
 
@@ -118,6 +123,11 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any] | None, int, int, int, int]] = [
     ("PATCH", "/api/v1/leads/{lead}", STAGE, 401, 200, 200, 200),
     ("PATCH", "/api/v1/leads/{other_lead}", STAGE, 401, 200, 200, 404),
     ("PATCH", "/api/v1/leads/{lead}", {"hidden": True}, 401, 200, 200, 200),
+    ("PATCH", "/api/v1/leads/{lead}", LOST, 401, 200, 200, 200),
+    ("PATCH", "/api/v1/leads/{other_lead}", LOST, 401, 200, 200, 404),
+    ("GET", "/api/v1/lost-reasons", None, 401, 200, 200, 200),
+    ("POST", "/api/v1/lost-reasons", {"label": "Went with a competitor"}, 401, 201, 403, 403),
+    ("DELETE", "/api/v1/lost-reasons/{lost_reason}", None, 401, 204, 403, 403),
     ("PATCH", "/api/v1/leads/{lead}", {"assignee_id": "{sales_user}"}, 401, 200, 200, 200),
     ("GET", "/api/v1/leads/{lead}/stages", None, 401, 200, 200, 200),
     ("GET", "/api/v1/leads/{other_lead}/stages", None, 401, 200, 200, 404),
@@ -248,6 +258,8 @@ def _populate(api: Api, ctx: Context) -> dict[str, int]:
     emails = {user.email: user.id for user in users.list_users(ctx)}
     webhook = webhooks.create_subscription(ctx, data=WebhookCreate(**NEW_WEBHOOK)).id  # type: ignore[arg-type]
     webhook_sender.fan_out(ctx)  # the leads' deliveries, not sent
+    admin = Principal(0, "admin@example.com", "admin", Role.ADMIN, ())
+    no_budget = lost_reasons.add_reason(ctx, who=admin, data=LostReasonCreate(label="No budget"))
     [delivery] = webhooks.list_deliveries(ctx, subscription_id=webhook).items[:1]
     return {
         "webhook": webhook,
@@ -271,6 +283,7 @@ def _populate(api: Api, ctx: Context) -> dict[str, int]:
         "api_key": api_key.id,
         "score_set": score_set,
         "inactive_score_set": inactive_score_set,
+        "lost_reason": no_budget.id,
     }
 
 

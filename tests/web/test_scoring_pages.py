@@ -63,6 +63,9 @@ def test_install_switch_on_add_a_rule_and_preview(ctx: Context, api: Api) -> Non
     assert refused.status_code == 422
     assert "points must not be zero" in refused.text
     assert 'data-path="rules.field"' in refused.text
+    assert "There is no such field: choose one from the list. Did you mean “City”?" in (
+        refused.text
+    )  # the rule editor's words (issue 13, item 6)
     assert len(scoring.get_set(ctx, set_id=persona.id).rules) == 7
     preview = browser.get(f"/scoring/{persona.id}/preview").text
     assert "<rect" in preview

@@ -80,8 +80,9 @@ def test_invalid_rules_show_each_error_next_to_its_field_and_keep_the_input(
     answer = browser.post("/streams/new", data=data)
     assert answer.status_code == 422
     errors = _errors(answer.text)
-    assert errors["rules.all[0].value"] == "operator 'gte' needs a value"
-    assert "did you mean 'lead_score'" in errors["rules.all[1].field"]
+    # In the editor's words (issue 13, item 6), not the parser's ("operator 'gte' …").
+    assert errors["rules.all[0].value"] == "Enter a number for “Lead score is at least”."
+    assert "Did you mean “Lead score”?" in errors["rules.all[1].field"]
     assert errors["name"] == "Give the stream a name."
     assert errors["team_ids"] == "Tick at least one sales team."
     assert "Typed &lt;b&gt;by me&lt;/b&gt;</textarea>" in answer.text  # kept, and escaped
@@ -105,6 +106,9 @@ def test_the_editor_reads_rules_back_in_plain_english(ctx: Context, api: Api) ->
     headers = {"X-CSRF-Token": token}
     answer = browser.post("/streams/rules/text", json={"rules": SCORE_50}, headers=headers)
     assert answer.json() == {"valid": True, "text": "Lead score is at least 50"}
+    visits = {"event": "page_visited", "within_days": 7}  # the editor shows its count
+    said = browser.post("/streams/rules/text", json={"rules": visits}, headers=headers).json()
+    assert said["text"] == "Visited a page at least 1 time in the last 7 days"
     bad = browser.post(
         "/streams/rules/text",
         json={"rules": {"field": "lead_score", "op": "gte", "value": None}},
@@ -112,7 +116,7 @@ def test_the_editor_reads_rules_back_in_plain_english(ctx: Context, api: Api) ->
     )
     assert bad.status_code == 422
     assert bad.json()["errors"] == [
-        {"path": "rules.value", "message": "operator 'gte' needs a value"}
+        {"path": "rules.value", "message": "Enter a number for “Lead score is at least”."}
     ]
     assert browser.post("/streams/rules/text", json={"rules": SCORE_50}).status_code == 403
 

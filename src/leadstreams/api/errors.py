@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
@@ -25,6 +26,7 @@ from leadstreams.errors import (
     error_path,
     printable,
 )
+from leadstreams.schemas.plain import plain_message
 from leadstreams.store.retry import DatabaseError, database_unavailable
 
 log = logging.getLogger(__name__)
@@ -67,9 +69,8 @@ async def _service_error(request: Request, error: Exception) -> Response:
     # Found through the MRO: a subclass maps as its base does.
     status = next((STATUS[c] for c in type(error).__mro__ if c in STATUS), 400)
     details = [{"path": d.path, "message": d.message} for d in error.details]
-    render_page = getattr(request.app.state, "render_error", None)
-    if render_page is not None and not request.url.path.startswith(JSON_PATHS):
-        answer: Response = render_page(request, status, error.message, details)
+    if _is_page(request):
+        answer = await _page(request, status, error.message, details)
     else:
         answer = envelope(status, error.code, error.message, details)
     if isinstance(error, TooManyRequests):
@@ -77,8 +78,30 @@ async def _service_error(request: Request, error: Exception) -> Response:
     return answer
 
 
-async def _validation_error(request: Request, error: Exception) -> JSONResponse:
+def _is_page(request: Request) -> bool:
+    """A browser's page (not an API path), when the web app is installed."""
+    return getattr(request.app.state, "render_error", None) is not None and not (
+        request.url.path.startswith(JSON_PATHS)
+    )
+
+
+async def _page(
+    request: Request, status: int, message: str, details: list[dict[str, str]]
+) -> Response:
+    """The error as a page of the web app (it may look up who is logged in: off the loop)."""
+    answer: Response = await run_in_threadpool(
+        request.app.state.render_error, request, status, message, details
+    )
+    return answer
+
+
+async def _validation_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, RequestValidationError)
+    if _is_page(request):  # a page's form or query: plain words, never the envelope
+        plain = [
+            {"path": pydantic_path(e["loc"]), "message": plain_message(e)} for e in error.errors()
+        ]
+        return await _page(request, 422, "Something in the form needs fixing.", plain)
     details = [_detail(item) for item in error.errors()]
     return envelope(422, "invalid_input", "the request is not valid", details)
 
@@ -90,8 +113,17 @@ def _detail(item: Any) -> dict[str, str]:
     return {"path": pydantic_path(item["loc"]), "message": item["msg"]}
 
 
-async def _http_error(request: Request, error: Exception) -> JSONResponse:
+_PAGE_MESSAGES = {
+    404: "There is no page at this address. It may have moved, or the link may be mistyped.",
+    405: "This address does not take that kind of request; use the page's own buttons.",
+}
+
+
+async def _http_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, HTTPException)
+    if _is_page(request):
+        message = _PAGE_MESSAGES.get(error.status_code, str(error.detail))
+        return await _page(request, error.status_code, message, [])
     codes = {
         401: "unauthenticated",
         403: "forbidden",
@@ -111,9 +143,8 @@ async def _unexpected_error(request: Request, error: Exception) -> Response:
     if database_unavailable(error):
         status, code = 503, "unavailable"
         message = "the database is not reachable just now; try again in a few seconds"
-    render_page = getattr(request.app.state, "render_error", None)
-    if render_page is not None and not request.url.path.startswith(JSON_PATHS):
-        answer: Response = render_page(request, status, message, [])
+    if _is_page(request):
+        answer = await _page(request, status, message, [])
     else:
         answer = envelope(status, code, message)
     if status == 503:

@@ -28,6 +28,7 @@ class Action(StrEnum):
     MANAGE_SCORING = "manage_scoring"  # score sets and score adjustments
     MANAGE_WEBHOOKS = "manage_webhooks"
     READ_REPORTS = "read_reports"  # stream and team performance
+    MANAGE_LOST_REASONS = "manage_lost_reasons"  # the reasons the board offers for Lost
 
 
 _EVERYTHING = frozenset(Action)
@@ -39,6 +40,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
         Action.MANAGE_TEAMS,
         Action.MANAGE_API_KEYS,
         Action.MANAGE_WEBHOOKS,
+        Action.MANAGE_LOST_REASONS,
     },
     # Sales reads contacts only through the leads they can see (404 otherwise).
     Role.SALES: frozenset({Action.READ_STREAMS, Action.READ_TEAMS, Action.WORK_LEADS}),

@@ -59,28 +59,32 @@ _POSITIVE_OF = {negative: positive for positive, negative in NEGATIVE_OF.items()
 _SIMPLE = re.compile(r"[\w.@+-]+")
 
 
-def describe(rule: Rule, vocabulary: Vocabulary | None = None) -> str:
-    """One sentence, e.g. 'Lead score is at least 50, and country is one of SE, NO, DK'."""
-    text = _rule(rule, vocabulary or Vocabulary.default(), nested=False)
+def describe(rule: Rule, vocabulary: Vocabulary | None = None, *, counts: bool = False) -> str:
+    """One sentence, e.g. 'Lead score is at least 50, and country is one of SE, NO, DK'.
+    `counts`: say "at least 1 time" too, as the rule editor does, which shows the count of
+    every activity (elsewhere a count of one goes without saying)."""
+    text = _rule(rule, vocabulary or Vocabulary.default(), nested=False, counts=counts)
     start = len(text) - len(text.lstrip("("))
     return text[:start] + text[start : start + 1].upper() + text[start + 1 :]
 
 
-def _rule(rule: Rule, vocabulary: Vocabulary, *, nested: bool) -> str:
+def _rule(rule: Rule, vocabulary: Vocabulary, *, nested: bool, counts: bool = False) -> str:
     match rule:
         case AllOf() | AnyOf():
             members = _flattened(rule)
             if len(members) == 1:
-                return _rule(members[0], vocabulary, nested=nested)
+                return _rule(members[0], vocabulary, nested=nested, counts=counts)
             joiner = ", and " if isinstance(rule, AllOf) else ", or "
-            text = joiner.join(_rule(member, vocabulary, nested=True) for member in members)
+            text = joiner.join(
+                _rule(member, vocabulary, nested=True, counts=counts) for member in members
+            )
             return f"({text})" if nested else text
         case Not(inner):
-            return _negation(inner, vocabulary)
+            return _negation(inner, vocabulary, counts)
         case FieldCondition():
             return field_phrase(rule, vocabulary)
         case EventCondition():
-            return event_phrase(rule, vocabulary)
+            return event_phrase(rule, vocabulary, counts=counts)
         case _:
             assert_never(rule)
 
@@ -96,12 +100,12 @@ def _flattened(group: AllOf | AnyOf) -> list[Rule]:
     return members
 
 
-def _negation(inner: Rule, vocabulary: Vocabulary) -> str:
+def _negation(inner: Rule, vocabulary: Vocabulary, counts: bool = False) -> str:
     if isinstance(inner, FieldCondition) and inner.op in _NEGATIVES_BOTH_WAYS:
         return field_phrase(_with_op(inner, _NEGATIVES_BOTH_WAYS[inner.op]), vocabulary)
     if isinstance(inner, EventCondition):
         return event_phrase(inner, vocabulary, negated=True)
-    return f"not ({_rule(inner, vocabulary, nested=False)})"
+    return f"not ({_rule(inner, vocabulary, nested=False, counts=counts)})"
 
 
 _NEGATIVES_BOTH_WAYS = {**NEGATIVE_OF, **_POSITIVE_OF}
@@ -155,7 +159,9 @@ def _list_item(value: Scalar, type_: FieldType | None) -> str:
     return _value(value, type_)
 
 
-def event_phrase(cond: EventCondition, vocabulary: Vocabulary, *, negated: bool = False) -> str:
+def event_phrase(
+    cond: EventCondition, vocabulary: Vocabulary, *, negated: bool = False, counts: bool = False
+) -> str:
     kind = vocabulary.event_type(cond.event)
     fewer = negated and cond.min_count > 1  # "not at least 2 times" is "fewer than 2 times"
     verb = f"did not {kind.verb_base}" if negated and not fewer else kind.verb
@@ -180,6 +186,8 @@ def event_phrase(cond: EventCondition, vocabulary: Vocabulary, *, negated: bool 
         text += " where " + " and ".join(property_phrase(p) for p in where)
     if cond.min_count > 1:
         text += f" {'fewer than' if fewer else 'at least'} {cond.min_count} times"
+    elif counts and not negated:  # "did not … at least 1 time" says no more than "did not"
+        text += " at least 1 time"
     if cond.within_days is not None:
         text += f" in the last {_days(cond.within_days)}"
     return text

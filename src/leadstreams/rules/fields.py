@@ -57,6 +57,12 @@ OPERATORS: Mapping[FieldType, tuple[Op, ...]] = {
     ),
 }
 
+# The operator a new condition starts with, by field type: the first of OPERATORS, except for
+# numbers, whose rules are mostly thresholds ("lead score is at least 50").
+DEFAULT_OPERATORS: Mapping[FieldType, Op] = {
+    type_: Op.GTE if type_ is FieldType.NUMBER else ops[0] for type_, ops in OPERATORS.items()
+}
+
 # Operators by the value they take (the parser checks it; the rule editor shapes its input).
 LIST_OPS = (Op.IN, Op.NOT_IN, Op.CONTAINS_ANY, Op.CONTAINS_ALL, Op.CONTAINS_NONE)
 DAY_OPS = (Op.WITHIN_LAST_DAYS, Op.MORE_THAN_DAYS_AGO)

@@ -106,5 +106,7 @@ class ActivityRead(BaseModel):
 
 
 class Timeline(BaseModel):
+    """Newest first by `occurred_at` (ties by id); `next_cursor` (opaque) asks for older."""
+
     items: list[ActivityRead]
-    next_cursor: int | None
+    next_cursor: str | None

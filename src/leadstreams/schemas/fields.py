@@ -55,3 +55,6 @@ class VocabularyRead(BaseModel):
     tag_phrases: dict[Op, str]
     # Operators by the value they take: "list", "days", "none", "number".
     operator_values: dict[str, list[Op]]
+    # The operator a new condition on a field of each type starts with ("is at least" for
+    # numbers: what a threshold rule, the usual one, asks).
+    default_operators: dict[FieldType, Op]

@@ -8,11 +8,27 @@ from pydantic import BaseModel, StringConstraints
 from leadstreams.domain.stages import Stage
 from leadstreams.schemas.common import Id, Strict
 
+LostReasonText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)
+]
+
 
 class LeadUpdate(Strict):
     stage: Stage | None = None
     assignee_id: Id | None = None  # null unassigns
     hidden: bool | None = None
+    # Why the lead is lost: with a move to lost, or to correct the reason of a lost lead.
+    lost_reason: LostReasonText | None = None
+
+
+class LostReasonCreate(Strict):
+    label: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class LostReasonRead(BaseModel):
+    id: int
+    label: str
+    created_at: datetime
 
 
 class NoteCreate(Strict):
@@ -59,6 +75,7 @@ class LeadRead(BaseModel):
     team_ids: list[int]
     matches: list[MatchRead]
     assignment: AssignmentNote | None = None  # None: never assigned (a manual team)
+    lost_reason: str | None = None  # while the lead is lost
 
 
 class LeadPage(BaseModel):
@@ -81,6 +98,7 @@ class StageChangeRead(BaseModel):
     to_stage: str
     user_id: int | None
     at: datetime
+    lost_reason: str | None = None  # with a move to lost
 
 
 class ClearedMatchRead(BaseModel):

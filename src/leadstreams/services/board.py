@@ -26,14 +26,14 @@ def work(ctx: Context, *, who: Principal, lead_id: int, data: LeadUpdate) -> Car
 
 
 def timeline(
-    ctx: Context, *, who: Principal, lead_id: int, limit: int, before_id: int | None = None
+    ctx: Context, *, who: Principal, lead_id: int, limit: int, cursor: str | None = None
 ) -> Timeline:
-    """A page of the lead's contact's activity, newest first."""
+    """A page of the lead's contact's activity, newest first by when it happened."""
     who.require(Action.WORK_LEADS)
     with ctx.uow(read_only=True) as uow:
         contact_id = leads.read_lead(uow, who=who, lead_id=lead_id).contact.id
         return contacts.read_timeline(
-            uow, who=who, contact_id=contact_id, limit=limit, before_id=before_id
+            uow, who=who, contact_id=contact_id, limit=limit, cursor=cursor
         )
 
 

@@ -16,14 +16,17 @@ from leadstreams.schemas.contacts import (
     ContactWrite,
     Timeline,
 )
+from leadstreams.services import keyset
 from leadstreams.services.auth import Principal
 from leadstreams.services.context import Context
 from leadstreams.services.custom_values import check_custom_values
 from leadstreams.services.matching import NewMatch
 from leadstreams.services.score_live import evaluate_change
 from leadstreams.store import board as board_store
+from leadstreams.store import contact_search
 from leadstreams.store import contacts as contacts_store
 from leadstreams.store import events as events_store
+from leadstreams.store.contact_search import ContactFilter as ContactFilter
 from leadstreams.store.contacts import Contact
 from leadstreams.store.uow import UnitOfWork
 
@@ -196,26 +199,43 @@ def update_contact_as(
     return update_contact(ctx, contact_id=contact_id, data=data)
 
 
-def search_contacts(ctx: Context, *, q: str | None, limit: int, after_id: int) -> list[ContactRead]:
+def search_contacts(
+    ctx: Context,
+    *,
+    q: str | None,
+    limit: int,
+    after_id: int,
+    filters: ContactFilter | None = None,
+) -> list[ContactRead]:
+    """Contacts by id after `after_id`: those `q` finds, or those the filters select."""
+    chosen = filters or ContactFilter(q=q)
     with ctx.uow(read_only=True) as uow:
-        found = contacts_store.search(uow.connection, q=q, limit=limit, after_id=after_id)
+        found = contact_search.search(
+            uow.connection, filters=chosen, limit=limit, after_id=after_id, now=uow.clock.now()
+        )
     return [contact_read(contact) for contact in found]
 
 
 def timeline(
-    ctx: Context, *, who: Principal, contact_id: int, limit: int, before_id: int | None
+    ctx: Context, *, who: Principal, contact_id: int, limit: int, cursor: str | None
 ) -> Timeline:
     with ctx.uow(read_only=True) as uow:
-        return read_timeline(uow, who=who, contact_id=contact_id, limit=limit, before_id=before_id)
+        return read_timeline(uow, who=who, contact_id=contact_id, limit=limit, cursor=cursor)
 
 
 def read_timeline(
-    uow: UnitOfWork, *, who: Principal, contact_id: int, limit: int, before_id: int | None
+    uow: UnitOfWork, *, who: Principal, contact_id: int, limit: int, cursor: str | None
 ) -> Timeline:
-    """A page of the contact's activity, newest first, in this unit of work."""
+    """A page of the contact's activity, newest first by when it happened, in this unit of
+    work; `cursor` is the `next_cursor` of the page before."""
+    before = keyset.decode(cursor)
     _visible(uow, who, contact_id)
     found = events_store.timeline(
-        uow.connection, contact_id=contact_id, limit=limit + 1, before_id=before_id
+        uow.connection, contact_id=contact_id, limit=limit + 1, before=before
     )
     items = [ActivityRead.model_validate(event, from_attributes=True) for event in found[:limit]]
-    return Timeline(items=items, next_cursor=items[-1].id if len(found) > limit else None)
+    more = len(found) > limit and items
+    return Timeline(
+        items=items,
+        next_cursor=keyset.encode(items[-1].occurred_at, items[-1].id) if more else None,
+    )

@@ -181,6 +181,7 @@ def _lead_read(
         team_ids=team_ids,
         matches=found,
         assignment=assignment,
+        lost_reason=lead.lost_reason,
     )
 
 
@@ -268,9 +269,9 @@ def update_lead(ctx: Context, *, who: Principal, lead_id: int, data: LeadUpdate)
         lead = _visible_lead(uow, who, lead_id)
         given = data.model_dump(exclude_unset=True)
         now = uow.clock.now()
-        values: dict[str, Any] = {}
+        values: dict[str, Any] = _lost_reason(lead, given)
         if given.get("stage") is not None and given["stage"] != lead.stage:
-            values |= _move(uow, lead, Stage(given["stage"]), who, now)
+            values |= _move(uow, lead, Stage(given["stage"]), who, now, values.get("lost_reason"))
         if "assignee_id" in given and given["assignee_id"] != lead.assignee_id:
             _check_assignee(uow, given["assignee_id"], lead=lead, who=who)
             values["assignee_id"] = given["assignee_id"]
@@ -300,18 +301,43 @@ def update_lead(ctx: Context, *, who: Principal, lead_id: int, data: LeadUpdate)
     return changed
 
 
+def _lost_reason(lead: Lead, given: dict[str, Any]) -> dict[str, Any]:
+    """The lead's reason after this update: kept only while it is lost (a move elsewhere
+    forgets it); a reason for a lead that will not be lost is refused."""
+    to = Stage(given["stage"]) if given.get("stage") is not None else Stage(lead.stage)
+    if to is not Stage.LOST:
+        if given.get("lost_reason") is not None:
+            raise InvalidInput.at(
+                "lost_reason", "a reason is kept only with a move to lost, or on a lost lead"
+            )
+        return {"lost_reason": None} if lead.lost_reason is not None else {}
+    if "lost_reason" in given:
+        return {"lost_reason": given["lost_reason"]}
+    return {"lost_reason": None} if lead.stage != Stage.LOST else {}
+
+
 def _move(
-    uow: UnitOfWork, lead: Lead, stage: Stage, who: Principal, now: datetime
+    uow: UnitOfWork,
+    lead: Lead,
+    stage: Stage,
+    who: Principal,
+    now: datetime,
+    lost_reason: str | None = None,
 ) -> dict[str, Any]:
-    """The move as rule 5 has it (`domain.stages.move`), recorded with who and when."""
+    """The move as rule 5 has it (`domain.stages.move`), recorded with who and when (and why,
+    for a move to lost)."""
     moved = move(to=stage, closed_at=lead.closed_at, now=now)
     if moved.reopens:
         other = leads_store.open_lead_id(uow.connection, contact_id=lead.contact_id)
         check_reopen(other_open_lead=other)
     stage_changes_store.record(
-        uow.connection, lead_id=lead.id, old=lead.stage, new=str(stage), user_id=who.id, at=now
-    )
-    _outbox(uow, Topic.LEAD_STAGE_CHANGED, lead, {"from": lead.stage, "to": str(stage)}, now)
+        uow.connection, lead_id=lead.id, old=lead.stage, new=str(stage), user_id=who.id, at=now,
+        lost_reason=lost_reason,
+    )  # fmt: skip
+    change: dict[str, Any] = {"from": lead.stage, "to": str(stage)}
+    if stage is Stage.LOST:
+        change["lost_reason"] = lost_reason
+    _outbox(uow, Topic.LEAD_STAGE_CHANGED, lead, change, now)
     return {"stage": str(moved.stage), "closed_at": moved.closed_at}
 
 

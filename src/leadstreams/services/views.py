@@ -227,7 +227,7 @@ def contact_card(ctx: Context, *, who: Principal, lead_id: int, timeline_limit: 
             lead=lead,
             contact=contacts.read_contact(uow, who=who, contact_id=contact_id),
             timeline=contacts.read_timeline(
-                uow, who=who, contact_id=contact_id, limit=timeline_limit, before_id=None
+                uow, who=who, contact_id=contact_id, limit=timeline_limit, cursor=None
             ),
             notes=leads.read_notes(uow, who=who, lead_id=lead_id),
             stage_changes=leads.read_stage_changes(uow, who=who, lead_id=lead_id),

@@ -9,6 +9,7 @@ from leadstreams.rules import FieldDef, Vocabulary, describe
 from leadstreams.rules.describe import PHRASES, TAG_PHRASES
 from leadstreams.rules.fields import (
     DAY_OPS,
+    DEFAULT_OPERATORS,
     LIST_OPS,
     NO_VALUE_OPS,
     NUMBER_ONLY_OPS,
@@ -47,6 +48,7 @@ def vocabulary_description(vocabulary: Vocabulary) -> VocabularyRead:
             "none": list(NO_VALUE_OPS),
             "number": list(NUMBER_ONLY_OPS),
         },
+        default_operators=dict(DEFAULT_OPERATORS),
     )
 
 
@@ -79,7 +81,14 @@ def create_field(ctx: Context, *, data: FieldCreate) -> FieldRead:
     return FieldRead(**data.model_dump(), builtin=False)
 
 
-def rules_text(ctx: Context, *, raw: Any) -> str:
+def rules_text(ctx: Context, *, raw: Any, counts: bool = False) -> str:
+    """The rules in plain English (`counts`: as the rule editor reads them, every count said),
+    or InvalidInput with every issue."""
+    vocabulary = current(ctx)
+    return describe(parse_rules(raw, vocabulary), vocabulary, counts=counts)
+
+
+def current(ctx: Context) -> Vocabulary:
+    """The fields and event types rules may name now."""
     with ctx.uow(read_only=True) as uow:
-        vocabulary = fields_store.vocabulary(uow.connection)
-    return describe(parse_rules(raw, vocabulary), vocabulary)
+        return fields_store.vocabulary(uow.connection)

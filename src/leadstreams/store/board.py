@@ -31,6 +31,7 @@ class Lead:
     updated_at: datetime
     closed_at: datetime | None
     cleared_at: datetime | None
+    lost_reason: str | None
 
 
 _LEAD = tuple(leads.c[name] for name in Lead.__dataclass_fields__)

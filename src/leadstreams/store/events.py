@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.engine import Connection
 
 from leadstreams.store.sql import Among, InsertIgnoringConflicts, insert_rows
@@ -51,12 +51,21 @@ _ACTIVITY = tuple(events.c[name] for name in Activity.__dataclass_fields__)
 
 
 def timeline(
-    connection: Connection, *, contact_id: int, limit: int, before_id: int | None
+    connection: Connection, *, contact_id: int, limit: int, before: tuple[datetime, int] | None
 ) -> list[Activity]:
+    """Newest first in the order things happened (`occurred_at`, ties by id), not in the order
+    they arrived: a back-dated or imported event takes its place. `before` is the
+    (occurred_at, id) of the last event of the previous page."""
     query = select(*_ACTIVITY).where(events.c.contact_id == contact_id)
-    if before_id is not None:
-        query = query.where(events.c.id < before_id)
-    query = query.order_by(events.c.id.desc()).limit(limit)  # newest first, by arrival
+    if before is not None:
+        at, event_id = before
+        query = query.where(
+            or_(
+                events.c.occurred_at < at,
+                and_(events.c.occurred_at == at, events.c.id < event_id),
+            )
+        )
+    query = query.order_by(events.c.occurred_at.desc(), events.c.id.desc()).limit(limit)
     return [Activity(*row) for row in connection.execute(query)]
 
 

@@ -19,14 +19,27 @@ class StageChange:
     to_stage: str
     user_id: int | None  # None: made by the service, not a user
     at: datetime
+    lost_reason: str | None  # with a move to lost
 
 
 def record(
-    connection: Connection, *, lead_id: int, old: str, new: str, user_id: int | None, at: datetime
+    connection: Connection,
+    *,
+    lead_id: int,
+    old: str,
+    new: str,
+    user_id: int | None,
+    at: datetime,
+    lost_reason: str | None = None,
 ) -> None:
     connection.execute(
         insert(lead_stage_changes).values(
-            lead_id=lead_id, from_stage=old, to_stage=new, user_id=user_id, at=at
+            lead_id=lead_id,
+            from_stage=old,
+            to_stage=new,
+            user_id=user_id,
+            at=at,
+            lost_reason=lost_reason,
         )
     )
 

@@ -67,6 +67,8 @@ events = Table(
     Index("ix_events_type_occurred_contact", "type", "occurred_at", "contact_id"),
     # Live evaluation reads one contact's events of the types a stream reads.
     Index("ix_events_contact_type_occurred", "contact_id", "type", "occurred_at"),
+    # The timeline: one contact's events newest first by when they happened, paged by keyset.
+    Index("ix_events_contact_occurred", "contact_id", "occurred_at", "id"),
 )
 
 
@@ -200,6 +202,7 @@ leads = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     Column("closed_at", UTCDateTime),  # won or lost
     Column("cleared_at", UTCDateTime),  # no uncleared match left: off the board, archived
+    Column("lost_reason", String(1000)),  # why it was lost; kept while it stays lost
     # One open lead per contact (product spec, rule 4), whoever races to make it.
     _partial("uq_leads_open_contact", ["contact_id"], "closed_at IS NULL AND cleared_at IS NULL"),
     Index("ix_leads_contact", "contact_id"),
@@ -238,7 +241,18 @@ lead_stage_changes = Table(
     Column("to_stage", String(20), nullable=False),
     Column("user_id", Id, ForeignKey("users.id", ondelete="SET NULL")),
     Column("at", UTCDateTime, nullable=False),
+    Column("lost_reason", String(1000)),  # with a move to lost
     Index("ix_lead_stage_changes_lead", "lead_id", "id"),
+)
+
+# The reasons the board offers when a lead is moved to Lost (admins keep the list); a lead
+# keeps the words of its reason, so removing one from the list changes no lead's history.
+lost_reasons = Table(
+    "lost_reasons",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("label", String(200), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
 )
 
 lead_notes = Table(

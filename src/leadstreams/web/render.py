@@ -12,6 +12,7 @@ from starlette.responses import Response
 from leadstreams.domain.roles import Action, Role, may
 from leadstreams.domain.topics import BOARD_TOPICS
 from leadstreams.services.auth import Principal
+from leadstreams.web.deps import LoginRequired, page_user
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")  # autoescape is on for .html
@@ -31,6 +32,7 @@ MENU = (
     ("Users", "/users", Action.MANAGE_USERS),
     ("API keys", "/api-keys", Action.MANAGE_API_KEYS),
     ("Webhooks", "/webhooks", Action.MANAGE_WEBHOOKS),
+    ("Lost reasons", "/lost-reasons", Action.MANAGE_LOST_REASONS),
 )
 
 
@@ -60,11 +62,22 @@ def render(
 
 
 def render_error(request: Request, status: int, message: str, details: list[Any]) -> Response:
-    """The page for a typed error (the API answers the same errors with JSON)."""
+    """The page for a typed error (the API answers the same errors with JSON), with the menu
+    of whoever is logged in, also for an address no page answers."""
     return render(
         request,
         "error.html",
         {"status": status, "message": message, "details": details},
-        user=getattr(request.state, "user", None),
+        user=_user_of(request, status),
         status_code=status,
     )
+
+
+def _user_of(request: Request, status: int) -> Principal | None:
+    user = getattr(request.state, "user", None)
+    if user is not None or status >= 500:  # a fault, or the database away: ask it nothing more
+        return user if isinstance(user, Principal) else None
+    try:
+        return page_user(request, request.app.state.ctx)
+    except LoginRequired:
+        return None

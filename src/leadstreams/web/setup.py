@@ -23,6 +23,7 @@ from leadstreams.web.pages import (
     keys,
     lead,
     live,
+    lost_reasons,
     reports,
     scoring,
     streams,
@@ -34,7 +35,7 @@ from leadstreams.web.render import HERE, render_error
 DOCS_ASSETS = Path(str(files("fastapi_offline") / "static"))
 PAGES = (
     auth, board, lead, live, delivery, admin, keys, contacts, streams, docs, scoring, webhooks,
-    reports,
+    reports, lost_reasons,
 )  # fmt: skip
 
 

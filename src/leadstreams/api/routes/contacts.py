@@ -6,9 +6,13 @@ from fastapi import APIRouter, Query, Response
 
 from leadstreams.api.deps import Ctx, Who
 from leadstreams.domain.roles import Action
+from leadstreams.rules.fields import Category
 from leadstreams.schemas.common import MAX_ID, Id
 from leadstreams.schemas.contacts import ContactCreate, ContactRead, ContactWrite, Timeline
 from leadstreams.services import contacts
+from leadstreams.services.contacts import ContactFilter
+
+SCORE_BOUND = 1_000_000_000  # a contact's lead score is within this (schemas.contacts)
 
 router = APIRouter(tags=["contacts"])
 
@@ -30,9 +34,17 @@ def search_contacts(
     q: str | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     after_id: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
+    category: Category | None = None,
+    tag: Annotated[str | None, Query(max_length=100)] = None,
+    has_lead: bool | None = None,
+    score_min: Annotated[int | None, Query(ge=-SCORE_BOUND, le=SCORE_BOUND)] = None,
+    score_max: Annotated[int | None, Query(ge=-SCORE_BOUND, le=SCORE_BOUND)] = None,
 ) -> list[ContactRead]:
+    """Search e-mail, names and company with `q`; narrow by category, tag, whether the
+    contact has a lead on the board, and a lead score range (both ends included)."""
     who.require(Action.READ_CONTACTS)
-    return contacts.search_contacts(ctx, q=q, limit=limit, after_id=after_id)
+    filters = ContactFilter(q, category, tag, has_lead, score_min, score_max)
+    return contacts.search_contacts(ctx, q=q, limit=limit, after_id=after_id, filters=filters)
 
 
 @router.get("/contacts/{contact_id}", response_model=ContactRead)
@@ -52,7 +64,8 @@ def timeline(
     who: Who,
     contact_id: Id,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Id | None = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Timeline:
-    """The contact's activity, newest first; pass `next_cursor` back for older events."""
-    return contacts.timeline(ctx, who=who, contact_id=contact_id, limit=limit, before_id=cursor)
+    """The contact's activity, newest first in the order it happened (`occurred_at`, ties by
+    id); pass `next_cursor` back as `cursor` for older events."""
+    return contacts.timeline(ctx, who=who, contact_id=contact_id, limit=limit, cursor=cursor)

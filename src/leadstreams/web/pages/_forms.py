@@ -9,6 +9,7 @@ from pydantic import BaseModel, ValidationError
 
 from leadstreams.api.errors import pydantic_path
 from leadstreams.errors import Conflict, ErrorDetail, InvalidInput, LeadstreamsError
+from leadstreams.schemas.plain import plain_message
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -21,12 +22,10 @@ def parse(model: type[M], data: dict[str, Any]) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as error:
-        details = [ErrorDetail(pydantic_path(e["loc"]), _message(e["msg"])) for e in error.errors()]
+        details = [
+            ErrorDetail(pydantic_path(e["loc"]), plain_message(dict(e))) for e in error.errors()
+        ]
         raise InvalidInput("the form is not valid", details) from error
-
-
-def _message(text: str) -> str:
-    return text.removeprefix("Value error, ")
 
 
 def field_errors(error: LeadstreamsError, *, default: str, prefix: str = "") -> dict[str, str]:

@@ -13,9 +13,11 @@ from leadstreams.api.errors import pydantic_path
 from leadstreams.domain.streams import StreamAction
 from leadstreams.errors import ErrorDetail, InvalidInput, LeadstreamsError
 from leadstreams.schemas.common import id_from_text
+from leadstreams.schemas.plain import plain_message
 from leadstreams.schemas.streams import StreamCreate, StreamLogEntry, StreamRead, StreamUpdate
 from leadstreams.services import vocabulary
 from leadstreams.services.context import Context
+from leadstreams.web.pages._rule_messages import plain_rule_issues
 
 Data = TypeVar("Data", StreamCreate, StreamUpdate)
 EMPTY_RULES = '{"all": []}'
@@ -24,7 +26,9 @@ EMPTY_RULES = '{"all": []}'
 _PLAIN = {
     "name": "Give the stream a name.",
     "team_ids": "Tick at least one sales team.",
+    "requalify_after_days": "Enter a whole number of days from 1 to 3,650, or leave it empty.",
 }
+COPY_PREFIX = "Copy of "
 
 
 @dataclass
@@ -35,20 +39,31 @@ class StreamForm:
     description: str = ""
     rules: str = EMPTY_RULES  # the rule tree as JSON text, kept in a hidden input by the editor
     team_ids: list[int] = field(default_factory=list)
+    requalify_after_days: str = ""  # empty: a closed lead's contact never qualifies again
 
     @classmethod
     def of(cls, stream: StreamRead) -> StreamForm:
+        days = stream.requalify_after_days
         return cls(
             name=stream.name,
             description=stream.description or "",
             rules=json.dumps(stream.rules),
             team_ids=list(stream.team_ids),
+            requalify_after_days="" if days is None else str(days),
         )
+
+    @classmethod
+    def copy_of(cls, stream: StreamRead) -> StreamForm:
+        """A new stream's form holding a copy of `stream` (saved, it is a new inactive stream)."""
+        original = cls.of(stream)
+        original.name = (COPY_PREFIX + stream.name)[:200]
+        return original
 
 
 async def read_form(request: Request) -> StreamForm:
     form = await request.form()
-    text = {key: str(form.get(key) or "") for key in ("name", "description", "rules")}
+    keys = ("name", "description", "rules", "requalify_after_days")
+    text = {key: str(form.get(key) or "") for key in keys}
     ticked = [id_from_text(v) for v in form.getlist("team_ids") if isinstance(v, str)]
     team_ids = [team_id for team_id in ticked if team_id is not None]
     return StreamForm(**text, team_ids=team_ids)
@@ -67,15 +82,22 @@ def check(ctx: Context, form: StreamForm, model: type[Data]) -> Data:
         "description": form.description,
         "rules": rules if isinstance(rules, dict) else {},
         "team_ids": form.team_ids,
+        "requalify_after_days": _days(form.requalify_after_days),
     }
     try:
         data = model.model_validate(raw)
     except ValidationError as error:
-        details += [_detail(pydantic_path(e["loc"]), e["msg"]) for e in error.errors()]
+        details += [_detail(pydantic_path(e["loc"]), plain_message(e)) for e in error.errors()]
     details += _rule_issues(ctx, rules)
     if details:
         raise InvalidInput("the stream is not valid", details)
     return data
+
+
+def _days(text: str) -> int | str | None:
+    """Empty: never; digits: a number of days; anything else goes on, for the schema to refuse."""
+    text = text.strip()
+    return None if not text else int(text) if text.isascii() and text.isdecimal() else text
 
 
 def _detail(path: str, message: str) -> ErrorDetail:
@@ -90,7 +112,7 @@ def _rule_issues(ctx: Context, rules: Any) -> list[ErrorDetail]:
     try:
         vocabulary.rules_text(ctx, raw=rules)
     except InvalidInput as error:
-        return list(error.details)
+        return plain_rule_issues(rules, error.details, vocabulary.current(ctx))
     return []
 
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
@@ -27,11 +27,14 @@ async def login(
     request: Request,
     ctx: Ctx,
     logins: LoginGuard,
-    email: Annotated[str, Form()],
-    password: Annotated[str, Form()],
+    email: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "/leads",
 ) -> Response:
-    context = {"next": _safe(next), "email": email}
+    context: dict[str, Any] = {"next": _safe(next), "email": email}
+    missing = _missing(email, password)
+    if missing:  # the form again, each note next to its field (never the API's envelope)
+        return render(request, "login.html", context | {"field_errors": missing}, status_code=422)
     try:
         user = await logins.authenticate(
             ctx, email=email, password=password, address=client_address(request)
@@ -57,6 +60,15 @@ def logout(request: Request, ctx: Ctx) -> Response:
 @router.get("/")
 def home() -> Response:
     return RedirectResponse("/leads", status_code=303)
+
+
+def _missing(email: str, password: str) -> dict[str, str]:
+    found = {}
+    if not email.strip():
+        found["email"] = "Enter the e-mail address you log in with."
+    if not password:
+        found["password"] = "Enter your password."
+    return found
 
 
 def _safe(target: str) -> str:

@@ -19,6 +19,7 @@ from leadstreams.services.views import BoardScreen, Cards
 from leadstreams.web.deps import Csrf, PageUser
 from leadstreams.web.pages._cards import STAGES, cards
 from leadstreams.web.pages._filters import PER_COLUMN, BoardForm, options
+from leadstreams.web.pages._lost import stage_move
 from leadstreams.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -80,9 +81,13 @@ def move(
     lead_id: Id,
     stage: Annotated[Stage, Form()],
     next: Annotated[str, Form()] = "/leads",
+    lost_reason_choice: Annotated[str, Form()] = "",
+    lost_reason_detail: Annotated[str, Form()] = "",
 ) -> Response:
-    """Drag and drop and the card's "Move to" form: the moved card (htmx), or back to `next`."""
-    found = board.work(ctx, who=user, lead_id=lead_id, data=LeadUpdate(stage=stage))
+    """Drag and drop and the card's "Move to" form: the moved card (htmx), or back to `next`.
+    A move to Lost carries its reason (the list's choice and the words typed)."""
+    data = stage_move(stage, choice=lost_reason_choice, detail=lost_reason_detail)
+    found = board.work(ctx, who=user, lead_id=lead_id, data=data)
     if request.headers.get("hx-request"):
         return _card(request, found, user=user)
     return RedirectResponse(back_to(next), status_code=303)
@@ -100,12 +105,16 @@ def bulk(
     action: Annotated[Literal["move", "assign", "hide"], Form()],
     stage: Annotated[Stage | None, Form()] = None,
     assignee: Annotated[str, Form()] = "",
+    lost_reason_choice: Annotated[str, Form()] = "",
+    lost_reason_detail: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "/leads",
 ) -> Response:
     """The bulk bar: move, assign or hide the selected cards; each lead is checked as the
-    single action checks it. Answers a status line (htmx), or back to the board."""
+    single action checks it (a move to Lost needs its reason). Answers a status line (htmx),
+    or back to the board."""
+    why = (lost_reason_choice, lost_reason_detail)
     found = board.work_many(
-        ctx, who=user, lead_ids=lead, data=_bulk_change(action, stage, assignee, user)
+        ctx, who=user, lead_ids=lead, data=_bulk_change(action, stage, assignee, user, why)
     )
     if not request.headers.get("hx-request"):
         return RedirectResponse(back_to(next), status_code=303)
@@ -117,11 +126,13 @@ def bulk(
     return render(request, "board_bulk.html", context, user=user)
 
 
-def _bulk_change(action: str, stage: Stage | None, assignee: str, user: Principal) -> LeadUpdate:
+def _bulk_change(
+    action: str, stage: Stage | None, assignee: str, user: Principal, why: tuple[str, str]
+) -> LeadUpdate:
     if action == "move":
         if stage is None:
             raise InvalidInput.at("stage", "choose the stage to move the leads to")
-        return LeadUpdate(stage=stage)
+        return stage_move(stage, choice=why[0], detail=why[1])
     if action == "hide":
         return LeadUpdate(hidden=True)
     if assignee in ("", "none"):

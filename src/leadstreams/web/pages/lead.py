@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import fields
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
@@ -15,7 +15,7 @@ from leadstreams.rules.fields import CATEGORIES, Category
 from leadstreams.schemas.common import Id, id_from_text
 from leadstreams.schemas.contacts import ContactWrite
 from leadstreams.schemas.leads import LeadUpdate
-from leadstreams.services import board, leads, views
+from leadstreams.services import board, leads, lost_reasons, views
 from leadstreams.web.deps import Csrf, PageUser
 from leadstreams.web.pages._cards import ASSIGNED_BY, STAGES, display_name
 from leadstreams.web.pages._score_chart import score_chart
@@ -35,13 +35,16 @@ def contact_card(request: Request, ctx: Ctx, user: PageUser, lead_id: Id) -> Res
     context = {field.name: getattr(found, field.name) for field in fields(found)}
     context |= {"name": display_name(found.contact), "stages": STAGES, "assigned_by": ASSIGNED_BY}
     context["score_chart"] = score_chart(found.score.history, found.now)
+    context["lost_reasons"] = lost_reasons.list_reasons(ctx, who=user)
     return render(request, "lead.html", context | {"categories": CATEGORIES}, user=user)
 
 
 @router.get("/leads/{lead_id}/timeline")
-def older_activity(request: Request, ctx: Ctx, user: PageUser, lead_id: Id, before: Id) -> Response:
+def older_activity(
+    request: Request, ctx: Ctx, user: PageUser, lead_id: Id, before: Annotated[str, Query()]
+) -> Response:
     """The next page of the activity timeline, for its "Show older activity" button (htmx)."""
-    page = board.timeline(ctx, who=user, lead_id=lead_id, limit=TIMELINE_PAGE, before_id=before)
+    page = board.timeline(ctx, who=user, lead_id=lead_id, limit=TIMELINE_PAGE, cursor=before)
     context = {"timeline": page, "lead": {"id": lead_id}}
     return render(request, "lead_timeline.html", context, user=user)
 

@@ -16,10 +16,12 @@ from leadstreams.api.errors import pydantic_path
 from leadstreams.domain.roles import Action
 from leadstreams.errors import Conflict, ErrorDetail, InvalidInput, LeadstreamsError
 from leadstreams.schemas.common import Id
+from leadstreams.schemas.plain import plain_message
 from leadstreams.schemas.scoring import ScoreSetCreate, ScoreSetRead, ScoreSetUpdate
 from leadstreams.services import scoring, vocabulary
 from leadstreams.services.auth import Principal
 from leadstreams.web.deps import Csrf, PageUser
+from leadstreams.web.pages._rule_messages import plain_rule_issues
 from leadstreams.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -142,13 +144,21 @@ def save_rule(
         data = _valid(ScoreSetUpdate, {"rules": rules})
     except InvalidInput as error:  # the criteria's issues too: every error at once
         path = f"rules[{at}].criteria"
-        error.details += scoring.criteria_issues(ctx, raw=tree, path=path)
+        issues = scoring.criteria_issues(ctx, raw=tree, path=path)
+        error.details += _plain_criteria(ctx, tree, path, issues)
         return _set_page(request, ctx, user, found, form, _of_rule(error, at))
     try:
         scoring.update_set(ctx, set_id=set_id, data=data, user_id=user.id)
     except InvalidInput as error:
         return _set_page(request, ctx, user, found, form, _of_rule(error, at))
     return _back(request, f"/scoring/{set_id}", "Rule saved.")
+
+
+def _plain_criteria(ctx: Ctx, tree: Any, path: str, issues: list[ErrorDetail]) -> list[ErrorDetail]:
+    """The criteria's issues in the rule editor's words (as the stream page says them)."""
+    relative = [ErrorDetail("rules" + i.path.removeprefix(path), i.message) for i in issues]
+    plain = plain_rule_issues(tree, relative, vocabulary.current(ctx))
+    return [ErrorDetail(i.path, p.message) for i, p in zip(issues, plain, strict=True)]
 
 
 @router.post("/scoring/{set_id}/rules/{position}/delete", dependencies=[Csrf])
@@ -195,7 +205,7 @@ def _valid(model: Any, raw: dict[str, Any]) -> Any:
     try:
         return model.model_validate(raw)
     except ValidationError as error:
-        details = [ErrorDetail(pydantic_path(e["loc"]), e["msg"]) for e in error.errors()]
+        details = [ErrorDetail(pydantic_path(e["loc"]), plain_message(e)) for e in error.errors()]
         raise InvalidInput("the score set is not valid", details) from error
 
 

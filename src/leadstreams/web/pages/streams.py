@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.responses import Response
 
@@ -15,9 +15,11 @@ from leadstreams.errors import Conflict, InvalidInput, LeadstreamsError, NotFoun
 from leadstreams.schemas.common import Id, Strict
 from leadstreams.schemas.streams import StreamCreate, StreamUpdate
 from leadstreams.services import fetch_history as fetching
-from leadstreams.services import streams, views, vocabulary
+from leadstreams.services import stream_screens, streams, views, vocabulary
 from leadstreams.services.auth import Principal
 from leadstreams.web.deps import Csrf, PageUser
+from leadstreams.web.pages._cards import STAGES
+from leadstreams.web.pages._rule_messages import plain_rule_issues
 from leadstreams.web.pages._stream_form import (
     StreamForm,
     check,
@@ -30,6 +32,7 @@ from leadstreams.web.render import render
 router = APIRouter(include_in_schema=False)
 TypedForm = Annotated[StreamForm, Depends(read_form)]
 _FLASH = "streams.flash"
+ARCHIVE_PAGE = 500
 
 
 class RulesBody(Strict):
@@ -58,8 +61,12 @@ def stream_list(request: Request, ctx: Ctx, user: PageUser) -> Response:
 
 
 @router.get("/streams/new")
-def new_stream(request: Request, ctx: Ctx, user: Manager) -> Response:
-    return _editor(request, views.stream_editor(ctx), user, form=StreamForm())
+def new_stream(request: Request, ctx: Ctx, user: Manager, copy: Id | None = None) -> Response:
+    """A new stream's form; `copy`: filled with a copy of that stream ("Duplicate")."""
+    form = StreamForm()
+    if copy is not None:
+        form = StreamForm.copy_of(streams.get_stream(ctx, stream_id=copy))
+    return _editor(request, views.stream_editor(ctx), user, form=form)
 
 
 @router.post("/streams/new", dependencies=[Csrf])
@@ -75,12 +82,15 @@ def create_stream(request: Request, ctx: Ctx, user: Manager, form: TypedForm) ->
 
 @router.post("/streams/rules/text", dependencies=[Csrf])
 def rules_text(ctx: Ctx, user: PageUser, body: RulesBody) -> JSONResponse:
-    """The editor's rules read back in plain English, or every error with its path."""
+    """The editor's rules read back in plain English, or every error with its path, in the
+    editor's words."""
     user.require(Action.READ_STREAMS)
     try:
-        return JSONResponse({"valid": True, "text": vocabulary.rules_text(ctx, raw=body.rules)})
+        text = vocabulary.rules_text(ctx, raw=body.rules, counts=True)
+        return JSONResponse({"valid": True, "text": text})
     except InvalidInput as error:
-        errors = [{"path": d.path, "message": d.message} for d in error.details]
+        plain = plain_rule_issues(body.rules, error.details, vocabulary.current(ctx))
+        errors = [{"path": d.path, "message": d.message} for d in plain]
         return JSONResponse({"valid": False, "errors": errors}, status_code=422)
 
 
@@ -133,6 +143,51 @@ def clear(request: Request, ctx: Ctx, user: Manager, stream_id: Id) -> Response:
     except Conflict as error:
         return _refused(request, ctx, user, stream_id, error)
     return _back(request, f"/streams/{stream_id}", f"Cleared {cleared} leads from the board.")
+
+
+@router.post("/streams/{stream_id}/delete", dependencies=[Csrf])
+def delete(request: Request, ctx: Ctx, user: Manager, stream_id: Id) -> Response:
+    """Only while inactive (rule 9): the stream is archived; its leads stay on the board."""
+    name = streams.get_stream(ctx, stream_id=stream_id).name
+    try:
+        streams.delete_stream(ctx, stream_id=stream_id, user_id=user.id)
+    except Conflict as error:
+        return _refused(request, ctx, user, stream_id, error)
+    return _back(request, "/streams", f"“{name}” deleted; its leads stay on the board.")
+
+
+@router.get("/streams/{stream_id}/check")
+def check_contact(
+    request: Request,
+    ctx: Ctx,
+    user: Manager,
+    stream_id: Id,
+    email: Annotated[str, Query(max_length=320)] = "",
+) -> Response:
+    """ "Why doesn't this contact match?": the rules against the contact now (htmx: the
+    result alone; without JavaScript: the result on a page of its own)."""
+    context: dict[str, Any] = {"email": email, "stream_id": stream_id}
+    if email.strip():
+        context["check"] = stream_screens.check_contact(ctx, stream_id=stream_id, email=email)
+    else:
+        context["email_error"] = "Enter the e-mail address of the contact you expected."
+    name = "streams_check.html" if request.headers.get("hx-request") else "streams_check_page.html"
+    if name == "streams_check_page.html":
+        context["stream"] = streams.get_stream(ctx, stream_id=stream_id)
+    return render(request, name, context, user=user)
+
+
+@router.get("/streams/{stream_id}/archive")
+def archive(request: Request, ctx: Ctx, user: Manager, stream_id: Id) -> Response:
+    """The stream's cleared matches, and where each lead is now (rule 7: nothing is lost)."""
+    screen = stream_screens.stream_archive(ctx, stream_id=stream_id, limit=ARCHIVE_PAGE)
+    context = {
+        "stream": screen.stream,
+        "rows": screen.rows,
+        "limit": ARCHIVE_PAGE,
+        "stages": STAGES,
+    }
+    return render(request, "streams_archive.html", context, user=user)
 
 
 @router.post("/streams/{stream_id}/fetch-history", dependencies=[Csrf])

@@ -113,9 +113,12 @@
     // One lead, shared by the teams of its streams: a move shows on their boards too.
     const shared = old.dataset.shared;
     if (shared && !window.confirm(`Move ${name} to ${labelOf(stage)}? ${shared} ${shared.includes(",") ? "see" : "sees"} this lead too: the move shows on their board as well.`)) return;
+    // Lost asks why first (lost.js); cancelling it leaves the card where it was.
+    const why = stage === "lost" && window.askLostReason ? await window.askLostReason(name) : {};
+    if (!why) return;
     old.classList.add("is-busy");
     const answer = await fetch(`/leads/${id}/stage`, {
-      method: "POST", headers: partial, body: new URLSearchParams({ stage }),
+      method: "POST", headers: partial, body: new URLSearchParams({ stage, ...why }),
     });
     old.classList.remove("is-busy");
     if (answer.headers.get("HX-Redirect")) { window.location.href = answer.headers.get("HX-Redirect"); return; }
@@ -202,6 +205,12 @@
   bulk?.addEventListener("submit", async (event) => {
     event.preventDefault();
     const body = new FormData(bulk, event.submitter);  // the ticked cards belong to the form
+    // Lost asks why once for all of them, as for one card (lost.js).
+    if (body.get("action") === "move" && body.get("stage") === "lost" && window.askLostReason) {
+      const why = await window.askLostReason(`${picked().length} leads`);
+      if (!why) return;
+      for (const [key, value] of Object.entries(why)) body.set(key, value);
+    }
     // (not bulk.action: that names its "action" buttons)
     const answer = await fetch(bulk.getAttribute("action"), { method: "POST", headers: partial, body: new URLSearchParams(body) });
     if (!answer.ok) { say(`Could not change the selected leads: ${await reason(answer)}`); return; }

@@ -96,7 +96,10 @@ document.addEventListener("change", (event) => {
     let text = (negated ? "Did not: " : "") + eventLabel(kind);
     const where = (node.where || []).map((p) => `${p.property} ${opLabel(null, p.op)}${p.value === undefined ? "" : " " + show(p.value)}`);
     if (where.length) text += ` where ${where.join(" and ")}`;
-    if ((node.min_count || 1) > 1) text += `, at least ${node.min_count} times`;
+    // The editor shows every activity's count, so its English says it too ("at least 1 time");
+    // "did not … at least 1 time" says no more than "did not".
+    const count = node.min_count || 1;
+    if (count > 1 || !negated) text += `, at least ${count} ${count === 1 ? "time" : "times"}`;
     if (node.within_days) text += `, in the last ${node.within_days} days`;
     return text;
   }
@@ -309,7 +312,8 @@ document.addEventListener("change", (event) => {
     clearPanelErrors();
     if (what === "field") {
       const field = currentField();
-      const op = node && node.op && field.operators.includes(node.op) ? node.op : field.operators[0];
+      const fresh = vocab.default_operators[field.type] || field.operators[0]; // numbers: "is at least"
+      const op = node && node.op && field.operators.includes(node.op) ? node.op : fresh;
       panel.op.replaceChildren(...field.operators.map((o) => h("option", { value: o, selected: o === op }, opLabel(field.type, o))));
       panel.op.value = op;
       buildValue(field, op, node ? node.value : undefined);
@@ -408,8 +412,11 @@ document.addEventListener("change", (event) => {
     const op = row.querySelector("[data-role=op]").value;
     const text = row.querySelector("[data-role=value]").value;
     if (NO_VALUE_OPS.includes(op)) return { property, op };
-    if (op === "between") return { property, op, value: text.split(",").map((v) => (v.trim() === "" ? null : Number(v))) };
-    if (NUMBER_ONLY.includes(op)) return { property, op, value: text.trim() === "" ? null : Number(text) };
+    // Text that is not a finite number goes as typed: the server then says "enter a number"
+    // (a NaN would travel as null, and read as a missing value).
+    const number = (v) => (v.trim() === "" ? null : Number.isFinite(Number(v)) ? Number(v) : v.trim());
+    if (op === "between") return { property, op, value: text.split(",").map(number) };
+    if (NUMBER_ONLY.includes(op)) return { property, op, value: number(text) };
     if (op === "in" || op === "not_in") return { property, op, value: text.split(",").map((v) => v.trim()).filter(Boolean) };
     return { property, op, value: text };
   }
@@ -512,6 +519,23 @@ document.addEventListener("change", (event) => {
     panel.el.querySelector("[aria-invalid]")?.focus();
   }
 
+  // A number the input cannot hold ("1e400", "1-2") reads as empty: say so here, rather
+  // than let the server say that a value is missing.
+  function unreadableNumbers() {
+    const slots = { "ce-value": panel.valueErr, "ce-value-2": panel.valueErr, "ce-count": panel.countErr, "ce-days": panel.daysErr };
+    let found = false;
+    for (const input of panel.el.querySelectorAll('input[type="number"]')) {
+      const text = input.value;
+      const bad = input.validity.badInput || (text !== "" && !Number.isFinite(Number(text)));
+      if (bad && slots[input.id] && !input.closest("[hidden]")) {
+        panelError(slots[input.id], "Enter a number of at most 15 digits, e.g. 50.", input);
+        found = true;
+      }
+    }
+    if (found) panel.el.querySelector("[aria-invalid]")?.focus();
+    return found;
+  }
+
   async function apply() {
     clearPanelErrors();
     if (!panel.subject.value) {
@@ -519,6 +543,7 @@ document.addEventListener("change", (event) => {
       panel.subject.focus();
       return;
     }
+    if (unreadableNumbers()) return;
     const node = buildNode();
     const answer = await check(node);
     if (!answer.ok) { showPanelErrors(answer.errors); return; }
