@@ -50,7 +50,9 @@ def test_a_streams_leads_funnel_and_first_move(ctx: Context, api: Api) -> None:
     api.sales.patch(f"/api/v1/leads/{leads[0]['id']}", json={"stage": "sql"})
     ctx.clock.advance(hours=2)  # type: ignore[attr-defined]
     api.sales.patch(f"/api/v1/leads/{leads[1]['id']}", json={"stage": "won"})
-    api.sales.patch(f"/api/v1/leads/{leads[0]['id']}", json={"stage": "lost"})
+    api.admin.post("/api/v1/lost-reasons", json={"label": "No budget"})
+    lost = {"stage": "lost", "lost_reason": "No budget: next year"}
+    assert api.sales.patch(f"/api/v1/leads/{leads[0]['id']}", json=lost).status_code == 200
 
     page = _browser(api, "marketing@example.com").get("/reports?by=stream&days=30").text
     swedes = _section(page, "Swedes")
@@ -63,6 +65,9 @@ def test_a_streams_leads_funnel_and_first_move(ctx: Context, api: Api) -> None:
     }
     assert "Median time to a first move: <strong>3 h 0 min</strong>" in swedes  # of 2 h and 4 h
     assert 'aria-label="4 leads over 5 weeks, at most 4 in a week"' in swedes
+    assert re.findall(r"<li>([^<]+) <span class=\"muted\">\((\d+)\)", swedes) == [
+        ("No budget", "1")
+    ]
 
     by_team = _browser(api, "admin@example.com").get("/reports?by=team&days=30").text
     assert _funnel(_section(by_team, "Nordics"))["Leads"] == "4 100%"

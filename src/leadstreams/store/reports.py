@@ -22,6 +22,7 @@ from leadstreams.domain.stages import Stage
 from leadstreams.store.tables import (
     lead_stage_changes,
     leads,
+    lost_reasons,
     matches,
     stream_teams,
     streams,
@@ -223,6 +224,24 @@ def median_seconds_to_first_move(
         .group_by(ranked.c.group_id)
     )
     return {group_id: float(seconds) for group_id, seconds in connection.execute(query)}
+
+
+def lost_reason_counts(
+    connection: Connection, by: GroupBy, since: datetime
+) -> list[tuple[int, str | None, int]]:
+    """Per group, each lost reason text of its lost leads and how many have it."""
+    arrivals = _arrivals(by, since)
+    query = (
+        select(arrivals.c.group_id, leads.c.lost_reason, func.count())
+        .select_from(arrivals.join(leads, leads.c.id == arrivals.c.lead_id))
+        .where(leads.c.stage == Stage.LOST.value)
+        .group_by(arrivals.c.group_id, leads.c.lost_reason)
+    )
+    return [(group_id, reason, count) for group_id, reason, count in connection.execute(query)]
+
+
+def lost_reason_labels(connection: Connection) -> list[str]:
+    return list(connection.scalars(select(lost_reasons.c.label)))
 
 
 def group_names(connection: Connection, by: GroupBy) -> dict[int, str]:
