@@ -161,12 +161,22 @@ class Sender:
         self.owner = f"{name}:{uuid.uuid4().hex[:8]}"[-60:]
         self.slots = settings.webhook_concurrency
         self.per_subscription = max(1, self.slots * 3 // 4)  # requests in flight
-        # Claimed and not yet recorded: enough for several requests per transaction. A slow
-        # receiver's share (4 rounds of 10 s timeouts) is sent well within the lease.
-        self.hand = 6 * self.slots
-        self.hand_per_subscription = 4 * self.per_subscription
+        # Claimed and not yet recorded: enough for many requests per transaction, and for the
+        # threads to go on sending while a turn runs. A subscription's share is as many rounds
+        # of requests as its receiver answers, at its recent pace, in half a lease: at least
+        # 4 (a slow receiver's 4 rounds of 10 s timeouts are sent well within the lease), at
+        # most 16 (a fast one).
+        self.hand = 16 * self.slots
+        self._half_lease = settings.webhook_lease_seconds / 2
+        self._pace: dict[int, float] = {}  # per subscription: seconds a request took, smoothed
         self.client = make_client(concurrency=self.slots, timeout=settings.webhook_timeout_seconds)
-        self._cond = threading.Condition()
+        # One lock, two queues of waiters: the sending threads wait for claimed deliveries
+        # (`_work`), the loop for ended ones (`_ended_cond`). Waking only the waiter that has
+        # something to do keeps nine threads from taking the interpreter lock in turn at
+        # every request's end.
+        lock = threading.Lock()
+        self._cond = threading.Condition(lock)
+        self._ended_cond = threading.Condition(lock)
         self._ready: list[Due] = []  # claimed, waiting for a thread
         self._claimed_at: dict[int, float] = {}  # delivery id: monotonic time of its claim
         # A delivery not started by then is left to its lease's end, not sent: its request
@@ -195,7 +205,7 @@ class Sender:
             for due, _, _ in ended:
                 self._held[due.subscription_id] -= 1
             room = self.hand - sum(self._held.values())
-            full = [s for s, n in self._held.items() if n >= self.hand_per_subscription]
+            full = [s for s, n in self._held.items() if n >= self._share(s)]
         fan = time.monotonic() >= self._fan_out_at
         announced, claimed = self._in_one_transaction(ended, fan=fan, room=room, full=full)
         if fan:
@@ -207,19 +217,25 @@ class Sender:
             self._ready.extend(claimed)
             claimed_at = time.monotonic()
             self._claimed_at.update((due.id, claimed_at) for due in claimed)
-            self._cond.notify_all()
+            self._cond.notify(len(claimed))
         return announced + len(ended) + len(claimed)
+
+    def _share(self, subscription_id: int) -> int:
+        """How many of a subscription's deliveries the hand may hold (see __init__)."""
+        pace = self._pace.get(subscription_id)
+        rounds = 4 if pace is None else min(16, max(4, int(self._half_lease / max(pace, 1e-3))))
+        return rounds * self.per_subscription
 
     def wait_for_work(self, timeout: float) -> None:
         """Until a turn is worth its transaction: enough requests ended to record together,
         or the threads are about to run out of claimed deliveries (or `timeout`)."""
 
-        def worth_it() -> bool:
-            ended = len(self._ended)
-            return ended >= 2 * self.slots or (ended > 0 and len(self._ready) < self.slots)
-
         with self._cond:
-            self._cond.wait_for(worth_it, timeout)
+            self._ended_cond.wait_for(self._worth_a_turn, timeout)
+
+    def _worth_a_turn(self) -> bool:
+        ended = len(self._ended)
+        return ended >= 4 * self.slots or (ended > 0 and len(self._ready) < 2 * self.slots)
 
     @property
     def busy(self) -> bool:
@@ -302,7 +318,7 @@ class Sender:
                 claimed_at = self._claimed_at.pop(due.id, time.monotonic())
                 if time.monotonic() - claimed_at > self._start_within:
                     self._held[due.subscription_id] -= 1  # given up: its lease ends
-                    self._cond.notify_all()
+                    self._ended_cond.notify_all()
                     continue
                 self._running[due.subscription_id] += 1
             started = self.ctx.clock.now()
@@ -310,7 +326,13 @@ class Sender:
             with self._cond:
                 self._running[due.subscription_id] -= 1
                 self._ended.append((due, outcome, started))
-                self._cond.notify_all()
+                took = outcome.duration_ms / 1000
+                pace = self._pace.get(due.subscription_id, took)
+                self._pace[due.subscription_id] = 0.8 * pace + 0.2 * took
+                # No sending thread is woken: this one takes the next delivery itself (a
+                # request's end frees one slot, and this thread is the one that is free).
+                if self._worth_a_turn() or not self._ready:
+                    self._ended_cond.notify_all()  # the loop, and drain()
 
     def _next(self) -> Due | None:
         for due in self._ready:
@@ -339,7 +361,7 @@ class Sender:
         """Until every delivery in the hand has been sent (the next turn records them)."""
         with self._cond:
             while self._ready or sum(self._running.values()):
-                self._cond.wait(1.0)
+                self._ended_cond.wait(1.0)
 
     def close(self) -> None:
         """Let the requests in flight end and record them; give back what was not sent."""
@@ -348,6 +370,7 @@ class Sender:
             unsent, self._ready = self._ready, []
             self._claimed_at.clear()
             self._cond.notify_all()
+            self._ended_cond.notify_all()
         for thread in self._threads:
             thread.join(self.ctx.settings.webhook_timeout_seconds + 5)
         with self._cond:
