@@ -4,6 +4,7 @@ started by the test; every delivery verified with `standardwebhooks`' own `Webho
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
@@ -15,7 +16,7 @@ from leadstreams.domain.topics import Topic
 from leadstreams.schemas.webhooks import WebhookCreate, WebhookUpdate
 from leadstreams.services import leads, webhooks
 from leadstreams.services.context import Context
-from leadstreams.services.webhook_sender import Sender, send_due
+from leadstreams.services.webhook_sender import Sender, running, send_due
 from tests.support import builders
 from tests.support.receiver import Receiver
 from tests.support.webhooks import SECRET, make_leads, message_ids, subscribe, verified
@@ -270,3 +271,19 @@ def test_a_delivery_left_in_the_hand_past_its_time_is_not_sent_until_its_lease_e
     hooks.clock.advance(seconds=hooks.settings.webhook_lease_seconds + 1)  # type: ignore[attr-defined]
     send_due(hooks)
     assert len(verified(receiver)) == 2
+
+
+def test_a_change_committed_in_this_process_is_sent_without_waiting_for_the_poll(
+    hooks: Context, receiver: Receiver
+) -> None:
+    settings = hooks.settings.model_copy(update={"webhook_poll_seconds": 60.0})
+    patient = replace(hooks, settings=settings)
+    subscribe(patient, receiver.url)
+    with running(patient, stop=threading.Event(), name="prompt"):
+        time.sleep(0.3)  # its first look found nothing: it waits, the poll being a minute
+        make_leads(patient, 1)
+        deadline = time.monotonic() + 20
+        while not receiver.accepted:
+            assert time.monotonic() < deadline, "the sender waited for its poll"
+            time.sleep(0.05)
+    assert len(verified(receiver)) == 1

@@ -35,6 +35,7 @@ from leadstreams.domain.webhooks import (
 from leadstreams.schemas.leads import LeadRead
 from leadstreams.services.context import Context
 from leadstreams.services.leads import render_leads
+from leadstreams.store import commits
 from leadstreams.store import webhook_queue as queue
 from leadstreams.store.uow import UnitOfWork
 from leadstreams.store.webhook_queue import Announcement, Due, Listener
@@ -42,6 +43,9 @@ from leadstreams.store.webhook_queue import Announcement, Due, Listener
 log = logging.getLogger(__name__)
 
 FAN_OUT_BATCH = 500  # outbox rows per fan-out transaction
+# After a commit in this process, the next fan-out runs this soon after the last one: prompt,
+# yet a stream of single-event commits is fanned out in batches, not a transaction each.
+PROMPT_SECONDS = 0.05
 
 
 def fan_out(ctx: Context, *, limit: int = FAN_OUT_BATCH) -> int:
@@ -188,6 +192,9 @@ class Sender:
         self._ended: list[tuple[Due, Outcome, datetime]] = []  # sent, not yet recorded
         self._closed = False
         self._fan_out_at = 0.0  # monotonic time of the next fan-out
+        self._fanned_at = 0.0  # monotonic time of the last
+        self.commits = commits.of(ctx.database.engine)  # this process's write commits
+        self._commits_seen = -1  # the count of them when the last fan-out began
         self._threads = [
             threading.Thread(target=self._work, name=f"webhook-{n}", daemon=True)
             for n in range(self.slots)
@@ -199,15 +206,23 @@ class Sender:
         """Fan out, record what ended, claim what the hand has room for, in one transaction
         (on SQLite, writers take turns: one write a turn keeps the sender's share small):
         how much that was. Fan-out runs again at once while it finds rows, else after
-        `webhook_poll_seconds`."""
+        `webhook_poll_seconds`, or `PROMPT_SECONDS` after the last one when this process
+        committed a write since."""
         with self._cond:
             ended, self._ended = self._ended, []
             for due, _, _ in ended:
                 self._held[due.subscription_id] -= 1
             room = self.hand - sum(self._held.values())
             full = [s for s, n in self._held.items() if n >= self._share(s)]
-        fan = time.monotonic() >= self._fan_out_at
-        announced, claimed = self._in_one_transaction(ended, fan=fan, room=room, full=full)
+        now, before = time.monotonic(), self.commits.count
+        fan = now >= self._fan_out_at or (
+            self.fresh_commits and now >= self._fanned_at + PROMPT_SECONDS
+        )
+        if fan:
+            self._commits_seen, self._fanned_at = before, now
+        announced, claimed, wrote = self._in_one_transaction(ended, fan=fan, room=room, full=full)
+        if wrote and self._commits_seen == before and self.commits.count == before + 1:
+            self._commits_seen += 1  # only this turn's own commit: nothing new to fan out
         if fan:
             pause = 0.0 if announced else self.ctx.settings.webhook_poll_seconds
             self._fan_out_at = time.monotonic() + pause
@@ -219,6 +234,17 @@ class Sender:
             self._claimed_at.update((due.id, claimed_at) for due in claimed)
             self._cond.notify(len(claimed))
         return announced + len(ended) + len(claimed)
+
+    @property
+    def fresh_commits(self) -> bool:
+        """Whether this process committed a write since the last fan-out began."""
+        return self.commits.count != self._commits_seen
+
+    def wait_for_commits(self, timeout: float) -> None:
+        """Until this process commits a write not yet looked at (or `timeout`), then until a
+        fan-out is due again (`PROMPT_SECONDS` after the last)."""
+        self.commits.wait_past(self._commits_seen, timeout)
+        time.sleep(max(0.0, self._fanned_at + PROMPT_SECONDS - time.monotonic()))
 
     def _share(self, subscription_id: int) -> int:
         """How many of a subscription's deliveries the hand may hold (see __init__)."""
@@ -245,7 +271,8 @@ class Sender:
 
     def _in_one_transaction(
         self, ended: list[tuple[Due, Outcome, datetime]], *, fan: bool, room: int, full: list[int]
-    ) -> tuple[int, list[Due]]:
+    ) -> tuple[int, list[Due], bool]:
+        """What was fanned out, what was claimed, and whether a write was committed."""
         settings = self.ctx.settings
         if not ended:  # a read first: an idle sender takes no write lock
             with self.ctx.uow(read_only=True) as uow:
@@ -253,7 +280,7 @@ class Sender:
                 window = now - timedelta(seconds=settings.webhook_give_up_seconds)
                 fan = fan and queue.any_unannounced(uow.connection, since=window)
                 if not fan and (room <= 0 or not queue.any_due(uow.connection, now=now)):
-                    return 0, []
+                    return 0, [], False
         with self.ctx.uow() as uow:
             now = uow.clock.now()
             announced = 0
@@ -271,7 +298,7 @@ class Sender:
                     skip_subscriptions=full,
                 )
             uow.commit()
-        return announced, claimed
+        return announced, claimed, True
 
     def _record(
         self, connection: Any, ended: list[tuple[Due, Outcome, datetime]], *, now: datetime
@@ -418,8 +445,8 @@ def run_sender(ctx: Context, *, stop: threading.Event, name: str) -> None:
                 progressed = 0
             if sender.busy:
                 sender.wait_for_work(poll)
-            elif not progressed:
-                stop.wait(poll)
+            elif not progressed:  # until a commit here (a change to fan out, maybe) or a poll
+                sender.wait_for_commits(poll)
     finally:
         sender.close()
 
@@ -439,4 +466,5 @@ def running(ctx: Context, *, stop: threading.Event, name: str) -> Iterator[threa
         yield thread
     finally:
         stop.set()
+        commits.of(ctx.database.engine).wake()
         thread.join(ctx.settings.webhook_timeout_seconds + 5)

@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
 from leadstreams.clock import Clock
-from leadstreams.store import write_lock
+from leadstreams.store import commits, write_lock
 from leadstreams.store.conflicts import as_conflict
 
 
@@ -25,6 +25,7 @@ class UnitOfWork:
         # SQLite: this process's writers queue in order (store/write_lock.py)
         self._write_lock = None if read_only else write_lock.for_engine(engine)
         self._holds_lock = False
+        self._commits = None if read_only else commits.of(engine)  # wakes the webhook sender
 
     @property
     def connection(self) -> Connection:
@@ -81,6 +82,8 @@ class UnitOfWork:
     def commit(self) -> None:
         self.connection.commit()
         self._release()  # before the callbacks: they may wait for other writers
+        if self._commits is not None:
+            self._commits.record()
         callbacks, self._after_commit = self._after_commit, []
         for callback in callbacks:
             callback()

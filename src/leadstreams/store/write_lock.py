@@ -13,6 +13,7 @@ line. Other processes still meet at SQLite's own lock; correctness never rests o
 from __future__ import annotations
 
 import threading
+import weakref
 from collections import deque
 
 from sqlalchemy import Engine
@@ -71,8 +72,9 @@ class FairLock:
                 self._owner = None
 
 
-_locks: dict[str, FairLock] = {}
-_locks_mutex = threading.Lock()
+_by_url: dict[str, FairLock] = {}
+_by_engine: weakref.WeakKeyDictionary[Engine, FairLock] = weakref.WeakKeyDictionary()
+_mutex = threading.Lock()
 
 
 def for_engine(engine: Engine) -> FairLock | None:
@@ -80,6 +82,9 @@ def for_engine(engine: Engine) -> FairLock | None:
     (PostgreSQL: writers do not exclude one another)."""
     if engine.dialect.name != "sqlite":
         return None
-    key = engine.url.render_as_string(hide_password=False)
-    with _locks_mutex:
-        return _locks.setdefault(key, FairLock())
+    found = _by_engine.get(engine)
+    if found is None:
+        with _mutex:
+            key = engine.url.render_as_string(hide_password=False)
+            found = _by_engine[engine] = _by_url.setdefault(key, FairLock())
+    return found
