@@ -20,6 +20,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -49,36 +50,69 @@ PROMPT_SECONDS = 0.05
 
 
 def fan_out(ctx: Context, *, limit: int = FAN_OUT_BATCH) -> int:
-    """Fan out up to `limit` outbox rows in one transaction; how many were taken."""
-    window = ctx.clock.now() - timedelta(seconds=ctx.settings.webhook_give_up_seconds)
+    """Fan out up to `limit` outbox rows; how many were taken."""
+    give_up = ctx.settings.webhook_give_up_seconds
     with ctx.uow(read_only=True) as uow:
-        if not queue.any_unannounced(uow.connection, since=window):
-            return 0
+        prepared = prepare_fan_out(uow, give_up_seconds=give_up, limit=limit)
+    if prepared is None:
+        return 0
     with ctx.uow() as uow:
-        taken = fan_out_in(uow, give_up_seconds=ctx.settings.webhook_give_up_seconds, limit=limit)
+        taken = fan_out_in(uow, prepared, give_up_seconds=give_up)
         uow.commit()
     return taken
 
 
-def fan_out_in(uow: UnitOfWork, *, give_up_seconds: float, limit: int = FAN_OUT_BATCH) -> int:
-    """The fan-out in the caller's transaction (which commits it): one delivery per outbox
-    row and subscription that wants it, and the rows marked as fanned out."""
-    now = uow.clock.now()
-    window = now - timedelta(seconds=give_up_seconds)
-    rows = queue.unannounced(uow.connection, since=window, limit=limit)
+@dataclass(frozen=True, slots=True)
+class FanOut:
+    """Outbox rows read and their bodies rendered, before the write transaction."""
+
+    rows: list[Announcement]
+    listeners: list[Listener]
+    leads: dict[int, LeadRead]
+    bodies: dict[int, str]  # by outbox row id
+
+
+def prepare_fan_out(
+    uow: UnitOfWork, *, give_up_seconds: float, limit: int = FAN_OUT_BATCH
+) -> FanOut | None:
+    """The outbox rows no fan-out has taken yet, with each one's body rendered as
+    `GET /leads/{id}` renders its lead (None: no such row). Read in a transaction of its
+    own, before the write: on SQLite the rendering, most of a fan-out's time, then holds
+    no write lock that ingestion waits for."""
+    window = uow.clock.now() - timedelta(seconds=give_up_seconds)
+    if not queue.any_unannounced(uow.connection, since=window):
+        return None
+    rows = queue.unannounced(uow.connection, since=window, limit=limit, lock=False)
     if not rows:
-        return 0
+        return None
     listeners = queue.listeners(uow.connection)
     wanted = [row for row in rows if row.lead_id is not None and _anyone(listeners, row)]
     leads = render_leads(uow, lead_ids=[row.lead_id for row in wanted if row.lead_id])
+    bodies = {
+        row.id: _body(row, leads[row.lead_id])
+        for row in wanted
+        if row.lead_id is not None and row.lead_id in leads
+    }
+    return FanOut(rows, listeners, leads, bodies)
+
+
+def fan_out_in(uow: UnitOfWork, prepared: FanOut, *, give_up_seconds: float) -> int:
+    """The fan-out in the caller's transaction (which commits it): one delivery per
+    prepared outbox row (of those no other fan-out took meanwhile) and subscription that
+    wants it, and the rows marked as fanned out; how many rows."""
+    now = uow.clock.now()
+    still = queue.still_unannounced(uow.connection, ids=[row.id for row in prepared.rows])
+    rows = [row for row in prepared.rows if row.id in still]
+    existing = {listener.id for listener in queue.listeners(uow.connection)}  # none deleted since
+    listeners = [listener for listener in prepared.listeners if listener.id in existing]
     new: list[dict[str, Any]] = []
     counts = {row.id: 0 for row in rows}
     gives_up_at = now + timedelta(seconds=give_up_seconds)
-    for row in wanted:
-        lead = leads.get(row.lead_id or 0)
-        if lead is None:
+    for row in rows:
+        body = prepared.bodies.get(row.id)
+        if body is None or row.lead_id is None:
             continue
-        body = _body(row, lead)
+        lead = prepared.leads[row.lead_id]
         for listener in listeners:
             if wants(
                 events=listener.events,
@@ -274,18 +308,20 @@ class Sender:
     ) -> tuple[int, list[Due], bool]:
         """What was fanned out, what was claimed, and whether a write was committed."""
         settings = self.ctx.settings
-        if not ended:  # a read first: an idle sender takes no write lock
+        give_up = settings.webhook_give_up_seconds
+        prepared = None
+        if fan or not ended:  # reads first: an idle sender takes no write lock
             with self.ctx.uow(read_only=True) as uow:
-                now = uow.clock.now()
-                window = now - timedelta(seconds=settings.webhook_give_up_seconds)
-                fan = fan and queue.any_unannounced(uow.connection, since=window)
-                if not fan and (room <= 0 or not queue.any_due(uow.connection, now=now)):
+                if fan:
+                    prepared = prepare_fan_out(uow, give_up_seconds=give_up)
+                idle = not ended and prepared is None
+                if idle and (room <= 0 or not queue.any_due(uow.connection, now=uow.clock.now())):
                     return 0, [], False
         with self.ctx.uow() as uow:
             now = uow.clock.now()
             announced = 0
-            if fan:
-                announced = fan_out_in(uow, give_up_seconds=settings.webhook_give_up_seconds)
+            if prepared is not None:
+                announced = fan_out_in(uow, prepared, give_up_seconds=give_up)
             self._record(uow.connection, ended, now=now)
             claimed: list[Due] = []
             if room > 0:

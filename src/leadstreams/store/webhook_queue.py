@@ -59,10 +59,13 @@ class Due:
         return [self.secret]
 
 
-def unannounced(connection: Connection, *, since: datetime, limit: int) -> list[Announcement]:
-    """Outbox rows written since `since` that no fan-out has taken, oldest first, locked for
-    this transaction. Found by the absence of their fan-out row, never by "ids above the last
-    one seen": a row that commits late with a lower id is found all the same."""
+def unannounced(
+    connection: Connection, *, since: datetime, limit: int, lock: bool = True
+) -> list[Announcement]:
+    """Outbox rows written since `since` that no fan-out has taken, oldest first (`lock`:
+    locked for this transaction, skipping those another one locked). Found by the absence of
+    their fan-out row, never by "ids above the last one seen": a row that commits late with
+    a lower id is found all the same."""
     fanned = select(webhook_fanout.c.outbox_id).where(webhook_fanout.c.outbox_id == outbox.c.id)
     query = (
         select(outbox.c.id, outbox.c.topic, outbox.c.lead_id, outbox.c.payload, outbox.c.created_at)
@@ -70,9 +73,28 @@ def unannounced(connection: Connection, *, since: datetime, limit: int) -> list[
         .order_by(outbox.c.created_at, outbox.c.id)
         .limit(limit)
     )
-    if connection.dialect.name == "postgresql":
+    if lock and connection.dialect.name == "postgresql":
         query = query.with_for_update(of=outbox, skip_locked=True)
     return [Announcement(*row) for row in connection.execute(query)]
+
+
+_FANNED = select(webhook_fanout.c.outbox_id).where(webhook_fanout.c.outbox_id == outbox.c.id)
+_STILL_BY = select(outbox.c.id).where(
+    outbox.c.id.in_(bindparam("ids", expanding=True)), ~_FANNED.exists()
+)
+_STILL = {
+    "sqlite": _STILL_BY,  # one writer: nobody fans out between this read and the write
+    "postgresql": _STILL_BY.with_for_update(of=outbox, skip_locked=True),
+}
+
+
+def still_unannounced(connection: Connection, *, ids: list[int]) -> set[int]:
+    """Those of these outbox rows (read before this transaction) that no fan-out has taken
+    meanwhile, locked for this transaction: a row another sender is fanning out right now
+    is skipped, not waited for (it takes it)."""
+    if not ids:
+        return set()
+    return set(connection.scalars(_STILL[connection.dialect.name], {"ids": ids}))
 
 
 def any_unannounced(connection: Connection, *, since: datetime) -> bool:
