@@ -368,34 +368,50 @@ class Sender:
                 log.warning("webhook delivery %s: lease lost while sending; not recorded", due.id)
 
     def _work(self) -> None:
-        """A sending thread: the first waiting delivery whose subscription has a free slot."""
+        """A sending thread: the first waiting delivery whose subscription has a free slot.
+        Having sent one, it records the end and takes the next itself, in one hold of the
+        lock; another thread is woken only when one more delivery can start (a slot freed
+        for another subscription), so nine threads do not take the interpreter lock in turn
+        at every request's end to find nothing to do."""
+        sent: tuple[Due, Outcome, datetime] | None = None
         while True:
             with self._cond:
-                due = self._next()
-                while due is None:
-                    if self._closed:
-                        return
-                    self._cond.wait()
-                    due = self._next()
-                self._ready.remove(due)
-                claimed_at = self._claimed_at.pop(due.id, time.monotonic())
-                if time.monotonic() - claimed_at > self._start_within:
-                    self._held[due.subscription_id] -= 1  # given up: its lease ends
-                    self._ended_cond.notify_all()
-                    continue
+                if sent is not None:
+                    self._ended_one(*sent)
+                due = self._take()
+                if due is None:
+                    return
                 self._running[due.subscription_id] += 1
+                if self._next() is not None:
+                    self._cond.notify()
             started = self.ctx.clock.now()
-            outcome = self._send(due, started)
-            with self._cond:
-                self._running[due.subscription_id] -= 1
-                self._ended.append((due, outcome, started))
-                took = outcome.duration_ms / 1000
-                pace = self._pace.get(due.subscription_id, took)
-                self._pace[due.subscription_id] = 0.8 * pace + 0.2 * took
-                # No sending thread is woken: this one takes the next delivery itself (a
-                # request's end frees one slot, and this thread is the one that is free).
-                if self._worth_a_turn() or not self._ready:
-                    self._ended_cond.notify_all()  # the loop, and drain()
+            sent = (due, self._send(due, started), started)
+
+    def _take(self) -> Due | None:
+        """(Holding the lock.) The next delivery to send, waiting for one; None once closed."""
+        while True:
+            due = self._next()
+            if due is None:
+                if self._closed:
+                    return None
+                self._cond.wait()
+                continue
+            self._ready.remove(due)
+            claimed_at = self._claimed_at.pop(due.id, time.monotonic())
+            if time.monotonic() - claimed_at <= self._start_within:
+                return due
+            self._held[due.subscription_id] -= 1  # given up: its lease ends
+            self._ended_cond.notify_all()
+
+    def _ended_one(self, due: Due, outcome: Outcome, started: datetime) -> None:
+        """(Holding the lock.) A request ended: to be recorded by the next turn."""
+        self._running[due.subscription_id] -= 1
+        self._ended.append((due, outcome, started))
+        took = outcome.duration_ms / 1000
+        pace = self._pace.get(due.subscription_id, took)
+        self._pace[due.subscription_id] = 0.8 * pace + 0.2 * took
+        if self._worth_a_turn() or not self._ready:
+            self._ended_cond.notify_all()  # the loop, and drain()
 
     def _next(self) -> Due | None:
         for due in self._ready:
