@@ -287,3 +287,25 @@ def test_a_change_committed_in_this_process_is_sent_without_waiting_for_the_poll
             assert time.monotonic() < deadline, "the sender waited for its poll"
             time.sleep(0.05)
     assert len(verified(receiver)) == 1
+
+
+def test_a_receiver_that_holds_every_request_does_not_hold_up_another_subscription(
+    hooks: Context, receiver: Receiver
+) -> None:
+    slow = Receiver()
+    try:
+        slow.hold()
+        subscribe(hooks, slow.url)
+        subscribe(hooks, receiver.url)
+        make_leads(hooks, 12)  # 12 deliveries each, more than the slow one's share of slots
+        with running(hooks, stop=threading.Event(), name="two"):
+            deadline = time.monotonic() + 8  # before the held requests time out (10 s)
+            while len(receiver.accepted) < 12:
+                assert time.monotonic() < deadline, "the held receiver held up the other one"
+                time.sleep(0.05)
+            assert slow.held.is_set() and not slow.accepted
+            slow.release.set()
+        assert len(verified(receiver)) == 12
+    finally:
+        slow.release.set()
+        slow.stop()
