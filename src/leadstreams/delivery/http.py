@@ -10,6 +10,7 @@ from the environment.
 from __future__ import annotations
 
 import functools
+import ssl
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -50,13 +51,20 @@ def signature(*, secrets: list[str], message_id: str, at: datetime, body: str) -
     return " ".join(_signer(secret).sign(message_id, at, body) for secret in secrets)
 
 
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """As httpx verifies, made once per process: loading the CA bundle takes tens of ms,
+    and a context is safe to share between pools and threads."""
+    return httpx.create_ssl_context(trust_env=False)
+
+
 class Client:
     """A pool of keep-alive connections shared by the sender's threads, and the timeout of
     each request (connect, each read and write, and the wait for a free connection)."""
 
     def __init__(self, *, concurrency: int, timeout: float) -> None:
         self.pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),  # as httpx verifies
+            ssl_context=_tls(),
             max_connections=concurrency,
             max_keepalive_connections=concurrency,
         )
