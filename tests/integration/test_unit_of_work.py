@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from leadstreams.services.context import Context
+from leadstreams.store import write_lock
 
 
 def test_what_follows_a_commit_runs_after_it_in_order(ctx: Context) -> None:
@@ -36,3 +39,32 @@ def test_what_followed_one_commit_does_not_follow_the_next(ctx: Context) -> None
         uow.connection.begin()
         uow.commit()
     assert done == [1]
+
+
+def test_sqlite_writers_of_this_process_queue_and_each_leaves_the_line_however_it_ends(
+    ctx: Context,
+) -> None:
+    lock = write_lock.for_engine(ctx.database.engine)
+    if lock is None:
+        pytest.skip("PostgreSQL: writers do not exclude one another")
+
+    def free_for_another_thread() -> bool:
+        got: list[bool] = []
+        other = threading.Thread(target=lambda: got.append(lock.acquire(timeout=0.5)))
+        other.start()
+        other.join(5)
+        if got == [True]:
+            lock.release()
+        return got == [True]
+
+    with ctx.uow() as uow:
+        assert not free_for_another_thread()  # a write transaction holds it
+        with ctx.uow(read_only=True):  # readers do not queue
+            pass
+        uow.commit()
+        assert free_for_another_thread()  # given up at the commit
+    with pytest.raises(LookupError), ctx.uow():
+        raise LookupError
+    assert free_for_another_thread()  # and when left by an exception
+    with ctx.uow(read_only=True):
+        assert free_for_another_thread()

@@ -4,6 +4,7 @@ started by the test; every delivery verified with `standardwebhooks`' own `Webho
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
@@ -17,7 +18,7 @@ from leadstreams.schemas.webhooks import WebhookCreate, WebhookUpdate
 from leadstreams.services import fetch_history, leads, streams, webhooks
 from leadstreams.services.auth import Principal
 from leadstreams.services.context import Context
-from leadstreams.services.webhook_sender import Sender, send_due
+from leadstreams.services.webhook_sender import Sender, running, send_due
 from tests.support import builders
 from tests.support.receiver import Receiver
 from tests.support.webhooks import SECRET, make_leads, message_ids, subscribe, verified
@@ -301,3 +302,41 @@ def test_a_cleared_lead_is_sent_to_the_team_that_had_it(hooks: Context, receiver
 
 def _admin() -> Principal:
     return Principal(0, "admin@example.com", "admin", Role.ADMIN, ())
+
+
+def test_a_change_committed_in_this_process_is_sent_without_waiting_for_the_poll(
+    hooks: Context, receiver: Receiver
+) -> None:
+    settings = hooks.settings.model_copy(update={"webhook_poll_seconds": 60.0})
+    patient = replace(hooks, settings=settings)
+    subscribe(patient, receiver.url)
+    with running(patient, stop=threading.Event(), name="prompt"):
+        time.sleep(0.3)  # its first look found nothing: it waits, the poll being a minute
+        make_leads(patient, 1)
+        deadline = time.monotonic() + 20
+        while not receiver.accepted:
+            assert time.monotonic() < deadline, "the sender waited for its poll"
+            time.sleep(0.05)
+    assert len(verified(receiver)) == 1
+
+
+def test_a_receiver_that_holds_every_request_does_not_hold_up_another_subscription(
+    hooks: Context, receiver: Receiver
+) -> None:
+    slow = Receiver()
+    try:
+        slow.hold()
+        subscribe(hooks, slow.url)
+        subscribe(hooks, receiver.url)
+        make_leads(hooks, 12)  # 12 deliveries each, more than the slow one's share of slots
+        with running(hooks, stop=threading.Event(), name="two"):
+            deadline = time.monotonic() + 8  # before the held requests time out (10 s)
+            while len(receiver.accepted) < 12:
+                assert time.monotonic() < deadline, "the held receiver held up the other one"
+                time.sleep(0.05)
+            assert slow.held.is_set() and not slow.accepted
+            slow.release.set()
+        assert len(verified(receiver)) == 12
+    finally:
+        slow.release.set()
+        slow.stop()

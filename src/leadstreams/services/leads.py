@@ -251,11 +251,9 @@ def read_lead(uow: UnitOfWork, *, who: Principal, lead_id: int) -> LeadRead:
 def render_leads(uow: UnitOfWork, *, lead_ids: list[int]) -> dict[int, LeadRead]:
     """Leads as `GET /leads/{id}` renders them, whoever may see them (for deliveries: the
     webhook sender renders the lead of each change with this, not with a renderer of its own)."""
-    found = [
-        lead
-        for i in dict.fromkeys(lead_ids)
-        if (lead := board_store.get(uow.connection, lead_id=i))
-    ]
+    ids = list(dict.fromkeys(lead_ids))
+    by_id = board_store.get_many(uow.connection, lead_ids=ids)
+    found = [by_id[i] for i in ids if i in by_id]
     return {lead.id: lead for lead in _read_many(uow, found)}
 
 

@@ -20,6 +20,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -36,6 +37,7 @@ from leadstreams.domain.webhooks import (
 from leadstreams.schemas.leads import LeadRead
 from leadstreams.services.context import Context
 from leadstreams.services.leads import render_leads
+from leadstreams.store import commits
 from leadstreams.store import webhook_queue as queue
 from leadstreams.store.uow import UnitOfWork
 from leadstreams.store.webhook_queue import Announcement, Due, Listener
@@ -43,39 +45,75 @@ from leadstreams.store.webhook_queue import Announcement, Due, Listener
 log = logging.getLogger(__name__)
 
 FAN_OUT_BATCH = 500  # outbox rows per fan-out transaction
+# After a commit in this process, the next fan-out runs this soon after the last one: prompt,
+# yet a stream of single-event commits is fanned out in batches, not a transaction each.
+PROMPT_SECONDS = 0.05
 
 
 def fan_out(ctx: Context, *, limit: int = FAN_OUT_BATCH) -> int:
-    """Fan out up to `limit` outbox rows in one transaction; how many were taken."""
-    window = ctx.clock.now() - timedelta(seconds=ctx.settings.webhook_give_up_seconds)
+    """Fan out up to `limit` outbox rows; how many were taken."""
+    give_up = ctx.settings.webhook_give_up_seconds
     with ctx.uow(read_only=True) as uow:
-        if not queue.any_unannounced(uow.connection, since=window):
-            return 0
+        prepared = prepare_fan_out(uow, give_up_seconds=give_up, limit=limit)
+    if prepared is None:
+        return 0
     with ctx.uow() as uow:
-        taken = fan_out_in(uow, give_up_seconds=ctx.settings.webhook_give_up_seconds, limit=limit)
+        taken = fan_out_in(uow, prepared, give_up_seconds=give_up)
         uow.commit()
     return taken
 
 
-def fan_out_in(uow: UnitOfWork, *, give_up_seconds: float, limit: int = FAN_OUT_BATCH) -> int:
-    """The fan-out in the caller's transaction (which commits it): one delivery per outbox
-    row and subscription that wants it, and the rows marked as fanned out."""
-    now = uow.clock.now()
-    window = now - timedelta(seconds=give_up_seconds)
-    rows = queue.unannounced(uow.connection, since=window, limit=limit)
+@dataclass(frozen=True, slots=True)
+class FanOut:
+    """Outbox rows read and their bodies rendered, before the write transaction."""
+
+    rows: list[Announcement]
+    listeners: list[Listener]
+    leads: dict[int, LeadRead]
+    bodies: dict[int, str]  # by outbox row id
+
+
+def prepare_fan_out(
+    uow: UnitOfWork, *, give_up_seconds: float, limit: int = FAN_OUT_BATCH
+) -> FanOut | None:
+    """The outbox rows no fan-out has taken yet, with each one's body rendered as
+    `GET /leads/{id}` renders its lead (None: no such row). Read in a transaction of its
+    own, before the write: on SQLite the rendering, most of a fan-out's time, then holds
+    no write lock that ingestion waits for."""
+    window = uow.clock.now() - timedelta(seconds=give_up_seconds)
+    if not queue.any_unannounced(uow.connection, since=window):
+        return None
+    rows = queue.unannounced(uow.connection, since=window, limit=limit, lock=False)
     if not rows:
-        return 0
+        return None
     listeners = queue.listeners(uow.connection)
     wanted = [row for row in rows if row.lead_id is not None and _anyone(listeners, row)]
     leads = render_leads(uow, lead_ids=[row.lead_id for row in wanted if row.lead_id])
+    bodies = {
+        row.id: _body(row, leads[row.lead_id])
+        for row in wanted
+        if row.lead_id is not None and row.lead_id in leads
+    }
+    return FanOut(rows, listeners, leads, bodies)
+
+
+def fan_out_in(uow: UnitOfWork, prepared: FanOut, *, give_up_seconds: float) -> int:
+    """The fan-out in the caller's transaction (which commits it): one delivery per
+    prepared outbox row (of those no other fan-out took meanwhile) and subscription that
+    wants it, and the rows marked as fanned out; how many rows."""
+    now = uow.clock.now()
+    still = queue.still_unannounced(uow.connection, ids=[row.id for row in prepared.rows])
+    rows = [row for row in prepared.rows if row.id in still]
+    existing = {listener.id for listener in queue.listeners(uow.connection)}  # none deleted since
+    listeners = [listener for listener in prepared.listeners if listener.id in existing]
     new: list[dict[str, Any]] = []
     counts = {row.id: 0 for row in rows}
     gives_up_at = now + timedelta(seconds=give_up_seconds)
-    for row in wanted:
-        lead = leads.get(row.lead_id or 0)
-        if lead is None:
+    for row in rows:
+        body = prepared.bodies.get(row.id)
+        if body is None or row.lead_id is None:
             continue
-        body = _body(row, lead)
+        lead = prepared.leads[row.lead_id]
         for listener in listeners:
             if wants(
                 events=listener.events,
@@ -162,12 +200,22 @@ class Sender:
         self.owner = f"{name}:{uuid.uuid4().hex[:8]}"[-60:]
         self.slots = settings.webhook_concurrency
         self.per_subscription = max(1, self.slots * 3 // 4)  # requests in flight
-        # Claimed and not yet recorded: enough for several requests per transaction. A slow
-        # receiver's share (4 rounds of 10 s timeouts) is sent well within the lease.
-        self.hand = 6 * self.slots
-        self.hand_per_subscription = 4 * self.per_subscription
+        # Claimed and not yet recorded: enough for many requests per transaction, and for the
+        # threads to go on sending while a turn runs. A subscription's share is as many rounds
+        # of requests as its receiver answers, at its recent pace, in half a lease: at least
+        # 4 (a slow receiver's 4 rounds of 10 s timeouts are sent well within the lease), at
+        # most 16 (a fast one).
+        self.hand = 16 * self.slots
+        self._half_lease = settings.webhook_lease_seconds / 2
+        self._pace: dict[int, float] = {}  # per subscription: seconds a request took, smoothed
         self.client = make_client(concurrency=self.slots, timeout=settings.webhook_timeout_seconds)
-        self._cond = threading.Condition()
+        # One lock, two queues of waiters: the sending threads wait for claimed deliveries
+        # (`_work`), the loop for ended ones (`_ended_cond`). Waking only the waiter that has
+        # something to do keeps nine threads from taking the interpreter lock in turn at
+        # every request's end.
+        lock = threading.Lock()
+        self._cond = threading.Condition(lock)
+        self._ended_cond = threading.Condition(lock)
         self._ready: list[Due] = []  # claimed, waiting for a thread
         self._claimed_at: dict[int, float] = {}  # delivery id: monotonic time of its claim
         # A delivery not started by then is left to its lease's end, not sent: its request
@@ -179,6 +227,9 @@ class Sender:
         self._ended: list[tuple[Due, Outcome, datetime]] = []  # sent, not yet recorded
         self._closed = False
         self._fan_out_at = 0.0  # monotonic time of the next fan-out
+        self._fanned_at = 0.0  # monotonic time of the last
+        self.commits = commits.of(ctx.database.engine)  # this process's write commits
+        self._commits_seen = -1  # the count of them when the last fan-out began
         self._threads = [
             threading.Thread(target=self._work, name=f"webhook-{n}", daemon=True)
             for n in range(self.slots)
@@ -190,15 +241,23 @@ class Sender:
         """Fan out, record what ended, claim what the hand has room for, in one transaction
         (on SQLite, writers take turns: one write a turn keeps the sender's share small):
         how much that was. Fan-out runs again at once while it finds rows, else after
-        `webhook_poll_seconds`."""
+        `webhook_poll_seconds`, or `PROMPT_SECONDS` after the last one when this process
+        committed a write since."""
         with self._cond:
             ended, self._ended = self._ended, []
             for due, _, _ in ended:
                 self._held[due.subscription_id] -= 1
             room = self.hand - sum(self._held.values())
-            full = [s for s, n in self._held.items() if n >= self.hand_per_subscription]
-        fan = time.monotonic() >= self._fan_out_at
-        announced, claimed = self._in_one_transaction(ended, fan=fan, room=room, full=full)
+            full = [s for s, n in self._held.items() if n >= self._share(s)]
+        now, before = time.monotonic(), self.commits.count
+        fan = now >= self._fan_out_at or (
+            self.fresh_commits and now >= self._fanned_at + PROMPT_SECONDS
+        )
+        if fan:
+            self._commits_seen, self._fanned_at = before, now
+        announced, claimed, wrote = self._in_one_transaction(ended, fan=fan, room=room, full=full)
+        if wrote and self._commits_seen == before and self.commits.count == before + 1:
+            self._commits_seen += 1  # only this turn's own commit: nothing new to fan out
         if fan:
             pause = 0.0 if announced else self.ctx.settings.webhook_poll_seconds
             self._fan_out_at = time.monotonic() + pause
@@ -208,19 +267,36 @@ class Sender:
             self._ready.extend(claimed)
             claimed_at = time.monotonic()
             self._claimed_at.update((due.id, claimed_at) for due in claimed)
-            self._cond.notify_all()
+            self._cond.notify(len(claimed))
         return announced + len(ended) + len(claimed)
+
+    @property
+    def fresh_commits(self) -> bool:
+        """Whether this process committed a write since the last fan-out began."""
+        return self.commits.count != self._commits_seen
+
+    def wait_for_commits(self, timeout: float) -> None:
+        """Until this process commits a write not yet looked at (or `timeout`), then until a
+        fan-out is due again (`PROMPT_SECONDS` after the last)."""
+        self.commits.wait_past(self._commits_seen, timeout)
+        time.sleep(max(0.0, self._fanned_at + PROMPT_SECONDS - time.monotonic()))
+
+    def _share(self, subscription_id: int) -> int:
+        """How many of a subscription's deliveries the hand may hold (see __init__)."""
+        pace = self._pace.get(subscription_id)
+        rounds = 4 if pace is None else min(16, max(4, int(self._half_lease / max(pace, 1e-3))))
+        return rounds * self.per_subscription
 
     def wait_for_work(self, timeout: float) -> None:
         """Until a turn is worth its transaction: enough requests ended to record together,
         or the threads are about to run out of claimed deliveries (or `timeout`)."""
 
-        def worth_it() -> bool:
-            ended = len(self._ended)
-            return ended >= 2 * self.slots or (ended > 0 and len(self._ready) < self.slots)
-
         with self._cond:
-            self._cond.wait_for(worth_it, timeout)
+            self._ended_cond.wait_for(self._worth_a_turn, timeout)
+
+    def _worth_a_turn(self) -> bool:
+        ended = len(self._ended)
+        return ended >= 4 * self.slots or (ended > 0 and len(self._ready) < 2 * self.slots)
 
     @property
     def busy(self) -> bool:
@@ -230,20 +306,23 @@ class Sender:
 
     def _in_one_transaction(
         self, ended: list[tuple[Due, Outcome, datetime]], *, fan: bool, room: int, full: list[int]
-    ) -> tuple[int, list[Due]]:
+    ) -> tuple[int, list[Due], bool]:
+        """What was fanned out, what was claimed, and whether a write was committed."""
         settings = self.ctx.settings
-        if not ended:  # a read first: an idle sender takes no write lock
+        give_up = settings.webhook_give_up_seconds
+        prepared = None
+        if fan or not ended:  # reads first: an idle sender takes no write lock
             with self.ctx.uow(read_only=True) as uow:
-                now = uow.clock.now()
-                window = now - timedelta(seconds=settings.webhook_give_up_seconds)
-                fan = fan and queue.any_unannounced(uow.connection, since=window)
-                if not fan and (room <= 0 or not queue.any_due(uow.connection, now=now)):
-                    return 0, []
+                if fan:
+                    prepared = prepare_fan_out(uow, give_up_seconds=give_up)
+                idle = not ended and prepared is None
+                if idle and (room <= 0 or not queue.any_due(uow.connection, now=uow.clock.now())):
+                    return 0, [], False
         with self.ctx.uow() as uow:
             now = uow.clock.now()
             announced = 0
-            if fan:
-                announced = fan_out_in(uow, give_up_seconds=settings.webhook_give_up_seconds)
+            if prepared is not None:
+                announced = fan_out_in(uow, prepared, give_up_seconds=give_up)
             self._record(uow.connection, ended, now=now)
             claimed: list[Due] = []
             if room > 0:
@@ -256,7 +335,7 @@ class Sender:
                     skip_subscriptions=full,
                 )
             uow.commit()
-        return announced, claimed
+        return announced, claimed, True
 
     def _record(
         self, connection: Any, ended: list[tuple[Due, Outcome, datetime]], *, now: datetime
@@ -290,28 +369,50 @@ class Sender:
                 log.warning("webhook delivery %s: lease lost while sending; not recorded", due.id)
 
     def _work(self) -> None:
-        """A sending thread: the first waiting delivery whose subscription has a free slot."""
+        """A sending thread: the first waiting delivery whose subscription has a free slot.
+        Having sent one, it records the end and takes the next itself, in one hold of the
+        lock; another thread is woken only when one more delivery can start (a slot freed
+        for another subscription), so nine threads do not take the interpreter lock in turn
+        at every request's end to find nothing to do."""
+        sent: tuple[Due, Outcome, datetime] | None = None
         while True:
             with self._cond:
-                due = self._next()
-                while due is None:
-                    if self._closed:
-                        return
-                    self._cond.wait()
-                    due = self._next()
-                self._ready.remove(due)
-                claimed_at = self._claimed_at.pop(due.id, time.monotonic())
-                if time.monotonic() - claimed_at > self._start_within:
-                    self._held[due.subscription_id] -= 1  # given up: its lease ends
-                    self._cond.notify_all()
-                    continue
+                if sent is not None:
+                    self._ended_one(*sent)
+                due = self._take()
+                if due is None:
+                    return
                 self._running[due.subscription_id] += 1
+                if self._next() is not None:
+                    self._cond.notify()
             started = self.ctx.clock.now()
-            outcome = self._send(due, started)
-            with self._cond:
-                self._running[due.subscription_id] -= 1
-                self._ended.append((due, outcome, started))
-                self._cond.notify_all()
+            sent = (due, self._send(due, started), started)
+
+    def _take(self) -> Due | None:
+        """(Holding the lock.) The next delivery to send, waiting for one; None once closed."""
+        while True:
+            due = self._next()
+            if due is None:
+                if self._closed:
+                    return None
+                self._cond.wait()
+                continue
+            self._ready.remove(due)
+            claimed_at = self._claimed_at.pop(due.id, time.monotonic())
+            if time.monotonic() - claimed_at <= self._start_within:
+                return due
+            self._held[due.subscription_id] -= 1  # given up: its lease ends
+            self._ended_cond.notify_all()
+
+    def _ended_one(self, due: Due, outcome: Outcome, started: datetime) -> None:
+        """(Holding the lock.) A request ended: to be recorded by the next turn."""
+        self._running[due.subscription_id] -= 1
+        self._ended.append((due, outcome, started))
+        took = outcome.duration_ms / 1000
+        pace = self._pace.get(due.subscription_id, took)
+        self._pace[due.subscription_id] = 0.8 * pace + 0.2 * took
+        if self._worth_a_turn() or not self._ready:
+            self._ended_cond.notify_all()  # the loop, and drain()
 
     def _next(self) -> Due | None:
         for due in self._ready:
@@ -340,7 +441,7 @@ class Sender:
         """Until every delivery in the hand has been sent (the next turn records them)."""
         with self._cond:
             while self._ready or sum(self._running.values()):
-                self._cond.wait(1.0)
+                self._ended_cond.wait(1.0)
 
     def close(self) -> None:
         """Let the requests in flight end and record them; give back what was not sent."""
@@ -349,6 +450,7 @@ class Sender:
             unsent, self._ready = self._ready, []
             self._claimed_at.clear()
             self._cond.notify_all()
+            self._ended_cond.notify_all()
         for thread in self._threads:
             thread.join(self.ctx.settings.webhook_timeout_seconds + 5)
         with self._cond:
@@ -396,8 +498,8 @@ def run_sender(ctx: Context, *, stop: threading.Event, name: str) -> None:
                 progressed = 0
             if sender.busy:
                 sender.wait_for_work(poll)
-            elif not progressed:
-                stop.wait(poll)
+            elif not progressed:  # until a commit here (a change to fan out, maybe) or a poll
+                sender.wait_for_commits(poll)
     finally:
         sender.close()
 
@@ -417,4 +519,5 @@ def running(ctx: Context, *, stop: threading.Event, name: str) -> Iterator[threa
         yield thread
     finally:
         stop.set()
+        commits.of(ctx.database.engine).wake()
         thread.join(ctx.settings.webhook_timeout_seconds + 5)

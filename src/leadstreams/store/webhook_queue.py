@@ -59,10 +59,13 @@ class Due:
         return [self.secret]
 
 
-def unannounced(connection: Connection, *, since: datetime, limit: int) -> list[Announcement]:
-    """Outbox rows written since `since` that no fan-out has taken, oldest first, locked for
-    this transaction. Found by the absence of their fan-out row, never by "ids above the last
-    one seen": a row that commits late with a lower id is found all the same."""
+def unannounced(
+    connection: Connection, *, since: datetime, limit: int, lock: bool = True
+) -> list[Announcement]:
+    """Outbox rows written since `since` that no fan-out has taken, oldest first (`lock`:
+    locked for this transaction, skipping those another one locked). Found by the absence of
+    their fan-out row, never by "ids above the last one seen": a row that commits late with
+    a lower id is found all the same."""
     fanned = select(webhook_fanout.c.outbox_id).where(webhook_fanout.c.outbox_id == outbox.c.id)
     query = (
         select(outbox.c.id, outbox.c.topic, outbox.c.lead_id, outbox.c.payload, outbox.c.created_at)
@@ -70,9 +73,28 @@ def unannounced(connection: Connection, *, since: datetime, limit: int) -> list[
         .order_by(outbox.c.created_at, outbox.c.id)
         .limit(limit)
     )
-    if connection.dialect.name == "postgresql":
+    if lock and connection.dialect.name == "postgresql":
         query = query.with_for_update(of=outbox, skip_locked=True)
     return [Announcement(*row) for row in connection.execute(query)]
+
+
+_FANNED = select(webhook_fanout.c.outbox_id).where(webhook_fanout.c.outbox_id == outbox.c.id)
+_STILL_BY = select(outbox.c.id).where(
+    outbox.c.id.in_(bindparam("ids", expanding=True)), ~_FANNED.exists()
+)
+_STILL = {
+    "sqlite": _STILL_BY,  # one writer: nobody fans out between this read and the write
+    "postgresql": _STILL_BY.with_for_update(of=outbox, skip_locked=True),
+}
+
+
+def still_unannounced(connection: Connection, *, ids: list[int]) -> set[int]:
+    """Those of these outbox rows (read before this transaction) that no fan-out has taken
+    meanwhile, locked for this transaction: a row another sender is fanning out right now
+    is skipped, not waited for (it takes it)."""
+    if not ids:
+        return set()
+    return set(connection.scalars(_STILL[connection.dialect.name], {"ids": ids}))
 
 
 def any_unannounced(connection: Connection, *, since: datetime) -> bool:
@@ -107,6 +129,50 @@ def mark_announced(connection: Connection, *, counts: dict[int, int], at: dateti
         connection.execute(InsertIgnoringConflicts(webhook_fanout), rows)
 
 
+# Built once: a sender runs these every turn, and building a statement (and its cache key)
+# cost more than SQLite took to run it. Lists are expanding parameters.
+_FREE = or_(deliveries.c.lease_until.is_(None), deliveries.c.lease_until < bindparam("now"))
+_CANDIDATES = (
+    select(deliveries.c.id)
+    .join(subs, subs.c.id == deliveries.c.subscription_id)
+    .where(
+        deliveries.c.status == "pending",
+        deliveries.c.next_attempt_at <= bindparam("now"),
+        _FREE,
+        subs.c.active.is_(True),
+        deliveries.c.subscription_id.not_in(bindparam("skip", expanding=True)),
+    )
+    .order_by(deliveries.c.next_attempt_at, deliveries.c.id)
+    .limit(bindparam("limit"))
+)
+
+
+def _claim(candidates: Any) -> Any:
+    return (
+        update(deliveries)
+        .where(deliveries.c.id.in_(candidates.scalar_subquery()))
+        .values(lease_owner=bindparam("owner"), lease_until=bindparam("lease_until"))
+        .returning(
+            deliveries.c.id,
+            deliveries.c.subscription_id,
+            deliveries.c.message_id,
+            deliveries.c.body,
+            deliveries.c.attempt_count,
+            deliveries.c.gives_up_at,
+            deliveries.c.next_attempt_at,
+        )
+    )
+
+
+_CLAIM = {
+    "sqlite": _claim(_CANDIDATES),
+    "postgresql": _claim(_CANDIDATES.with_for_update(of=deliveries, skip_locked=True)),
+}
+_SIGNERS = select(
+    subs.c.id, subs.c.url, subs.c.secret, subs.c.previous_secret, subs.c.previous_secret_until
+).where(subs.c.id.in_(bindparam("ids", expanding=True)))
+
+
 def claim_due(
     connection: Connection,
     *,
@@ -117,51 +183,19 @@ def claim_due(
     skip_subscriptions: list[int],
 ) -> list[Due]:
     """Pending deliveries of active subscriptions that are due and not leased to a live
-    sender: leased to `owner` until `lease_until`. `skip_subscriptions` have enough in flight
-    here already (one slow receiver does not take every slot)."""
-    free = or_(deliveries.c.lease_until.is_(None), deliveries.c.lease_until < now)
-    candidates = (
-        select(deliveries.c.id)
-        .join(subs, subs.c.id == deliveries.c.subscription_id)
-        .where(
-            deliveries.c.status == "pending",
-            deliveries.c.next_attempt_at <= now,
-            free,
-            subs.c.active.is_(True),
-        )
-        .order_by(deliveries.c.next_attempt_at, deliveries.c.id)
-        .limit(limit)
-    )
-    if skip_subscriptions:
-        candidates = candidates.where(deliveries.c.subscription_id.not_in(skip_subscriptions))
-    if connection.dialect.name == "postgresql":
-        candidates = candidates.with_for_update(of=deliveries, skip_locked=True)
-    ids = list(connection.scalars(candidates))
-    if not ids:
+    sender: leased to `owner` until `lease_until`, oldest due first. `skip_subscriptions`
+    have enough in flight here already (one slow receiver does not take every slot)."""
+    claimed = connection.execute(
+        _CLAIM[connection.dialect.name],
+        {"now": now, "skip": skip_subscriptions, "limit": limit, "owner": owner,
+         "lease_until": lease_until},
+    ).all()  # fmt: skip
+    if not claimed:
         return []
-    connection.execute(
-        update(deliveries)
-        .where(deliveries.c.id.in_(ids))
-        .values(lease_owner=owner, lease_until=lease_until)
-    )
-    query = (
-        select(
-            deliveries.c.id,
-            deliveries.c.subscription_id,
-            deliveries.c.message_id,
-            deliveries.c.body,
-            deliveries.c.attempt_count,
-            deliveries.c.gives_up_at,
-            subs.c.url,
-            subs.c.secret,
-            subs.c.previous_secret,
-            subs.c.previous_secret_until,
-        )
-        .join(subs, subs.c.id == deliveries.c.subscription_id)
-        .where(deliveries.c.id.in_(ids))
-        .order_by(deliveries.c.next_attempt_at, deliveries.c.id)
-    )
-    return [Due(*row) for row in connection.execute(query)]
+    sub_ids = sorted({row.subscription_id for row in claimed})
+    signers = {row.id: row[1:] for row in connection.execute(_SIGNERS, {"ids": sub_ids})}
+    in_order = sorted(claimed, key=lambda row: (row.next_attempt_at, row.id))
+    return [Due(*row[:6], *signers[row.subscription_id]) for row in in_order]
 
 
 # One statement shape for every outcome, run for many deliveries at once (executemany).
@@ -180,6 +214,13 @@ _RECORD = (
 )
 
 
+_HELD_BY = select(deliveries.c.id).where(
+    deliveries.c.id.in_(bindparam("ids", expanding=True)),
+    deliveries.c.lease_owner == bindparam("owner"),
+)
+_HELD = {"sqlite": _HELD_BY, "postgresql": _HELD_BY.with_for_update()}
+
+
 def record_attempts(
     connection: Connection,
     *,
@@ -193,12 +234,7 @@ def record_attempts(
     if not outcomes:
         return set()
     ids = [row["delivery_id"] for row in outcomes]
-    held = select(deliveries.c.id).where(
-        deliveries.c.id.in_(ids), deliveries.c.lease_owner == owner
-    )
-    if connection.dialect.name == "postgresql":
-        held = held.with_for_update()
-    kept = set(connection.scalars(held))
+    kept = set(connection.scalars(_HELD[connection.dialect.name], {"ids": ids, "owner": owner}))
     if kept:
         connection.execute(_RECORD, [row for row in outcomes if row["delivery_id"] in kept])
         connection.execute(
