@@ -82,7 +82,7 @@ def _walk(url: str) -> None:
             page.goto(url + path)
             page.screenshot(path=OUT / name)
         page.goto(f"{url}/leads")
-        page.locator(".card a").first.click()
+        page.locator('.lead a[href^="/leads/"]').first.click()
         page.wait_for_load_state()
         page.screenshot(path=OUT / "contact-card.png", full_page=True)
         page.goto(f"{url}/streams")

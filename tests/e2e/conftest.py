@@ -32,7 +32,6 @@ CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
 ]  # fmt: skip
-SCREENSHOTS = Path(__file__).parents[2] / "docs" / "screenshots"
 
 if not shutil.which(CHROMIUM):
     pytest.skip(f"no chromium at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
@@ -114,9 +113,11 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
 
 @pytest.fixture
 def screenshot_dir(tmp_path: Path) -> Path:
-    """docs/screenshots when LEADSTREAMS_SCREENSHOTS=1 (to refresh the README's pictures),
-    else a temporary folder: an ordinary test run leaves the work tree as it was."""
-    if os.environ.get("LEADSTREAMS_SCREENSHOTS") != "1":
+    """The folder LEADSTREAMS_SCREENSHOTS names (to look at every page a test walked, e.g.
+    the layout at 390, 1024 and 1440 px), else a temporary one. The README's pictures come
+    from the demo's data instead (scripts/screenshots.py)."""
+    folder = os.environ.get("LEADSTREAMS_SCREENSHOTS")
+    if not folder:
         return tmp_path
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    return SCREENSHOTS
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    return Path(folder)

@@ -1,7 +1,7 @@
 """Layout at a phone's, a small laptop's and a desktop's width (issue 13, item 10): long names
 without spaces never widen a page, the five columns fit at 1024 px, cards are compact.
 
-With LEADSTREAMS_SCREENSHOTS=1 the pages are saved to docs/screenshots at each width."""
+With LEADSTREAMS_SCREENSHOTS=FOLDER the pages are saved there at each width."""
 
 from __future__ import annotations
 
