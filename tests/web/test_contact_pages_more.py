@@ -125,3 +125,26 @@ def test_marketing_edits_a_contact_and_a_bad_value_shows_at_its_field(
     )
     admin, _ = _browser(api, "admin@example.com")
     assert "Edit contact" in admin.get(f"/contacts/{ids['ada']}").text
+
+
+def test_the_edit_form_sets_and_clears_custom_fields_by_their_types(ctx: Context, api: Api) -> None:
+    ids = _world(ctx, api)
+    kinds = {"employees": "number", "partner": "boolean", "stack": "tags", "industry": "string"}
+    for name, kind in kinds.items():
+        data = FieldCreate(name=name, label=name.title(), type=kind)  # type: ignore[arg-type]
+        vocabulary.create_field(ctx, data=data)
+    api.marketing.patch(f"/api/v1/contacts/{ids['cy']}", json={"fields": {"industry": "Retail"}})
+    browser, token = _browser(api, "marketing@example.com")
+    page = browser.get(f"/contacts/{ids['cy']}").text
+    assert 'name="fields.industry" value="Retail"' in page
+    form = {"csrf_token": token, "email": "cy@example.com", "category": "prospect",
+            "fields.employees": "120", "fields.partner": "Yes", "fields.stack": "python, go",
+            "fields.industry": ""}  # fmt: skip
+    assert browser.post(f"/contacts/{ids['cy']}/edit", data=form).status_code == 303
+    fields = api.marketing.get(f"/api/v1/contacts/{ids['cy']}").json()["fields"]
+    assert fields == {"employees": 120, "partner": True, "stack": ["python", "go"]}
+    assert 'name="fields.stack" value="python, go"' in browser.get(f"/contacts/{ids['cy']}").text
+    bad = browser.post(f"/contacts/{ids['cy']}/edit", data=form | {"fields.employees": "many"})
+    assert bad.status_code == 422
+    assert 'id="edit-employees-error"' in bad.text and 'value="many"' in bad.text
+    assert api.marketing.get(f"/api/v1/contacts/{ids['cy']}").json()["fields"] == fields

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
+from leadstreams.rules.fields import FieldDef
 from leadstreams.schemas.contacts import ContactRead
 from leadstreams.services import contacts
 from leadstreams.services.auth import Principal
@@ -20,6 +21,7 @@ class ContactScreen:
     contact: ContactRead
     lead: LeadOnBoard | None
     labels: dict[str, str]  # custom field labels by name
+    custom: list[FieldDef]  # the custom fields, as the edit form offers them
 
 
 def contact_screen(ctx: Context, *, who: Principal, contact_id: int) -> ContactScreen:
@@ -28,7 +30,8 @@ def contact_screen(ctx: Context, *, who: Principal, contact_id: int) -> ContactS
         lead = contact_search.leads_on_board(uow.connection, [contact_id]).get(contact_id)
         vocabulary = fields_store.vocabulary(uow.connection)
         labels = {name: f.label for name, f in vocabulary.fields.items()}
-        return ContactScreen(contact, lead, labels)
+        custom = [f for f in vocabulary.fields.values() if not f.builtin]
+        return ContactScreen(contact, lead, labels, custom)
 
 
 def leads_of(ctx: Context, *, contact_ids: Collection[int]) -> dict[int, LeadOnBoard]:

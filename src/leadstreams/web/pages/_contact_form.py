@@ -1,5 +1,7 @@
-"""The contact page's edit form: the details as typed, and what they become for the API's
-schema (an emptied box clears the field; tags are written with commas)."""
+"""The contact page's edit form: the details and the custom fields as typed, and what they
+become for the API's schema (an emptied box clears the field; tags are written with commas;
+a custom value is read as its field's type, and left as text for the service to refuse with
+what it expected)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,11 @@ from typing import Any
 
 from fastapi import Request
 
+from leadstreams.rules import FieldType
+from leadstreams.rules.fields import FieldDef
 from leadstreams.schemas.contacts import ContactRead
+
+_TRUE, _FALSE = frozenset({"yes", "true", "1"}), frozenset({"no", "false", "0"})
 
 # (name, label) of the details the form edits, in the order it shows them.
 EDITABLE = (
@@ -23,11 +29,15 @@ class ContactForm:
     text: dict[str, str] = field(default_factory=dict)  # by field name, as typed
     category: str = "prospect"
     tags: str = ""  # comma-separated
+    custom: dict[str, str] = field(default_factory=dict)  # custom field values, as typed
+    types: dict[str, FieldType] = field(default_factory=dict)  # of the custom fields
 
     @classmethod
-    def of(cls, contact: ContactRead) -> ContactForm:
+    def of(cls, contact: ContactRead, custom: list[FieldDef]) -> ContactForm:
         text = {name: getattr(contact, name) or "" for name, _ in EDITABLE}
-        return cls(text, contact.category, ", ".join(contact.tags))
+        typed = {f.name: _as_text(contact.fields.get(f.name)) for f in custom}
+        types = {f.name: f.type for f in custom}
+        return cls(text, contact.category, ", ".join(contact.tags), typed, types)
 
     def values(self) -> dict[str, Any]:
         """The body of a PATCH: every box, an empty one as null (but the e-mail)."""
@@ -35,14 +45,56 @@ class ContactForm:
         if data.get("email") is None:
             del data["email"]  # an emptied e-mail stays as it was: a contact keeps its e-mail
         data["category"] = self.category
-        data["tags"] = [t.strip() for t in self.tags.split(",") if t.strip()]
+        data["tags"] = _split(self.tags)
+        if self.custom:
+            data["fields"] = {
+                name: _typed(self.types[name], text.strip()) for name, text in self.custom.items()
+            }
         return data
 
 
-async def read_contact_form(request: Request) -> ContactForm:
+async def read_contact_form(request: Request, custom: list[FieldDef]) -> ContactForm:
     form = await request.form()
     text = {name: str(form.get(name) or "") for name, _ in EDITABLE}
-    return ContactForm(text, str(form.get("category") or ""), str(form.get("tags") or ""))
+    typed = {f.name: str(form.get(f"fields.{f.name}") or "") for f in custom}
+    return ContactForm(
+        text,
+        str(form.get("category") or ""),
+        str(form.get("tags") or ""),
+        typed,
+        {f.name: f.type for f in custom},
+    )
+
+
+def _split(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _as_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def _typed(kind: FieldType, text: str) -> Any:
+    """A box's text as the field's type; None (clear) when empty."""
+    if not text:
+        return None
+    if kind is FieldType.NUMBER:
+        for number in (int, float):
+            try:
+                return number(text)
+            except ValueError:
+                continue
+    if kind is FieldType.BOOLEAN and text.lower() in _TRUE | _FALSE:
+        return text.lower() in _TRUE
+    if kind is FieldType.TAGS:
+        return _split(text)
+    return text
 
 
 # What to do, for the values the schema refuses most (its own words name a standard).

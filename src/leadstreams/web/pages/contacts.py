@@ -122,13 +122,16 @@ async def edit_contact(request: Request, ctx: Ctx, who: Reader, contact_id: int)
     """Marketing and admins change the contact's details (a change the streams read is
     evaluated as the API's PATCH is)."""
     who.require(Action.MANAGE_CONTACTS)
-    form = await read_contact_form(request)
+    custom = contact_screens.contact_screen(ctx, who=who, contact_id=_known(contact_id)).custom
+    form = await read_contact_form(request, custom)
     try:
         data = parse(ContactWrite, form.values())
         contacts.update_contact_as(ctx, who=who, contact_id=_known(contact_id), data=data)
     except FormError as error:
         errors = field_errors(error, default="email")
         errors |= {key: PLAIN[key] for key in errors if key in PLAIN}
+        # A custom field's error shows at its own box ("fields.employees").
+        errors |= {d.path: d.message for d in error.details if d.path.startswith("fields.")}
         return _contact_page(
             request, ctx, who, contact_id, form=form, errors=errors, status_code=status_of(error)
         )
@@ -169,7 +172,8 @@ def _contact_page(
         "activity": activity, "paged": bool(before), "stages": STAGES,
         "score": score, "score_chart": score_chart(score.history, ctx.clock.now()),
         "may_edit": may(who.role, Action.MANAGE_CONTACTS), "categories": CATEGORIES,
-        "form": form or ContactForm.of(screen.contact), "errors": errors or {},
+        "form": form or ContactForm.of(screen.contact, screen.custom), "errors": errors or {},
+        "custom": screen.custom,
         "editable": EDITABLE, "flash": take_flash(request),
     }  # fmt: skip
     return render(request, "contacts_detail.html", context, user=who, status_code=status_code)
