@@ -55,6 +55,44 @@ def test_a_worker_asked_to_stop_puts_the_job_back_and_the_next_worker_finishes_i
     assert (done.status, done.scanned, done.matches_created) == ("done", 20, 20)
 
 
+def test_a_job_cancelled_before_its_worker_stops_stays_cancelled(ctx: Context) -> None:
+    job_id = _queued_job(ctx)
+    stream_id = fetch_history.get_job(ctx, job_id=job_id).stream_id
+    assert stream_id is not None
+    asked = iter([False])
+
+    def deactivated_then_stop() -> bool:  # after one chunk: the stream is deactivated
+        if next(asked, True):
+            streams.set_active(ctx, stream_id=stream_id, active=False, user_id=None)
+            return True
+        return False
+
+    jobs.run_next(ctx, worker="leaving", should_stop=deactivated_then_stop)
+    assert fetch_history.get_job(ctx, job_id=job_id).status == "cancelled"
+
+
+def test_a_chunk_s_eligible_contacts_are_matched_batch_after_batch(
+    ctx: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fetch_history, "MATCH_BATCH", 2)  # 7 eligible: batches of 2, 2, 2, 1
+    job_id = _queued_job(ctx)
+    jobs.run_next(ctx, worker="w")
+    done = fetch_history.get_job(ctx, job_id=job_id)
+    assert (done.status, done.scanned, done.matches_created) == ("done", 20, 20)
+
+
+def test_progress_counts_a_contact_on_a_chunk_boundary_once(ctx: Context) -> None:
+    unsized = {"fetch_history_chunk_seconds": 0}  # every chunk of the configured 7
+    ctx = replace(ctx, settings=ctx.settings.model_copy(update=unsized))
+    job_id = _queued_job(ctx)
+    chunks = iter([False, False, True])  # two chunks of 7, (0, 7] and (7, 14], then stop
+    jobs.run_next(ctx, worker="leaving", should_stop=lambda: next(chunks, True))
+    paused = fetch_history.get_job(ctx, job_id=job_id)
+    assert (paused.status, paused.scanned, paused.total, paused.matches_created) == (
+        "queued", 14, 20, 14,
+    )  # fmt: skip
+
+
 def test_a_total_estimated_too_low_grows_with_the_scan_and_is_exact_at_the_end(
     ctx: Context,
 ) -> None:

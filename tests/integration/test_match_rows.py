@@ -12,9 +12,11 @@ from typing import Any
 
 from sqlalchemy import select
 
-from leadstreams.services import fetch_history, jobs, streams
+from leadstreams.schemas.fields import FieldCreate
+from leadstreams.services import fetch_history, jobs, streams, vocabulary
 from leadstreams.services.context import Context
 from leadstreams.store.tables import lead_stage_changes, leads, matches, outbox
+from leadstreams.store.types import to_iso_text
 from tests.support import builders
 from tests.support.service import START
 
@@ -75,7 +77,7 @@ def test_fetch_history_writes_one_mql_lead_its_first_stage_change_and_announces_
 ) -> None:
     stream_id, hot, _ = _world(ctx)
     streams.set_active(ctx, stream_id=stream_id, active=True, user_id=None)
-    fetch_history.start_fetch_history(ctx, stream_id=stream_id, user_id=None)
+    job = fetch_history.start_fetch_history(ctx, stream_id=stream_id, user_id=None)
     assert jobs.run_next(ctx, worker="w") is not None
 
     rows = _rows(ctx)
@@ -84,6 +86,7 @@ def test_fetch_history_writes_one_mql_lead_its_first_stage_change_and_announces_
     assert rows["stages"] == [(lead_id, None, "mql", None, START)]
     [match] = rows["matches"]
     assert (match["lead_id"], match["contact_id"], match["origin"]) == (lead_id, hot, "history")
+    assert match["trigger"] == {"kind": "history", "job_id": job.id}
     # The form sent exactly WINDOW days ago counts; the one before does not.
     assert _event_part(match["explanation"]) == {
         "held": True, "event": "form_submitted", "count": 2, "min_count": 2, "within_days": 10,
@@ -153,3 +156,24 @@ def test_fetch_history_leaves_a_contact_whose_match_sits_on_a_closed_lead_with_o
     rows = _rows(ctx)
     assert [lead for lead, _, _ in rows["leads"]] == [lead_id]
     assert len(rows["matches"]) == 1
+
+
+def test_fetch_history_explains_a_custom_datetime_field_as_live_matching_does(
+    ctx: Context,
+) -> None:
+    vocabulary.create_field(
+        ctx, data=FieldCreate(name="renewal_at", label="Renewal", type="datetime")
+    )
+    team_id = builders.team(ctx)
+    rule = {"field": "renewal_at", "op": "within_last_days", "value": 10}
+    live = builders.stream(ctx, rule, team_ids=[team_id], name="Live")
+    history = builders.stream(ctx, rule, team_ids=[team_id], name="History", active=False)
+    renewal = to_iso_text(START - timedelta(days=3))
+    builders.contact(ctx, "renewing@x.com", fields={"renewal_at": renewal})  # matched live
+    streams.set_active(ctx, stream_id=history, active=True, user_id=None)
+    fetch_history.start_fetch_history(ctx, stream_id=history, user_id=None)
+    assert jobs.run_next(ctx, worker="w") is not None
+
+    explained = {m["stream_id"]: m["explanation"] for m in _rows(ctx)["matches"]}
+    assert explained[history]["held"] is True
+    assert explained[history] == explained[live]

@@ -24,6 +24,7 @@ CUSTOM_FIELDS = (
     FieldDef("newsletter", FieldType.BOOLEAN, "newsletter"),
     FieldDef("demo_at", FieldType.DATETIME, "demo date"),
     FieldDef("plan", FieldType.ENUM, "plan", ("free", "pro", "enterprise")),
+    FieldDef("tier", FieldType.ENUM, "tier", ("Gold", "silver")),  # not lower-case
     FieldDef("interests", FieldType.TAGS, "interests"),
 )
 VOCABULARY = Vocabulary.default(CUSTOM_FIELDS, custom_event_types=["webinar_attended"])

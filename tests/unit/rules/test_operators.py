@@ -373,6 +373,7 @@ DATETIME_CASES = [
 
 CATEGORIES = ["customer", "prospect", "other"]
 PLANS = ["pro", "free", "enterprise", ABSENT, None, ""]
+TIERS = ["Gold", "silver", ABSENT]
 
 ENUM_CASES = [
     field_case("enum-eq-category", "category", "eq", "customer", CATEGORIES, {1}),
@@ -392,6 +393,13 @@ ENUM_CASES = [
                {1, 4, 5, 6}),
     field_case("enum-is-set-plan", "plan", "is_set", None, PLANS, {1, 2, 3}),
     field_case("enum-is-not-set-plan", "plan", "is_not_set", None, PLANS, {4, 5, 6}),
+    # A value defined with capitals is stored and compared as defined: the rule's constant is
+    # the defined value, never folded (a folded "gold" would match nothing).
+    field_case("enum-eq-capitalised-value", "tier", "eq", "Gold", TIERS, {1}),
+    field_case("enum-eq-capitalised-value-rule-case", "tier", "eq", "gold", TIERS, {1}),
+    field_case("enum-neq-capitalised-value", "tier", "neq", "GOLD", TIERS, {2, 3}),
+    field_case("enum-in-capitalised-value", "tier", "in", ["gold", "silver"], TIERS, {1, 2}),
+    field_case("enum-not-in-capitalised-value", "tier", "not_in", ["Gold"], TIERS, {2, 3}),
 ]  # fmt: skip
 
 # --- tags ---------------------------------------------------------------------------------
