@@ -58,7 +58,14 @@ def _no_overflow(page: Page, what: str) -> None:
     widths = page.evaluate(
         "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
     )
-    assert widths[0] <= widths[1], f"{what}: the page is {widths[0]} px wide in {widths[1]} px"
+    if widths[0] <= widths[1]:
+        return
+    widest = page.evaluate(  # what sticks out, to say in the failure
+        "[...document.querySelectorAll('body *')]"
+        ".filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth)"
+        ".slice(0, 5).map((e) => `${e.tagName}.${e.className} ${e.textContent.slice(0, 60)}`)"
+    )
+    raise AssertionError(f"{what}: the page is {widths[0]} px wide in {widths[1]} px: {widest}")
 
 
 def test_no_page_is_wider_than_the_window(

@@ -119,7 +119,7 @@ def _state(engine: Engine) -> dict[str, Any]:
             ),
             "outbox": sorted(
                 (row.topic, lead_of[row.lead_id], stream[row.payload["stream_id"]])
-                for row in connection.execute(select(outbox))
+                for row in connection.execute(select(outbox).where(outbox.c.lead_id.is_not(None)))
             ),
         }
 
