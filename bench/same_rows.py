@@ -150,7 +150,10 @@ def written(connection: Connection) -> dict[str, list[Any]]:
                         _json(row[4]), *row[5:]))  # fmt: skip
     outbox = []
     for topic, lead_id, payload in connection.execute(
-        text("SELECT topic, lead_id, payload FROM outbox ORDER BY lead_id")
+        # the leads' rows (a job also tells open pages that its stream changed: not a lead's)
+        text(
+            "SELECT topic, lead_id, payload FROM outbox WHERE lead_id IS NOT NULL ORDER BY lead_id"
+        )
     ):
         data = _json(payload)
         outbox.append((topic, data.pop("lead_id") == lead_id, data))
