@@ -8,9 +8,10 @@ Changes committed by other processes are still found by the poll.
 from __future__ import annotations
 
 import threading
-import weakref
 
 from sqlalchemy import Engine
+
+from leadstreams.store.per_database import PerDatabase
 
 
 class Commits:
@@ -36,16 +37,9 @@ class Commits:
             return self.count
 
 
-_by_url: dict[str, Commits] = {}
-_by_engine: weakref.WeakKeyDictionary[Engine, Commits] = weakref.WeakKeyDictionary()
-_mutex = threading.Lock()
+_commits = PerDatabase(Commits)
 
 
 def of(engine: Engine) -> Commits:
     """The commits of the engine's database (engines on the same URL share them)."""
-    found = _by_engine.get(engine)
-    if found is None:
-        with _mutex:
-            key = engine.url.render_as_string(hide_password=False)
-            found = _by_engine[engine] = _by_url.setdefault(key, Commits())
-    return found
+    return _commits.of(engine)

@@ -13,10 +13,11 @@ line. Other processes still meet at SQLite's own lock; correctness never rests o
 from __future__ import annotations
 
 import threading
-import weakref
 from collections import deque
 
 from sqlalchemy import Engine
+
+from leadstreams.store.per_database import PerDatabase
 
 WAIT_SECONDS = 30.0  # as SQLite's busy timeout (store/engine.py); then SQLite decides
 
@@ -72,9 +73,7 @@ class FairLock:
                 self._owner = None
 
 
-_by_url: dict[str, FairLock] = {}
-_by_engine: weakref.WeakKeyDictionary[Engine, FairLock] = weakref.WeakKeyDictionary()
-_mutex = threading.Lock()
+_locks = PerDatabase(FairLock)
 
 
 def for_engine(engine: Engine) -> FairLock | None:
@@ -82,9 +81,4 @@ def for_engine(engine: Engine) -> FairLock | None:
     (PostgreSQL: writers do not exclude one another)."""
     if engine.dialect.name != "sqlite":
         return None
-    found = _by_engine.get(engine)
-    if found is None:
-        with _mutex:
-            key = engine.url.render_as_string(hide_password=False)
-            found = _by_engine[engine] = _by_url.setdefault(key, FairLock())
-    return found
+    return _locks.of(engine)
