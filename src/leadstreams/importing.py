@@ -194,9 +194,10 @@ def contact_values(row: dict[str, Any], custom_types: dict[str, str]) -> dict[st
     return values
 
 
-def custom_value(field_type: str, text: str) -> Any:
-    """CSV text typed for a custom field; left as text when it does not read as the type (the
-    service then says what it expected)."""
+def custom_value(field_type: str, text: str, *, tag_separator: str = ";") -> Any:
+    """Text typed for a custom field (a CSV cell, or a box of the contact page, whose tags are
+    separated by commas); left as text when it does not read as the type (the service then
+    says what it expected)."""
     if field_type == "number":
         for kind in (int, float):
             try:
@@ -206,12 +207,12 @@ def custom_value(field_type: str, text: str) -> Any:
     elif field_type == "boolean" and fold(text) in _TRUE | _FALSE:
         return fold(text) in _TRUE
     elif field_type == "tags":
-        return _split(text)
+        return _split(text, tag_separator)
     return text
 
 
-def _split(text: str) -> list[str]:
-    return [part.strip() for part in text.split(";") if part.strip()]
+def _split(text: str, separator: str = ";") -> list[str]:
+    return [part.strip() for part in text.split(separator) if part.strip()]
 
 
 def not_utf8(text: str) -> str:

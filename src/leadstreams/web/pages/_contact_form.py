@@ -10,11 +10,10 @@ from typing import Any
 
 from fastapi import Request
 
+from leadstreams.importing import custom_value
 from leadstreams.rules import FieldType
 from leadstreams.rules.fields import FieldDef
 from leadstreams.schemas.contacts import ContactRead
-
-_TRUE, _FALSE = frozenset({"yes", "true", "1"}), frozenset({"no", "false", "0"})
 
 # (name, label) of the details the form edits, in the order it shows them.
 EDITABLE = (
@@ -81,20 +80,9 @@ def _as_text(value: Any) -> str:
 
 
 def _typed(kind: FieldType, text: str) -> Any:
-    """A box's text as the field's type; None (clear) when empty."""
-    if not text:
-        return None
-    if kind is FieldType.NUMBER:
-        for number in (int, float):
-            try:
-                return number(text)
-            except ValueError:
-                continue
-    if kind is FieldType.BOOLEAN and text.lower() in _TRUE | _FALSE:
-        return text.lower() in _TRUE
-    if kind is FieldType.TAGS:
-        return _split(text)
-    return text
+    """A box's text as the field's type (as the CSV import reads a cell); None (clear) when
+    empty."""
+    return custom_value(kind, text, tag_separator=",") if text else None
 
 
 # What to do, for the values the schema refuses most (its own words name a standard).
