@@ -45,7 +45,7 @@ import httpx2 as httpx
 from sqlalchemy import func, select, update
 
 from bench._report import Figure, Outcome
-from bench._worker import worker
+from bench._worker import cpu_seconds, worker
 from bench.data import URL_PREFIX, _pg_admin, drop_postgres
 from leadstreams.clock import SystemClock
 from leadstreams.config import Settings
@@ -65,6 +65,9 @@ SECRET = "bench-secret-key-bench-secret-key"
 ANY_FORM = {"all": [{"event": "form_submitted"}]}
 
 
+RECEIVERS: dict[str, int] = {}  # a running receiver's URL: its process id
+
+
 @contextlib.contextmanager
 def receiver() -> Iterator[str]:
     with socket.socket() as sock:
@@ -75,8 +78,10 @@ def receiver() -> Iterator[str]:
     )
     try:
         assert process.stdout is not None and process.stdout.readline().strip() == "ready"
-        yield f"http://127.0.0.1:{port}/hook"
+        RECEIVERS[url := f"http://127.0.0.1:{port}/hook"] = process.pid
+        yield url
     finally:
+        RECEIVERS.pop(f"http://127.0.0.1:{port}/hook", None)
         process.terminate()
         process.wait(10)
 
@@ -311,10 +316,12 @@ def ingest_with_webhooks(
             took = {"hooked": 0.0, "bare": 0.0}  # ingestion's wall time
             ingest_cpu = {"hooked": 0.0, "bare": 0.0}  # ingestion's CPU time (this process)
             worker_cpu = {"hooked": 0.0, "bare": 0.0}  # the phase's worker, drain included
+            receiver_cpu = {"hooked": 0.0, "bare": 0.0}  # the receiver, on the same cores
             drains: list[float] = []
             for phase in range(phases):
                 name = "hooked" if phase % 4 in (0, 3) else "bare"  # ABBA: no order effect
                 ctx, cpu_before = contexts[name], workers[name].cpu_seconds()
+                received_before = cpu_seconds(RECEIVERS[url])
                 for start in range(0, each_phase, batch):
                     chunk = events(f"{name}{phase}-{start}-", min(batch, each_phase - start))
                     started, cpu = perf_counter(), time.process_time()
@@ -325,6 +332,7 @@ def ingest_with_webhooks(
                     expected += 3 * each_phase
                     drains.append(_drain_seconds(url, expected))
                 worker_cpu[name] += workers[name].cpu_seconds() - cpu_before
+                receiver_cpu[name] += cpu_seconds(RECEIVERS[url]) - received_before
         sent, distinct = _arrived(url)
         arrived_ids = set(stats(url)["ids"])
         made_ids, statuses = _delivered_ids(hooked)  # the workers have stopped: all recorded
@@ -335,6 +343,7 @@ def ingest_with_webhooks(
     with_drain = took["bare"] / (took["hooked"] + sum(drains))
     per_event = {k: round(1000 * v / events_each, 2) for k, v in worker_cpu.items()}
     ingest_ms = {k: round(1000 * v / events_each, 2) for k, v in ingest_cpu.items()}
+    receiver_ms = {k: round(1000 * v / events_each, 2) for k, v in receiver_cpu.items()}
     suffix = "_postgres" if postgres else ""
     note = (f"{events_each / took['hooked']:,.0f} events/s with 3 subscriptions, "
             f"{events_each / took['bare']:,.0f} with none; sent by a worker process "
@@ -350,7 +359,8 @@ def ingest_with_webhooks(
             "hooked_s": round(took["hooked"], 3), "bare_s": round(took["bare"], 3),
             "drain_s": [round(d, 3) for d in drains], "webhooks_distinct": distinct,
             "webhooks_sent_twice": sent - distinct,
-            "ingest_cpu_ms_per_event": ingest_ms, "worker_cpu_ms_per_event": per_event}},
+            "ingest_cpu_ms_per_event": ingest_ms, "worker_cpu_ms_per_event": per_event,
+            "receiver_cpu_ms_per_event": receiver_ms}},
     )  # fmt: skip
 
 
