@@ -15,12 +15,12 @@ thread ingests; on a busy machine it may not reach 100/s).
 
 `ingest_with_webhooks` (and `_postgres`): events per second through ingestion in this
 process (batches of 100, every event a new lead and so an outbox row) with three active
-subscriptions, divided by the same with none: two databases, each with a `leadstreams worker`
-process of its own sending (as deployed, docs/delivery.md), in phases turn about (ABBA). After each
-phase with subscriptions the bench waits until every webhook of it has arrived (the drain,
-reported) before the next phase; at the end every delivery must have arrived, counted by
-`webhook-id`. `ingest_with_webhooks_drained` divides the same baseline by the time with
-subscriptions until the last webhook arrived (ingestion plus drains).
+subscriptions, divided by the same with none: two databases, each with a `leadstreams
+worker` process of its own sending (as deployed, docs/delivery.md), phases in the order
+ABBA. After each phase with subscriptions the bench waits until every webhook of it has
+arrived (the drain, reported) before the next phase; at the end every delivery must have
+arrived, counted by `webhook-id`. `ingest_with_webhooks_drained` divides the same baseline
+by the time with subscriptions until the last webhook arrived (ingestion plus drains).
 """
 
 from __future__ import annotations
@@ -290,11 +290,11 @@ def ingest_with_webhooks(
     count: int, *, postgres: bool = False, batch: int = 100, phases: int = 4
 ) -> Outcome:
     """Ingestion in this process, the sending in a `leadstreams worker` process of each
-    database (as deployed: docs/delivery.md), phases turn about (with, without, ...). After
-    each phase with subscriptions, the time until every webhook of it has arrived (drain) is
-    measured apart: the next phase starts on a quiet machine, and the work put off past the
-    ingestion shows in the drain, not in the other contestant's time. `phases`: a multiple
-    of 4 (with, without, without, with, ...: neither contestant always goes first)."""
+    database (as deployed: docs/delivery.md), `phases` (a multiple of 4) in the order with,
+    without, without, with, ...: neither contestant always goes first. After each phase
+    with subscriptions, the time until every webhook of it has arrived (drain) is measured
+    apart: the next phase starts on a quiet worker, and the work put off past the ingestion
+    shows in the drain, not in the other contestant's time."""
     each_phase = count // (phases // 2)
     with (
         receiver() as url,
