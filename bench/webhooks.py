@@ -8,9 +8,10 @@ process of its own (`bench/_receiver.py`) that answers 200 at once. Best of the 
 `webhook_deliveries_per_s` is the sender's rate.
 
 `event_to_webhook_p99_ms` (and `_postgres`): events offered at 100/s (one
-`ingest.record_many` each, every one a new lead), with the sender thread running as in a
-worker; the time from an event's commit (its ingestion returned) to its webhook's arrival
-at the receiver, 99th percentile. The rate ingestion achieved is reported beside it (one
+`ingest.record_many` each, every one a new lead), with the sender thread running in this
+process as in `leadstreams serve` (`_worker`: in a `leadstreams worker` process);
+the time from an event's commit (its ingestion returned) to its webhook's arrival at the
+receiver, 99th percentile. The rate ingestion achieved is reported beside it (one
 thread ingests; on a busy machine it may not reach 100/s).
 
 `ingest_with_webhooks` (and `_postgres`): events per second through ingestion in this
@@ -226,13 +227,22 @@ def delivery_vs_bare(count: int, rounds: int) -> Outcome:
 # ---- event_to_webhook_p99_ms ----------------------------------------------------------------
 
 
-def event_to_webhook(seconds: float, rate: float = 100.0, *, postgres: bool = False) -> Outcome:
+def event_to_webhook(
+    seconds: float, rate: float = 100.0, *, postgres: bool = False, apart: bool = False
+) -> Outcome:
+    """`apart`: sent by a `leadstreams worker` process (which a commit here does not wake: it
+    polls), not by a sender thread in this process."""
     count = int(seconds * rate)
     with receiver() as url, database(postgres=postgres) as ctx:
         subscribe(ctx, url)
         stop = threading.Event()
         submitted: dict[str, float] = {}
-        with running(ctx, stop=stop, name="bench"):
+        sender = (
+            worker(ctx.settings.database_url, name="bench-latency", secret=SECRET)
+            if apart
+            else running(ctx, stop=stop, name="bench")
+        )
+        with sender:
             start = time.time()
             for n, event in enumerate(events("lat", count)):
                 due = start + n / rate  # the n-th event is due then
@@ -251,7 +261,9 @@ def event_to_webhook(seconds: float, rate: float = 100.0, *, postgres: bool = Fa
     note = (
         f"p50 {p50:,.0f} ms; {count} events offered at {rate:.0f}/s, ingested at {achieved:.0f}/s"
     )
-    key = "event_to_webhook_p99_ms" + ("_postgres" if postgres else "")
+    key = (
+        "event_to_webhook_p99_ms" + ("_postgres" if postgres else "") + ("_worker" if apart else "")
+    )
     return Outcome(
         [Figure(key, p99, "< 1000", note)],
         {f"{key}_detail": {"events": count, "rate": rate, "ingested_per_s": round(achieved, 1),
@@ -369,6 +381,8 @@ def webhook_benchmarks(*, quick: bool) -> Outcome:
         delivery_vs_bare(300 if quick else 3_000, 2 if quick else 3),
         event_to_webhook(3 if quick else 20),
         event_to_webhook(3 if quick else 20, postgres=True),
+        event_to_webhook(3 if quick else 20, apart=True),
+        event_to_webhook(3 if quick else 20, postgres=True, apart=True),
     ]
     return Outcome(
         [figure for part in parts for figure in part.figures],
