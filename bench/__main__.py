@@ -139,8 +139,14 @@ PARTS: dict[str, tuple[tuple[str, ...], Part]] = {
                 lambda p: reports.report_queries_vs_scan(20_000 if p.quick else 200_000, p.seed)),
     "webhooks": (("webhook_delivery_vs_bare_httpx", "webhook_deliveries_per_s",
                   "event_to_webhook_p99_ms", "event_to_webhook_p99_ms_postgres",
-                  "ingest_with_webhooks"),
+                  "event_to_webhook_p99_ms_worker", "event_to_webhook_p99_ms_postgres_worker"),
                  lambda p: webhooks.webhook_benchmarks(quick=p.quick)),
+    "ingest_webhooks": (("ingest_with_webhooks", "ingest_with_webhooks_drained"),
+                        lambda p: webhooks.ingest_with_webhooks(1_000 if p.quick else 10_000)),
+    "ingest_webhooks_postgres": (("ingest_with_webhooks_postgres",
+                                  "ingest_with_webhooks_drained_postgres"),
+                                 lambda p: webhooks.ingest_with_webhooks(
+                                     1_000 if p.quick else 10_000, postgres=True)),
 }  # fmt: skip
 
 

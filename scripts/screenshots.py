@@ -76,7 +76,6 @@ def _walk(url: str) -> None:
             "scoring.png": "/scoring",
             "teams.png": "/teams",
             "users.png": "/users",
-            "webhooks.png": "/webhooks",
         }
         for name, path in shots.items():
             page.goto(url + path)
@@ -88,8 +87,11 @@ def _walk(url: str) -> None:
         page.goto(f"{url}/streams")
         page.get_by_role("link", name="Hot Nordic leads").first.click()
         page.screenshot(path=OUT / "rule-editor.png", full_page=True)
+        _webhook_added(page, url)
+        page.screenshot(path=OUT / "webhooks.png", full_page=True)
         page.goto(f"{url}/teams")
         page.get_by_role("link", name="Delivery settings").first.click()
+        _weighted_rotation(page)
         page.screenshot(path=OUT / "team-delivery.png", full_page=True)
         page.goto(f"{url}/webhooks")
         page.get_by_role("link", name="Delivery log").first.click()
@@ -125,6 +127,30 @@ def _webhook_that_fails(page: Page, url: str, email: str, password: str) -> None
         body = json.dumps({"stage": "sql"}).encode()
         urlopen(Request(f"{url}/api/v1/leads/{lead['id']}", body, headers, method="PATCH")).close()
     time.sleep(3)  # the worker tries each once
+
+
+def _webhook_added(page: Page, url: str) -> None:
+    """A second subscription: the page then shows its secret (once) above the failing one."""
+    page.goto(f"{url}/webhooks")
+    page.get_by_label("URL").fill(f"http://127.0.0.1:{_free_port()}/analytics")
+    page.get_by_role("checkbox", name="lead.cleared").uncheck()
+    page.get_by_role("button", name="Add webhook").click()
+    page.wait_for_load_state()
+
+
+def _weighted_rotation(page: Page) -> None:
+    """A team's settings worth showing: weighted 3:2, a capacity, a fallback, a digest."""
+    page.get_by_label("Policy").select_option("weighted")
+    rows = page.locator(".members-table tbody tr")
+    for n, weight in enumerate((3, 2)):  # the demo's teams have two sales members or more
+        rows.nth(n).locator('input[name="in_rotation"]').check()
+        rows.nth(n).locator('input[name="weight"]').fill(str(weight))
+    rows.nth(0).locator('input[name="monthly_capacity"]').fill("40")
+    page.get_by_label("Fallback user (when nobody is available)").select_option(index=2)
+    page.get_by_label("Send", exact=True).select_option("digest")
+    page.get_by_label("Digest every (minutes)").fill("30")
+    page.get_by_role("button", name="Save delivery settings").click()
+    page.wait_for_load_state()
 
 
 def _wait_for(url: str) -> None:

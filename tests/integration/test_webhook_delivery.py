@@ -8,8 +8,10 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
+from sqlalchemy import func, select
 from standardwebhooks import Webhook
 
 from leadstreams.domain.roles import Role
@@ -18,7 +20,10 @@ from leadstreams.schemas.webhooks import WebhookCreate, WebhookUpdate
 from leadstreams.services import fetch_history, leads, streams, webhooks
 from leadstreams.services.auth import Principal
 from leadstreams.services.context import Context
-from leadstreams.services.webhook_sender import Sender, running, send_due
+from leadstreams.services.webhook_sender import Sender, fan_out, running, send_due
+from leadstreams.store import webhook_queue as queue
+from leadstreams.store.tables import webhook_attempts, webhook_deliveries
+from leadstreams.store.webhook_queue import Attempt, DeliveryUpdate
 from tests.support import builders
 from tests.support.receiver import Receiver
 from tests.support.webhooks import SECRET, make_leads, message_ids, subscribe, verified
@@ -273,6 +278,35 @@ def test_a_delivery_left_in_the_hand_past_its_time_is_not_sent_until_its_lease_e
     hooks.clock.advance(seconds=hooks.settings.webhook_lease_seconds + 1)  # type: ignore[attr-defined]
     send_due(hooks)
     assert len(verified(receiver)) == 2
+
+
+def test_a_sender_that_outlived_its_lease_overwrites_nothing_another_recorded(
+    hooks: Context, receiver: Receiver
+) -> None:
+    subscribe(hooks, receiver.url)
+    make_leads(hooks, 2)
+    fan_out(hooks)
+    lease = hooks.settings.webhook_lease_seconds
+    now = hooks.clock.now()
+    with hooks.uow() as uow:
+        slow = queue.claim_due(uow.connection, now=now, lease_until=now + timedelta(seconds=lease),
+                               owner="slow", limit=10, skip_subscriptions=[])  # fmt: skip
+        uow.commit()
+    assert len(slow) == 2
+    hooks.clock.advance(seconds=lease + 1)  # type: ignore[attr-defined]
+    send_due(hooks)  # another sender claims them after the lease and delivers
+    assert len(verified(receiver)) == 2
+    late = [(Attempt(due.id, now, 503, None, 9, "late"), DeliveryUpdate("pending", now, None, 503))
+            for due in slow]  # fmt: skip
+    with hooks.uow() as uow:
+        assert queue.record_attempts(uow.connection, owner="slow", attempts=late) == set()
+        uow.commit()
+    with hooks.uow(read_only=True) as uow:
+        rows = uow.connection.execute(
+            select(webhook_deliveries.c.status, webhook_deliveries.c.attempt_count)
+        ).all()
+        logged = uow.connection.scalar(select(func.count()).select_from(webhook_attempts))
+    assert sorted(map(tuple, rows)) == [("delivered", 1), ("delivered", 1)] and logged == 2
 
 
 def test_a_cleared_lead_is_sent_to_the_team_that_had_it(hooks: Context, receiver: Receiver) -> None:

@@ -123,7 +123,8 @@ def serve(host: str, port: int, workers: int, no_worker: bool) -> None:
 @click.option("--name", help="This worker's name in the jobs table (default: host:pid:worker).")
 @database_url_option
 def worker(name: str | None) -> None:
-    """Run background jobs (fetch history) in the foreground until Ctrl-C or SIGTERM.
+    """Run background jobs (fetch history), send webhooks and team e-mail, in the foreground
+    until Ctrl-C or SIGTERM.
 
     A stop request lets the job in hand finish; a second Ctrl-C leaves at once, and the job
     is resumed from its last committed chunk by a worker a minute later. Several workers

@@ -198,10 +198,38 @@ def claim_due(
     return [Due(*row[:6], *signers[row.subscription_id]) for row in in_order]
 
 
-# One statement shape for every outcome, run for many deliveries at once (executemany).
+@dataclass(frozen=True, slots=True)
+class DeliveryUpdate:
+    """A delivery's new state after an attempt. Equal ones (most often: delivered, 200, at
+    one time) are written by one statement for all their deliveries."""
+
+    status: str
+    next_attempt_at: datetime | None
+    delivered_at: datetime | None
+    last_status_code: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One request to a receiver, as the delivery log shows it."""
+
+    delivery_id: int
+    at: datetime
+    status_code: int | None
+    error: str | None
+    duration_ms: int
+    answer: str | None  # the first 1 KB
+
+
+# Only a delivery still leased to this sender is written: one that outlived its lease must not
+# overwrite what another sender recorded (on PostgreSQL the row lock the UPDATE takes makes it
+# re-check the owner after a concurrent write).
 _RECORD = (
     update(deliveries)
-    .where(deliveries.c.id == bindparam("delivery_id"))
+    .where(
+        deliveries.c.id.in_(bindparam("ids", expanding=True)),
+        deliveries.c.lease_owner == bindparam("owner"),
+    )
     .values(
         attempt_count=deliveries.c.attempt_count + 1,
         lease_owner=None,
@@ -211,35 +239,33 @@ _RECORD = (
         delivered_at=bindparam("delivered_at"),
         last_status_code=bindparam("last_status_code"),
     )
+    .returning(deliveries.c.id)
 )
-
-
-_HELD_BY = select(deliveries.c.id).where(
-    deliveries.c.id.in_(bindparam("ids", expanding=True)),
-    deliveries.c.lease_owner == bindparam("owner"),
-)
-_HELD = {"sqlite": _HELD_BY, "postgresql": _HELD_BY.with_for_update()}
+_ATTEMPT = insert(webhook_attempts)
 
 
 def record_attempts(
-    connection: Connection,
-    *,
-    owner: str,
-    outcomes: list[dict[str, Any]],
-    attempts: list[dict[str, Any]],
+    connection: Connection, *, owner: str, attempts: list[tuple[Attempt, DeliveryUpdate]]
 ) -> set[int]:
     """Each attempt, and its delivery's new state, for the deliveries `owner` still holds
-    the lease of (a sender that outlived its lease must not overwrite what another one
-    recorded): their ids. `outcomes` and `attempts` carry `delivery_id`."""
-    if not outcomes:
-        return set()
-    ids = [row["delivery_id"] for row in outcomes]
-    kept = set(connection.scalars(_HELD[connection.dialect.name], {"ids": ids, "owner": owner}))
-    if kept:
-        connection.execute(_RECORD, [row for row in outcomes if row["delivery_id"] in kept])
-        connection.execute(
-            insert(webhook_attempts), [row for row in attempts if row["delivery_id"] in kept]
-        )
+    the lease of: their ids. One UPDATE per distinct new state, one INSERT for the log."""
+    ids_by_update: dict[DeliveryUpdate, list[int]] = {}
+    for attempt, new in attempts:
+        ids_by_update.setdefault(new, []).append(attempt.delivery_id)
+    kept: set[int] = set()
+    for new, ids in ids_by_update.items():
+        values = {"ids": ids, "owner": owner, "status": new.status,
+                  "next_attempt_at": new.next_attempt_at, "delivered_at": new.delivered_at,
+                  "last_status_code": new.last_status_code}  # fmt: skip
+        kept.update(connection.scalars(_RECORD, values))
+    logged = [
+        {"delivery_id": a.delivery_id, "at": a.at, "status_code": a.status_code,
+         "error": a.error, "duration_ms": a.duration_ms, "answer": a.answer}
+        for a, _ in attempts
+        if a.delivery_id in kept
+    ]  # fmt: skip
+    if logged:
+        connection.execute(_ATTEMPT, logged)
     return kept
 
 
