@@ -4,7 +4,7 @@ import os
 from collections.abc import Iterator
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 from sqlalchemy import Engine
 
 from leadstreams.services.context import Context
@@ -19,6 +19,16 @@ settings.register_profile(
 )
 settings.register_profile(
     "ci", max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+# "mutation" for scripts/mutation, which runs the tests once per mutant: few examples (the
+# property tests take at most this many, see tests/support/examples.py) and no shrinking,
+# since a failing example is all a mutant's verdict needs.
+settings.register_profile(
+    "mutation",
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
@@ -63,3 +73,20 @@ def ctx(engine: Engine) -> Context:
 def api(ctx: Context) -> Api:
     """The real app, with a client logged in per role (admin, marketing, two sales users)."""
     return make_api(ctx)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under mutmut, unit tests first and property tests last, each file's tests together.
+
+    mutmut names a mutant's tests in no order and stops at the first failure: the fast tests
+    first kill most mutants in seconds.
+    """
+    if "MUTANT_UNDER_TEST" not in os.environ:
+        return
+    tiers = {"unit": 0, "integration": 1, "property": 2}
+
+    def key(item: pytest.Item) -> tuple[int, str]:
+        path = item.nodeid.split("::")[0]
+        return tiers.get(path.split("/")[1] if "/" in path else "", 1), path
+
+    items.sort(key=key)
