@@ -89,6 +89,34 @@ def test_a_later_change_in_the_batch_sees_the_stage_of_the_open_lead_it_joined(
     assert _matched_streams(ctx, contact_id) == {ids["form"], ids["sql"]}
 
 
+def test_a_third_change_in_the_batch_still_sees_the_open_lead_s_stage(ctx: Context) -> None:
+    """Two changes that join the open lead (in stage sql) leave its stage as it was: the
+    third change of the batch reads sql, not the mql of a new lead."""
+    team_id = builders.team(ctx)
+    form = builders.stream(ctx, builders.CONTACT_FORM, team_ids=[team_id], name="Form")
+    visit = builders.stream(ctx, {"event": "page_visited"}, team_ids=[team_id], name="Visit")
+    rule = {"all": [{"event": "email_opened"}, {"field": "lead_stage", "op": "eq", "value": "sql"}]}
+    opened = builders.stream(ctx, rule, team_ids=[team_id], name="Opened at sql")
+    contact_id = builders.contact(ctx, "three@x.com")
+    with ctx.uow() as uow:  # an open lead in stage sql, before the streams see the contact
+        created = {"created_at": START, "updated_at": START}
+        uow.connection.execute(
+            leads.insert().values(contact_id=contact_id, stage="sql", hidden=False, **created)
+        )
+        uow.commit()
+
+    ingest.record_many(
+        ctx,
+        [
+            EventCreate(email="three@x.com", type="form_submitted", properties=CONTACT_US),
+            EventCreate(email="three@x.com", type="page_visited"),
+            EventCreate(email="three@x.com", type="email_opened"),
+        ],
+    )
+
+    assert _matched_streams(ctx, contact_id) == {form, visit, opened}
+
+
 def test_live_matching_reads_a_custom_datetime_field(ctx: Context) -> None:
     vocabulary.create_field(
         ctx, data=FieldCreate(name="renewal_at", label="Renewal", type="datetime")
