@@ -3,6 +3,11 @@ change, the match's explanation (its event part too) and the outbox payload.
 
 The live = history property test shows the two paths agree; these pin down what both write,
 so that a fault shared by both (they share the match writer and the loader) shows too.
+
+The last test has another process open a contact's lead after the match writer read the open
+leads and before it inserts its own: a statement run in the writer's transaction just before
+its insert of leads, so that the race happens every time, on SQLite too (the PostgreSQL race
+test in `test_concurrency.py` reaches it only by chance).
 """
 
 from __future__ import annotations
@@ -10,11 +15,15 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.engine import Connection
 
+from leadstreams.domain.matching import Origin
 from leadstreams.schemas.fields import FieldCreate
 from leadstreams.services import fetch_history, jobs, streams, vocabulary
 from leadstreams.services.context import Context
+from leadstreams.store import match_writer
+from leadstreams.store.match_writer import MatchToWrite
 from leadstreams.store.tables import lead_stage_changes, leads, matches, outbox
 from leadstreams.store.types import to_iso_text
 from tests.support import builders
@@ -177,3 +186,43 @@ def test_fetch_history_explains_a_custom_datetime_field_as_live_matching_does(
     explained = {m["stream_id"]: m["explanation"] for m in _rows(ctx)["matches"]}
     assert explained[history]["held"] is True
     assert explained[history] == explained[live]
+
+
+def test_a_lead_opened_after_the_writer_looked_is_joined_and_the_others_keep_theirs(
+    ctx: Context,
+) -> None:
+    team_id = builders.team(ctx)
+    stream_id = builders.stream(ctx, {"event": "page_visited"}, team_ids=[team_id])
+    raced, other = builders.contact(ctx, "raced@x.com"), builders.contact(ctx, "other@x.com")
+    planned = [
+        MatchToWrite(contact_id, stream_id, Origin.LIVE, {"kind": "test"}, {})
+        for contact_id in (raced, other)
+    ]
+    opened: list[int] = []
+
+    def open_a_lead_first(connection: Connection, *args: Any) -> None:
+        statement = args[1]
+        if opened or not statement.lstrip().upper().startswith("INSERT INTO LEADS"):
+            return
+        opened.append(0)  # once: the statement below comes here too
+        values = {"stage": "sql", "hidden": False, "created_at": START, "updated_at": START}
+        made = connection.execute(leads.insert().values(contact_id=raced, **values))
+        opened[:] = made.inserted_primary_key
+
+    with ctx.uow() as uow:
+        event.listen(uow.connection, "before_cursor_execute", open_a_lead_first)
+        written = match_writer.write_matches(uow.connection, planned, now=START)
+        event.remove(uow.connection, "before_cursor_execute", open_a_lead_first)
+        uow.commit()
+
+    assert len(opened) == 1  # the race did happen
+    with ctx.uow(read_only=True) as uow:
+        lead_rows = uow.connection.execute(select(leads.c.contact_id, leads.c.id)).all()
+        match_rows = uow.connection.execute(select(matches.c.contact_id, matches.c.lead_id)).all()
+    lead_of = dict(lead_rows)
+    assert len(lead_rows) == 2 and lead_of[raced] == opened[0]  # no second lead for `raced`
+    assert sorted(match_rows) == sorted(lead_of.items())
+    assert [(m.contact_id, m.lead_id, m.lead_created) for m in written if m is not None] == [
+        (raced, opened[0], False),
+        (other, lead_of[other], True),
+    ]
