@@ -711,8 +711,10 @@ def test_rule_7_clearing_is_refused_while_the_stream_is_active(ctx: Context) -> 
     stream_id = builders.stream(ctx, SCORE_50, team_ids=[team_id])
     _score(ctx, "a@x.com", 60)
 
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict, match=r"^deactivate the stream before clearing its leads$"):
         fetch_history.clear_stream(ctx, stream_id=stream_id, user_id=None)
+    with pytest.raises(NotFound, match=rf"^no stream with id {stream_id + 1}$"):
+        fetch_history.clear_stream(ctx, stream_id=stream_id + 1, user_id=None)
     assert [m["cleared_at"] for m in _matches(ctx, stream_id)] == [None]
     assert _emails(ctx, _admin(ctx)) == ["a@x.com"]
 
