@@ -15,7 +15,7 @@ from sqlalchemy import RowMapping, func, select
 
 from leadstreams.clock import FixedClock
 from leadstreams.domain.stages import Stage
-from leadstreams.domain.topics import Topic
+from leadstreams.domain.topics import SEEN_BY, Topic
 from leadstreams.errors import Conflict, NotFound
 from leadstreams.schemas.contacts import ContactCreate
 from leadstreams.schemas.events import EventCreate
@@ -703,6 +703,21 @@ def _after_first_chunk(
     return lambda: monkeypatch.setattr(fetch_history, "_chunk", chunk)
 
 
+def _last_outbox_id(ctx: Context) -> int:
+    with ctx.uow(read_only=True) as uow:
+        return int(uow.connection.scalar(select(func.max(outbox.c.id))) or 0)
+
+
+def _outbox_after(ctx: Context, mark: int) -> list[dict[str, Any]]:
+    """The outbox rows after `mark`: topic and payload (whose `lead_id` is the row's)."""
+    query = select(outbox).where(outbox.c.id > mark).order_by(outbox.c.id)
+    with ctx.uow(read_only=True) as uow:
+        rows = uow.connection.execute(query).all()
+    for row in rows:
+        assert row.lead_id == row.payload.get("lead_id")
+    return [{"topic": row.topic, **row.payload} for row in rows]
+
+
 # --- rule 7: clear leads -----------------------------------------------------------------
 
 
@@ -734,7 +749,21 @@ def test_rule_7_clearing_archives_the_matches_and_takes_leads_left_without_one_o
     _deactivate(ctx, score_id)
     _advance(ctx, hours=1)
 
+    mark = _last_outbox_id(ctx)
     assert fetch_history.clear_stream(ctx, stream_id=score_id, user_id=admin.id) == 2
+    cleared = {"topic": Topic.LEAD_CLEARED.value, "stream_id": score_id, "by_user_id": admin.id}
+    assert _outbox_after(ctx, mark) == [
+        *sorted(
+            [
+                cleared | {"lead_id": only.lead_id, "contact_id": only.contact_id,
+                           "left_board": True, SEEN_BY: [north]},
+                cleared | {"lead_id": both.lead_id, "contact_id": both.contact_id,
+                           "left_board": False, SEEN_BY: [north, south]},
+            ],
+            key=lambda row: row["lead_id"],
+        ),
+        {"topic": "stream.changed", "stream_id": score_id, "what": "cleared", SEEN_BY: [north]},
+    ]  # fmt: skip
     assert _emails(ctx, admin) == ["both@x.com"]
     assert _emails(ctx, sees_north) == []  # only the Form stream's team sees it now
     kept = leads.get_lead(ctx, who=admin, lead_id=both.lead_id)
