@@ -514,10 +514,14 @@ def test_rule_6_fetch_history_matches_every_contact_as_it_is_now_subject_to_rule
     _move(ctx, seller, closed.lead_id, "won")  # a closed lead: the match makes a new one
     _activate(ctx, stream_id)
     assert [m.stream_id for m in _score(ctx, "c04@x.com", 61)] == [stream_id]  # live already
-    before = len(_deliveries(ctx))
+    before, mark = len(_deliveries(ctx)), _last_outbox_id(ctx)
 
     job = _fetch_history(ctx, stream_id)
     assert (job.status, job.scanned, job.total) == ("done", 16, 16)
+    with ctx.uow(read_only=True) as uow:  # the last chunk's heartbeat too
+        assert uow.connection.scalar(select(jobs.c.heartbeat_at)) == START
+    news = {"topic": "stream.changed", "stream_id": stream_id, "what": "history_fetched"}
+    assert _outbox_after(ctx, mark)[-1] == news | {SEEN_BY: [north]}  # for open pages
     assert job.matches_created == 7  # 8 eligible, one matched live before (rule 3)
     by_contact = {r["contact_id"]: r for r in _matches(ctx, stream_id)}
     assert sorted(by_contact) == sorted(ids[n] for n in range(2, 17, 2))
