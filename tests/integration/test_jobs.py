@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from leadstreams.clock import FixedClock
 from leadstreams.errors import Conflict
 from leadstreams.schemas.streams import StreamUpdate
 from leadstreams.services import fetch_history, jobs, streams, users
@@ -114,6 +115,25 @@ def test_a_job_cancelled_before_its_worker_stops_stays_cancelled(ctx: Context) -
 
     jobs.run_next(ctx, worker="leaving", should_stop=deactivated_then_stop)
     assert fetch_history.get_job(ctx, job_id=job_id).status == "cancelled"
+
+
+def test_a_job_cancelled_while_its_worker_runs_ends_when_it_was_cancelled(ctx: Context) -> None:
+    """The stream is deactivated between two chunks (which cancels the job), and the worker
+    reads the job later: it stops there and leaves the cancellation's time as it was."""
+    job_id = _queued_job(ctx)
+    stream_id = fetch_history.get_job(ctx, job_id=job_id).stream_id
+    assert stream_id is not None and isinstance(ctx.clock, FixedClock)
+    clock, asked = ctx.clock, iter([False])
+
+    def deactivated_meanwhile() -> bool:  # after one chunk; the worker is not asked to stop
+        if next(asked, True):
+            streams.set_active(ctx, stream_id=stream_id, active=False, user_id=None)
+            clock.advance(minutes=1)
+        return False
+
+    jobs.run_next(ctx, worker="w", should_stop=deactivated_meanwhile)
+    job = fetch_history.get_job(ctx, job_id=job_id)
+    assert (job.status, job.scanned, job.finished_at) == ("cancelled", 7, START)
 
 
 def test_a_chunk_s_eligible_contacts_are_matched_batch_after_batch(
