@@ -58,7 +58,7 @@ def test_a_worker_asked_to_stop_puts_the_job_back_and_the_next_worker_finishes_i
     assert (done.status, done.scanned, done.matches_created) == ("done", 20, 20)
 
 
-def test_each_run_of_a_job_logs_how_it_ended_and_records_its_duration(
+def test_each_run_of_a_job_logs_how_it_ended_and_counts_its_time_and_matches(
     ctx: Context, caplog: pytest.LogCaptureFixture
 ) -> None:
     job_id = _queued_job(ctx)
@@ -66,11 +66,14 @@ def test_each_run_of_a_job_logs_how_it_ended_and_records_its_duration(
 
     def durations() -> tuple[float, float]:
         labels = {"kind": "fetch_history"}
-        sample = ctx.metrics.registry.get_sample_value
         name = "leadstreams_job_duration_seconds"
         return sample(f"{name}_count", labels) or 0.0, sample(f"{name}_sum", labels) or 0.0
 
-    count, total = durations()
+    def history_matches() -> float:
+        return sample("leadstreams_matches_created_total", {"origin": "history"}) or 0.0
+
+    sample = ctx.metrics.registry.get_sample_value
+    count, total, matched = *durations(), history_matches()
     with caplog.at_level(logging.INFO, logger=fetch_history.__name__):
         _one_chunk_then_stop(ctx, job_id)
         jobs.run_next(ctx, worker="next")
@@ -82,6 +85,7 @@ def test_each_run_of_a_job_logs_how_it_ended_and_records_its_duration(
     count_after, total_after = durations()
     assert count_after == count + 2
     assert 0 < total_after - total < 600  # seconds of this test, not of the clock's epoch
+    assert history_matches() == matched + 20
 
 
 def test_a_job_queued_without_its_rules_runs_the_stream_s(ctx: Context) -> None:
