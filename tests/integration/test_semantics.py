@@ -490,7 +490,13 @@ def test_rule_6_fetch_history_is_refused_while_the_stream_is_inactive(
 
     refused = api.marketing.post(f"/api/v1/streams/{stream_id}/fetch-history")
     assert refused.status_code == 409, refused.text
-    assert refused.json()["error"]["code"] == "conflict"
+    error = refused.json()["error"]
+    assert (error["code"], error["message"]) == (
+        "conflict",
+        "fetch history needs the stream to be active",
+    )
+    missing = api.marketing.post(f"/api/v1/streams/{stream_id + 1}/fetch-history")
+    assert missing.json()["error"]["message"] == f"no stream with id {stream_id + 1}"
     trail = api.marketing.get(f"/api/v1/streams/{stream_id}/history").json()
     actions = [entry["action"] for entry in trail]
     assert actions == ["created"]  # and nothing else happened
@@ -650,7 +656,10 @@ def test_rule_6_at_most_one_fetch_history_runs_per_stream(api: Api, ctx: Context
         "matches_created": 0,
     }
     fetch = f"/api/v1/streams/{stream_id}/fetch-history"
-    assert api.marketing.post(fetch).status_code == 409  # while it is queued
+    queued = api.marketing.post(fetch)
+    assert queued.status_code == 409  # while it is queued
+    running = "a fetch-history job is already running for this stream"
+    assert queued.json()["error"]["message"] == running
     claimed = _claim(ctx)
     assert claimed is not None
     assert api.marketing.post(fetch).status_code == 409  # while it runs
@@ -658,6 +667,8 @@ def test_rule_6_at_most_one_fetch_history_runs_per_stream(api: Api, ctx: Context
     progress = api.marketing.get(f"/api/v1/jobs/{job['id']}").json()
     assert (progress["status"], progress["total"]) == ("done", 0)
     assert api.marketing.post(fetch).status_code == 202  # once it is over
+    unknown = api.marketing.get(f"/api/v1/jobs/{job['id'] + 9}")
+    assert (unknown.status_code, unknown.json()["error"]["message"]) == (404, "no such job")
 
 
 def test_rule_6_fetch_history_reads_the_lead_stage_as_live_evaluation_does(ctx: Context) -> None:
