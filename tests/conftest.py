@@ -4,7 +4,7 @@ import os
 from collections.abc import Iterator
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 from sqlalchemy import Engine, create_engine, make_url, text
 
 from leadstreams.services.context import Context
@@ -20,17 +20,21 @@ settings.register_profile(
 settings.register_profile(
     "ci", max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
+# "mutation" for scripts/mutation, which runs the tests once per mutant: few examples (the
+# property tests take at most this many, see tests/support/examples.py) and no shrinking,
+# since a failing example is all a mutant's verdict needs.
+settings.register_profile(
+    "mutation",
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 POSTGRES_URL = os.environ.get("LEADSTREAMS_TEST_POSTGRES_URL")
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under pytest-xdist (`--dist loadgroup`), every browser test runs in one worker: one
-    browser and one live server for the session, as tests/e2e/conftest.py expects."""
-    for item in items:
-        if "tests/e2e/" in item.nodeid:
-            item.add_marker(pytest.mark.xdist_group("browser"))
 
 
 def _own_database(url: str) -> str:
@@ -88,3 +92,25 @@ def ctx(engine: Engine) -> Context:
 def api(ctx: Context) -> Api:
     """The real app, with a client logged in per role (admin, marketing, two sales users)."""
     return make_api(ctx)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (`--dist loadgroup`), every browser test runs in one worker: one
+    browser and one live server for the session, as tests/e2e/conftest.py expects.
+
+    Under mutmut, unit tests first and property tests last, each file's tests together:
+    mutmut names a mutant's tests in no order and stops at the first failure, so the fast
+    tests first kill most mutants in seconds.
+    """
+    for item in items:
+        if "tests/e2e/" in item.nodeid:
+            item.add_marker(pytest.mark.xdist_group("browser"))
+    if "MUTANT_UNDER_TEST" not in os.environ:
+        return
+    tiers = {"unit": 0, "integration": 1, "property": 2}
+
+    def key(item: pytest.Item) -> tuple[int, str]:
+        path = item.nodeid.split("::")[0]
+        return tiers.get(path.split("/")[1] if "/" in path else "", 1), path
+
+    items.sort(key=key)

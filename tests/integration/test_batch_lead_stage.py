@@ -1,6 +1,7 @@
 """Within one batch of events, a contact's later change sees the lead stage its earlier ones
 left (`services.matching.plan_matches`): `mql` once a match opened a new lead, the open
-lead's own stage when the match joined it. Live matching of a custom datetime field too.
+lead's own stage when the match joined it, and the stream it matched (no second match
+there). Live matching of a custom datetime field, and what `evaluate_contact` answers.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from leadstreams.schemas.events import EventCreate
 from leadstreams.schemas.fields import FieldCreate
 from leadstreams.services import ingest, vocabulary
 from leadstreams.services.context import Context
+from leadstreams.services.matching import NewMatch, evaluate_contact
 from leadstreams.store.tables import leads, matches
 from leadstreams.store.types import to_iso_text
 from tests.support import builders
@@ -87,6 +89,34 @@ def test_a_later_change_in_the_batch_sees_the_stage_of_the_open_lead_it_joined(
     assert _matched_streams(ctx, contact_id) == {ids["form"], ids["sql"]}
 
 
+def test_a_third_change_in_the_batch_still_sees_the_open_lead_s_stage(ctx: Context) -> None:
+    """Two changes that join the open lead (in stage sql) leave its stage as it was: the
+    third change of the batch reads sql, not the mql of a new lead."""
+    team_id = builders.team(ctx)
+    form = builders.stream(ctx, builders.CONTACT_FORM, team_ids=[team_id], name="Form")
+    visit = builders.stream(ctx, {"event": "page_visited"}, team_ids=[team_id], name="Visit")
+    rule = {"all": [{"event": "email_opened"}, {"field": "lead_stage", "op": "eq", "value": "sql"}]}
+    opened = builders.stream(ctx, rule, team_ids=[team_id], name="Opened at sql")
+    contact_id = builders.contact(ctx, "three@x.com")
+    with ctx.uow() as uow:  # an open lead in stage sql, before the streams see the contact
+        created = {"created_at": START, "updated_at": START}
+        uow.connection.execute(
+            leads.insert().values(contact_id=contact_id, stage="sql", hidden=False, **created)
+        )
+        uow.commit()
+
+    ingest.record_many(
+        ctx,
+        [
+            EventCreate(email="three@x.com", type="form_submitted", properties=CONTACT_US),
+            EventCreate(email="three@x.com", type="page_visited"),
+            EventCreate(email="three@x.com", type="email_opened"),
+        ],
+    )
+
+    assert _matched_streams(ctx, contact_id) == {form, visit, opened}
+
+
 def test_live_matching_reads_a_custom_datetime_field(ctx: Context) -> None:
     vocabulary.create_field(
         ctx, data=FieldCreate(name="renewal_at", label="Renewal", type="datetime")
@@ -103,3 +133,45 @@ def test_live_matching_reads_a_custom_datetime_field(ctx: Context) -> None:
 
     assert _matched_streams(ctx, recent) == {stream_id}
     assert _matched_streams(ctx, old) == set()
+
+
+def test_a_later_change_in_the_batch_sees_the_match_an_earlier_one_made(ctx: Context) -> None:
+    team_id = builders.team(ctx)
+    stream_id = builders.stream(ctx, builders.CONTACT_FORM, team_ids=[team_id])
+    contact_id = builders.contact(ctx, "twice@x.com")
+    form = EventCreate(email="twice@x.com", type="form_submitted", properties=CONTACT_US)
+
+    first, second = ingest.record_many(ctx, [form, form])
+
+    assert isinstance(first, ingest.Recorded) and isinstance(second, ingest.Recorded)
+    assert [(m.stream_id, m.contact_id, m.lead_created) for m in first.matches] == [
+        (stream_id, contact_id, True)
+    ]
+    assert second.matches == []  # rule 3: the stream's current match blocks a second one
+
+
+def test_evaluate_contact_answers_the_matches_it_made(ctx: Context) -> None:
+    contact_id = builders.contact(ctx, "later@x.com")
+    team_id = builders.team(ctx)  # the stream comes after the contact: no match yet
+    no_lead = {"field": "lead_stage", "op": "eq", "value": "none"}
+    stream_id = builders.stream(ctx, no_lead, team_ids=[team_id])
+    trigger = {"kind": "contact_update", "fields": ["lead_stage"]}
+
+    def evaluate() -> list[NewMatch]:
+        with ctx.uow() as uow:
+            index = ctx.live.current(uow)
+            candidates = index.for_fields({"lead_stage"})
+            made = evaluate_contact(
+                uow, index=index, contact_id=contact_id, candidates=candidates, trigger=trigger
+            )
+            uow.commit()
+        return made
+
+    made = evaluate()
+    assert [(m.stream_id, m.contact_id, m.lead_created) for m in made] == [
+        (stream_id, contact_id, True)
+    ]
+    with ctx.uow(read_only=True) as uow:
+        row = uow.connection.execute(select(matches.c.id, matches.c.lead_id)).one()
+    assert (made[0].match_id, made[0].lead_id) == (row.id, row.lead_id)
+    assert evaluate() == []  # matched already (rule 3)

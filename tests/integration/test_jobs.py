@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import itertools
+import logging
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
 import pytest
 
+from leadstreams.clock import FixedClock
 from leadstreams.errors import Conflict
 from leadstreams.schemas.streams import StreamUpdate
 from leadstreams.services import fetch_history, jobs, streams, users
 from leadstreams.services.context import Context
 from leadstreams.store import jobs as jobs_store
 from tests.support import builders
+from tests.support.service import START
 
 
 def _scored_contacts(ctx: Context, n: int) -> None:
@@ -55,6 +58,53 @@ def test_a_worker_asked_to_stop_puts_the_job_back_and_the_next_worker_finishes_i
     assert (done.status, done.scanned, done.matches_created) == ("done", 20, 20)
 
 
+def test_each_run_of_a_job_logs_how_it_ended_and_counts_its_time_and_matches(
+    ctx: Context, caplog: pytest.LogCaptureFixture
+) -> None:
+    job_id = _queued_job(ctx)
+    stream_id = fetch_history.get_job(ctx, job_id=job_id).stream_id
+
+    def durations() -> tuple[float, float]:
+        labels = {"kind": "fetch_history"}
+        name = "leadstreams_job_duration_seconds"
+        return sample(f"{name}_count", labels) or 0.0, sample(f"{name}_sum", labels) or 0.0
+
+    def history_matches() -> float:
+        return sample("leadstreams_matches_created_total", {"origin": "history"}) or 0.0
+
+    sample = ctx.metrics.registry.get_sample_value
+    count, total, matched = *durations(), history_matches()
+    with caplog.at_level(logging.INFO, logger=fetch_history.__name__):
+        _one_chunk_then_stop(ctx, job_id)
+        jobs.run_next(ctx, worker="next")
+
+    assert [r.getMessage() for r in caplog.records if r.name == fetch_history.__name__] == [
+        f"fetch history job {job_id} for stream {stream_id}: queued",
+        f"fetch history job {job_id} for stream {stream_id}: done",
+    ]
+    count_after, total_after = durations()
+    assert count_after == count + 2
+    assert 0 < total_after - total < 600  # seconds of this test, not of the clock's epoch
+    assert history_matches() == matched + 20
+
+
+def test_a_job_queued_without_its_rules_runs_the_stream_s(ctx: Context) -> None:
+    """A job whose params do not pin the rules (queued before jobs did) reads the stream's."""
+    _scored_contacts(ctx, 3)
+    stream_id = _no_live_matches(ctx)
+    params = {"now": START.isoformat(), "user_id": None}
+    values = {"kind": "fetch_history", "stream_id": stream_id, "status": "queued",
+              "params": params, "total": 3, "created_at": START}  # fmt: skip
+    with ctx.uow() as uow:
+        job_id = jobs_store.create(uow.connection, values=values)
+        uow.commit()
+
+    jobs.run_next(ctx, worker="w")
+
+    done = fetch_history.get_job(ctx, job_id=job_id)
+    assert (done.status, done.scanned, done.matches_created) == ("done", 3, 3)
+
+
 def test_a_job_cancelled_before_its_worker_stops_stays_cancelled(ctx: Context) -> None:
     job_id = _queued_job(ctx)
     stream_id = fetch_history.get_job(ctx, job_id=job_id).stream_id
@@ -69,6 +119,25 @@ def test_a_job_cancelled_before_its_worker_stops_stays_cancelled(ctx: Context) -
 
     jobs.run_next(ctx, worker="leaving", should_stop=deactivated_then_stop)
     assert fetch_history.get_job(ctx, job_id=job_id).status == "cancelled"
+
+
+def test_a_job_cancelled_while_its_worker_runs_ends_when_it_was_cancelled(ctx: Context) -> None:
+    """The stream is deactivated between two chunks (which cancels the job), and the worker
+    reads the job later: it stops there and leaves the cancellation's time as it was."""
+    job_id = _queued_job(ctx)
+    stream_id = fetch_history.get_job(ctx, job_id=job_id).stream_id
+    assert stream_id is not None and isinstance(ctx.clock, FixedClock)
+    clock, asked = ctx.clock, iter([False])
+
+    def deactivated_meanwhile() -> bool:  # after one chunk; the worker is not asked to stop
+        if next(asked, True):
+            streams.set_active(ctx, stream_id=stream_id, active=False, user_id=None)
+            clock.advance(minutes=1)
+        return False
+
+    jobs.run_next(ctx, worker="w", should_stop=deactivated_meanwhile)
+    job = fetch_history.get_job(ctx, job_id=job_id)
+    assert (job.status, job.scanned, job.finished_at) == ("cancelled", 7, START)
 
 
 def test_a_chunk_s_eligible_contacts_are_matched_batch_after_batch(

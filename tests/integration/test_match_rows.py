@@ -3,18 +3,29 @@ change, the match's explanation (its event part too) and the outbox payload.
 
 The live = history property test shows the two paths agree; these pin down what both write,
 so that a fault shared by both (they share the match writer and the loader) shows too.
+
+The last tests have another process write between the match writer's reads and its inserts
+(a lead opened, a match made): statements run in the writer's transaction just before its
+insert, so that the race happens every time, on SQLite too (the PostgreSQL race test in
+`test_concurrency.py` reaches these paths only by chance).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.engine import Connection
 
+from leadstreams.domain.matching import Origin
 from leadstreams.schemas.fields import FieldCreate
 from leadstreams.services import fetch_history, jobs, streams, vocabulary
 from leadstreams.services.context import Context
+from leadstreams.store import match_writer
+from leadstreams.store.match_writer import MatchToWrite
 from leadstreams.store.tables import lead_stage_changes, leads, matches, outbox
 from leadstreams.store.types import to_iso_text
 from tests.support import builders
@@ -177,3 +188,109 @@ def test_fetch_history_explains_a_custom_datetime_field_as_live_matching_does(
     explained = {m["stream_id"]: m["explanation"] for m in _rows(ctx)["matches"]}
     assert explained[history]["held"] is True
     assert explained[history] == explained[live]
+
+
+@contextmanager
+def _another_process_first(
+    connection: Connection, table: str, write: Callable[[], None]
+) -> Iterator[list[bool]]:
+    """`write` runs once on `connection`, just before the first INSERT INTO `table`: another
+    process's rows, made after the match writer read what it reads. Yields [True] once run."""
+    done: list[bool] = []
+
+    def before(_: Connection, __: Any, statement: str, *rest: Any) -> None:
+        if done or not statement.lstrip().upper().startswith(f"INSERT INTO {table.upper()}"):
+            return
+        done.append(True)  # first: `write`'s own insert comes here too
+        write()
+
+    event.listen(connection, "before_cursor_execute", before)
+    try:
+        yield done
+    finally:
+        event.remove(connection, "before_cursor_execute", before)
+
+
+def _race_world(ctx: Context) -> tuple[int, int, int, list[MatchToWrite]]:
+    team_id = builders.team(ctx)
+    stream_id = builders.stream(ctx, {"event": "page_visited"}, team_ids=[team_id])
+    raced, other = builders.contact(ctx, "raced@x.com"), builders.contact(ctx, "other@x.com")
+    planned = [
+        MatchToWrite(contact_id, stream_id, Origin.LIVE, {"kind": "test"}, {})
+        for contact_id in (raced, other)
+    ]
+    return stream_id, raced, other, planned
+
+
+def _lead(connection: Connection, contact_id: int, **values: Any) -> int:
+    row = {"stage": "sql", "hidden": False, "created_at": START, "updated_at": START} | values
+    made = connection.execute(leads.insert().values(contact_id=contact_id, **row))
+    return int(made.inserted_primary_key[0])
+
+
+def test_a_lead_opened_after_the_writer_looked_is_joined_and_the_others_keep_theirs(
+    ctx: Context,
+) -> None:
+    _, raced, other, planned = _race_world(ctx)
+    opened: list[int] = []
+
+    with ctx.uow() as uow:
+        connection = uow.connection
+        with _another_process_first(
+            connection, "leads", lambda: opened.append(_lead(connection, raced))
+        ) as raced_it:
+            written = match_writer.write_matches(connection, planned, now=START)
+        uow.commit()
+
+    assert raced_it
+    with ctx.uow(read_only=True) as uow:
+        lead_rows = uow.connection.execute(select(leads.c.contact_id, leads.c.id)).all()
+        match_rows = uow.connection.execute(select(matches.c.contact_id, matches.c.lead_id)).all()
+    lead_of = dict(lead_rows)
+    assert len(lead_rows) == 2 and lead_of[raced] == opened[0]  # no second lead for `raced`
+    assert sorted(match_rows) == sorted(lead_of.items())
+    assert [(m.contact_id, m.lead_id, m.lead_created) for m in written if m is not None] == [
+        (raced, opened[0], False),
+        (other, lead_of[other], True),
+    ]
+
+
+def test_a_match_that_loses_its_race_is_left_out_with_the_lead_made_for_it(
+    ctx: Context,
+) -> None:
+    """Another process matched the contact in the stream after the writer read its current
+    matches, and that lead was closed at once: the writer's lead for it, made before its
+    match lost on the unique key, is taken back with its first stage change."""
+    stream_id, raced, other, planned = _race_world(ctx)
+    theirs: list[int] = []
+
+    def match_and_close() -> None:
+        lead_id = _lead(connection, raced, stage="lost", closed_at=START)
+        row = {"lead_id": lead_id, "stream_id": stream_id, "contact_id": raced,
+               "matched_at": START, "origin": "live", "trigger": {}}  # fmt: skip
+        connection.execute(matches.insert().values(**row))
+        theirs.append(lead_id)
+
+    with ctx.uow() as uow:
+        connection = uow.connection
+        with _another_process_first(connection, "matches", match_and_close) as raced_it:
+            written = match_writer.write_matches(connection, planned, now=START)
+        uow.commit()
+
+    assert raced_it
+    rows = _rows(ctx)
+    other_lead = [lead_id for lead_id, contact_id, _ in rows["leads"] if contact_id == other]
+    assert [(lead_id, c) for lead_id, c, _ in rows["leads"]] == sorted(
+        [(theirs[0], raced), (other_lead[0], other)]
+    )
+    assert [(lead_id, to) for lead_id, _, to, _, _ in rows["stages"]] == [(other_lead[0], "mql")]
+    assert [(m["contact_id"], m["lead_id"]) for m in rows["matches"]] == [
+        (raced, theirs[0]),
+        (other, other_lead[0]),
+    ]
+    assert [lead_id for _, lead_id, _ in rows["outbox"]] == [other_lead[0]]
+    assert written[0] is None
+    assert written[1] is not None and (written[1].contact_id, written[1].lead_id) == (
+        other,
+        other_lead[0],
+    )

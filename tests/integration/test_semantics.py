@@ -15,7 +15,7 @@ from sqlalchemy import RowMapping, func, select
 
 from leadstreams.clock import FixedClock
 from leadstreams.domain.stages import Stage
-from leadstreams.domain.topics import Topic
+from leadstreams.domain.topics import SEEN_BY, Topic
 from leadstreams.errors import Conflict, NotFound
 from leadstreams.schemas.contacts import ContactCreate
 from leadstreams.schemas.events import EventCreate
@@ -490,7 +490,13 @@ def test_rule_6_fetch_history_is_refused_while_the_stream_is_inactive(
 
     refused = api.marketing.post(f"/api/v1/streams/{stream_id}/fetch-history")
     assert refused.status_code == 409, refused.text
-    assert refused.json()["error"]["code"] == "conflict"
+    error = refused.json()["error"]
+    assert (error["code"], error["message"]) == (
+        "conflict",
+        "fetch history needs the stream to be active",
+    )
+    missing = api.marketing.post(f"/api/v1/streams/{stream_id + 1}/fetch-history")
+    assert missing.json()["error"]["message"] == f"no stream with id {stream_id + 1}"
     trail = api.marketing.get(f"/api/v1/streams/{stream_id}/history").json()
     actions = [entry["action"] for entry in trail]
     assert actions == ["created"]  # and nothing else happened
@@ -514,10 +520,14 @@ def test_rule_6_fetch_history_matches_every_contact_as_it_is_now_subject_to_rule
     _move(ctx, seller, closed.lead_id, "won")  # a closed lead: the match makes a new one
     _activate(ctx, stream_id)
     assert [m.stream_id for m in _score(ctx, "c04@x.com", 61)] == [stream_id]  # live already
-    before = len(_deliveries(ctx))
+    before, mark = len(_deliveries(ctx)), _last_outbox_id(ctx)
 
     job = _fetch_history(ctx, stream_id)
     assert (job.status, job.scanned, job.total) == ("done", 16, 16)
+    with ctx.uow(read_only=True) as uow:  # the last chunk's heartbeat too
+        assert uow.connection.scalar(select(jobs.c.heartbeat_at)) == START
+    news = {"topic": "stream.changed", "stream_id": stream_id, "what": "history_fetched"}
+    assert _outbox_after(ctx, mark)[-1] == news | {SEEN_BY: [north]}  # for open pages
     assert job.matches_created == 7  # 8 eligible, one matched live before (rule 3)
     by_contact = {r["contact_id"]: r for r in _matches(ctx, stream_id)}
     assert sorted(by_contact) == sorted(ids[n] for n in range(2, 17, 2))
@@ -646,7 +656,10 @@ def test_rule_6_at_most_one_fetch_history_runs_per_stream(api: Api, ctx: Context
         "matches_created": 0,
     }
     fetch = f"/api/v1/streams/{stream_id}/fetch-history"
-    assert api.marketing.post(fetch).status_code == 409  # while it is queued
+    queued = api.marketing.post(fetch)
+    assert queued.status_code == 409  # while it is queued
+    running = "a fetch-history job is already running for this stream"
+    assert queued.json()["error"]["message"] == running
     claimed = _claim(ctx)
     assert claimed is not None
     assert api.marketing.post(fetch).status_code == 409  # while it runs
@@ -654,6 +667,8 @@ def test_rule_6_at_most_one_fetch_history_runs_per_stream(api: Api, ctx: Context
     progress = api.marketing.get(f"/api/v1/jobs/{job['id']}").json()
     assert (progress["status"], progress["total"]) == ("done", 0)
     assert api.marketing.post(fetch).status_code == 202  # once it is over
+    unknown = api.marketing.get(f"/api/v1/jobs/{job['id'] + 9}")
+    assert (unknown.status_code, unknown.json()["error"]["message"]) == (404, "no such job")
 
 
 def test_rule_6_fetch_history_reads_the_lead_stage_as_live_evaluation_does(ctx: Context) -> None:
@@ -703,6 +718,21 @@ def _after_first_chunk(
     return lambda: monkeypatch.setattr(fetch_history, "_chunk", chunk)
 
 
+def _last_outbox_id(ctx: Context) -> int:
+    with ctx.uow(read_only=True) as uow:
+        return int(uow.connection.scalar(select(func.max(outbox.c.id))) or 0)
+
+
+def _outbox_after(ctx: Context, mark: int) -> list[dict[str, Any]]:
+    """The outbox rows after `mark`: topic and payload (whose `lead_id` is the row's)."""
+    query = select(outbox).where(outbox.c.id > mark).order_by(outbox.c.id)
+    with ctx.uow(read_only=True) as uow:
+        rows = uow.connection.execute(query).all()
+    for row in rows:
+        assert row.lead_id == row.payload.get("lead_id")
+    return [{"topic": row.topic, **row.payload} for row in rows]
+
+
 # --- rule 7: clear leads -----------------------------------------------------------------
 
 
@@ -711,8 +741,10 @@ def test_rule_7_clearing_is_refused_while_the_stream_is_active(ctx: Context) -> 
     stream_id = builders.stream(ctx, SCORE_50, team_ids=[team_id])
     _score(ctx, "a@x.com", 60)
 
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict, match=r"^deactivate the stream before clearing its leads$"):
         fetch_history.clear_stream(ctx, stream_id=stream_id, user_id=None)
+    with pytest.raises(NotFound, match=rf"^no stream with id {stream_id + 1}$"):
+        fetch_history.clear_stream(ctx, stream_id=stream_id + 1, user_id=None)
     assert [m["cleared_at"] for m in _matches(ctx, stream_id)] == [None]
     assert _emails(ctx, _admin(ctx)) == ["a@x.com"]
 
@@ -732,7 +764,21 @@ def test_rule_7_clearing_archives_the_matches_and_takes_leads_left_without_one_o
     _deactivate(ctx, score_id)
     _advance(ctx, hours=1)
 
+    mark = _last_outbox_id(ctx)
     assert fetch_history.clear_stream(ctx, stream_id=score_id, user_id=admin.id) == 2
+    cleared = {"topic": Topic.LEAD_CLEARED.value, "stream_id": score_id, "by_user_id": admin.id}
+    assert _outbox_after(ctx, mark) == [
+        *sorted(
+            [
+                cleared | {"lead_id": only.lead_id, "contact_id": only.contact_id,
+                           "left_board": True, SEEN_BY: [north]},
+                cleared | {"lead_id": both.lead_id, "contact_id": both.contact_id,
+                           "left_board": False, SEEN_BY: [north, south]},
+            ],
+            key=lambda row: row["lead_id"],
+        ),
+        {"topic": "stream.changed", "stream_id": score_id, "what": "cleared", SEEN_BY: [north]},
+    ]  # fmt: skip
     assert _emails(ctx, admin) == ["both@x.com"]
     assert _emails(ctx, sees_north) == []  # only the Form stream's team sees it now
     kept = leads.get_lead(ctx, who=admin, lead_id=both.lead_id)

@@ -17,6 +17,7 @@ from leadstreams.services.batcher import EventBatcher
 from leadstreams.services.context import Context
 from leadstreams.store.tables import anonymous_events, events, leads, matches, outbox, streams
 from tests.support import builders
+from tests.support.examples import at_most
 from tests.support.service import make_context, reset
 from tests.support.snapshot import Rows, database_rows, restore
 
@@ -76,7 +77,7 @@ def _state(engine: Engine) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
-@settings(max_examples=40)
+@settings(max_examples=at_most(40))
 @given(visits=messages, identity=traits)
 def test_joining_on_identify_is_arriving_at_the_identify(
     request: pytest.FixtureRequest,

@@ -21,6 +21,7 @@ from leadstreams.services import ingest
 from leadstreams.services.context import Context
 from leadstreams.store.tables import contacts, events, leads, matches, outbox, streams
 from tests.support import builders
+from tests.support.examples import at_most
 from tests.support.service import make_context, reset
 from tests.support.snapshot import Rows, database_rows, restore
 
@@ -125,7 +126,7 @@ def _state(engine: Engine) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
-@settings(max_examples=100)
+@settings(max_examples=at_most(100))
 @given(batch=items)
 def test_a_batch_leaves_what_its_items_one_by_one_leave(
     request: pytest.FixtureRequest, backend: str, batch: list[dict[str, Any]]

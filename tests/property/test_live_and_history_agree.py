@@ -46,6 +46,7 @@ from leadstreams.store.tables import (
 )
 from leadstreams.store.types import to_iso_text
 from tests.support import builders
+from tests.support.examples import at_most
 from tests.support.service import START, make_context, reset
 from tests.support.snapshot import Rows, database_rows, restore
 
@@ -126,7 +127,7 @@ def worlds(draw: st.DrawFn) -> tuple[list[dict[str, Any]], list[int]]:
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
-@settings(max_examples=60)
+@settings(max_examples=at_most(60))
 @given(world=worlds())
 def test_live_matching_leaves_the_rows_fetch_history_leaves(
     request: pytest.FixtureRequest, backend: str, world: tuple[list[dict[str, Any]], list[int]]

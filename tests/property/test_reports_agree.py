@@ -20,6 +20,7 @@ from leadstreams.store import reports
 from leadstreams.store.reports import GroupBy
 from leadstreams.store.tables import contacts, lead_stage_changes, leads, matches, stream_teams
 from tests.support import builders
+from tests.support.examples import at_most
 from tests.support.service import START, make_context, reset
 
 SINCE = START - timedelta(days=90)
@@ -35,7 +36,7 @@ lead_strategy = st.tuples(
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
-@settings(max_examples=60)
+@settings(max_examples=at_most(60))
 @given(drawn=st.lists(lead_strategy, max_size=8), by=st.sampled_from(["stream", "team"]))
 def test_the_report_queries_count_what_python_counts(
     request: pytest.FixtureRequest, backend: str, drawn: list[Any], by: GroupBy

@@ -29,6 +29,7 @@ from leadstreams.store.tables import (
     score_history,
     score_rules,
 )
+from tests.support.examples import at_most
 from tests.support.service import START, make_context, reset
 
 RULES: list[dict[str, Any]] = [
@@ -63,7 +64,7 @@ people = st.lists(
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
-@settings(max_examples=25)
+@settings(max_examples=at_most(25))
 @given(world=people, before=rule_sets, after=rule_sets)
 def test_an_edit_leaves_what_a_recompute_from_scratch_leaves(
     request: pytest.FixtureRequest,

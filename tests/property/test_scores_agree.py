@@ -24,6 +24,7 @@ from leadstreams.store import score_writes
 from leadstreams.store.scores import Recompute
 from leadstreams.store.tables import contact_scores, score_history
 from leadstreams.store.tables import contacts as contacts_table
+from tests.support.examples import at_most
 from tests.support.rule_trees import RawRule, contacts, rule_trees
 from tests.support.rules_world import NOW, VOCABULARY, Contact, fields_of, load
 
@@ -60,7 +61,7 @@ people_drawn = st.lists(contacts(SCORING).map(_storable), min_size=1, max_size=4
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
-@settings(max_examples=60)
+@settings(max_examples=at_most(60))
 @given(raw=score_rules, people=people_drawn)
 def test_live_bulk_and_explanations_agree(
     request: pytest.FixtureRequest,
@@ -99,7 +100,7 @@ def test_live_bulk_and_explanations_agree(
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
-@settings(max_examples=40)
+@settings(max_examples=at_most(40))
 @given(raw=score_rules, people=people_drawn, kept=st.integers(0, 4))
 def test_the_recompute_written_in_sql_agrees_with_the_live_score(
     request: pytest.FixtureRequest,
