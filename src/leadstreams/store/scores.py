@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, fields
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -30,7 +30,7 @@ from sqlalchemy.sql import ColumnElement
 
 from leadstreams.domain.scoring import IMPORTED_SCORE, Adjustment
 from leadstreams.rules import EventCondition, Rule, Vocabulary
-from leadstreams.rules.compile_sql import event_filter, to_sql
+from leadstreams.rules.compile_sql import BoundNow, event_filter, to_sql
 from leadstreams.rules.timing import Timed
 from leadstreams.store.rule_columns import EVENT_COLUMNS, sql_columns
 from leadstreams.store.sql import Among
@@ -363,13 +363,14 @@ class Recompute:
     """Every score rule evaluated in SQL over a chunk of contact ids: a flag per rule (a CASE
     WHEN of the compiled rule), the oldest event each windowed condition counts (when time
     alone changes the score next), the dated fields' values, and the active adjustments'
-    sum and next expiry. Built per chunk, for its moment of evaluation."""
+    sum and next expiry. Built once per rule set: "now" is a set of named parameters
+    (`BoundNow`), given at each execution by `values(now)`."""
 
     def __init__(
-        self, rules: Sequence[tuple[int, Rule]], timing: Timed, vocabulary: Vocabulary, *,
-        now: datetime,
-    ) -> None:  # fmt: skip
+        self, rules: Sequence[tuple[int, Rule]], timing: Timed, vocabulary: Vocabulary
+    ) -> None:
         columns = sql_columns(vocabulary)
+        self.now = BoundNow()
         self.windows = list(timing.windows)
         self.fields = sorted({c.field for c in timing.dated})
         # A rule that is one windowed event condition counting one event holds exactly when
@@ -380,48 +381,59 @@ class Recompute:
         }  # fmt: skip
         tested = [(rule_id, rule) for rule_id, rule in rules if rule_id not in self.by_window]
         self.rule_ids = [rule_id for rule_id, _ in tested]
-        flags = [case((to_sql(rule, columns, now=now), 1), else_=0) for _, rule in tested]
-        oldest = []
+        self.flags = [case((to_sql(rule, columns, now=self.now), 1), else_=0) for _, rule in tested]
+        # Per window, the oldest event it counts: an index seek per contact (on contact_id,
+        # type and occurred_at), however many events the contact has.
+        self.oldest: list[ColumnElement[Any]] = []
         for condition in self.windows:
-            assert condition.within_days is not None
             found = select(func.min(events.c.occurred_at)).where(
                 events.c.contact_id == contacts.c.id,
                 *event_filter(condition, EVENT_COLUMNS),
-                events.c.occurred_at >= now - timedelta(days=condition.within_days),
+                events.c.occurred_at >= self.cutoff(condition),
             )
-            oldest.append(type_coerce(found.scalar_subquery(), UTCDateTime()))
+            self.oldest.append(type_coerce(found.scalar_subquery(), UTCDateTime()))
         dated = [columns.fields[name] for name in self.fields]
         a = score_adjustments.alias("active_adjustment")
-        active = [
-            a.c.contact_id == contacts.c.id,
-            or_(a.c.expires_at.is_(None), a.c.expires_at > now),
-        ]
+        active = [a.c.contact_id == contacts.c.id, self.adjustment_counts(a)]
         adjusted = select(func.coalesce(func.sum(a.c.points), 0)).where(*active).scalar_subquery()
         expiry = select(func.min(a.c.expires_at)).where(*active).scalar_subquery()
-        # The columns without the dated fields: what `services.score_writes` keeps in SQL.
-        self.columns: list[ColumnElement[Any]] = [
-            contacts.c.id,
-            contacts.c.lead_score,
-            contact_scores.c.contact_id,
-            contact_scores.c.holding,
-            contact_scores.c.changes_at,
-            adjusted,
-            type_coerce(expiry, UTCDateTime()),
-            *flags,
-            *oldest,
-        ]
         self.statement: Select[Any] = (
-            select(*self.columns, *dated)
+            select(
+                contacts.c.id,
+                contacts.c.lead_score,
+                contact_scores.c.contact_id,
+                contact_scores.c.holding,
+                contact_scores.c.changes_at,
+                adjusted,
+                type_coerce(expiry, UTCDateTime()),
+                *self.flags,
+                *self.oldest,
+                *dated,
+            )
             .select_from(contacts.outerjoin(contact_scores))
             .where(contacts.c.id > bindparam("low", type_=BigInteger()))
             .order_by(contacts.c.id)
         )
         self.bounded = self.statement.where(contacts.c.id <= bindparam("high", type_=BigInteger()))
 
-    def rows(self, connection: Connection, *, low: int, high: int | None) -> list[RecomputeRow]:
+    def cutoff(self, condition: EventCondition) -> ColumnElement[Any]:
+        """The oldest moment a windowed condition counts, as a named parameter."""
+        assert condition.within_days is not None
+        return self.now.days_ago(condition.within_days, events.c.occurred_at)
+
+    def adjustment_counts(self, a: Any) -> ColumnElement[bool]:
+        """Whether an adjustment (of table or alias `a`) counts now: not expired."""
+        return or_(a.c.expires_at.is_(None), a.c.expires_at > self.now.days_ago(0, a.c.expires_at))
+
+    def values(self, now: datetime) -> dict[str, Any]:
+        return self.now.values(now)
+
+    def rows(
+        self, connection: Connection, *, low: int, high: int | None, now: datetime
+    ) -> list[RecomputeRow]:
         """The contacts in (low, high] (every one after `low` when `high` is None)."""
         statement = self.statement if high is None else self.bounded
-        values = {"low": low} if high is None else {"low": low, "high": high}
+        values = self.values(now) | ({"low": low} if high is None else {"low": low, "high": high})
         rules, windows = len(self.rule_ids), len(self.windows)
         found = []
         for row in connection.execute(statement, values).all():
