@@ -125,6 +125,8 @@ PARTS: dict[str, tuple[tuple[str, ...], Part]] = {
                               p.size(), "sqlite", p.rounds)),
     "scoring": (("score_recompute_vs_sql", "score_sweep_vs_sql"),
                 lambda p: scoring.score_recompute_and_sweep(p.size())),
+    "scoring_postgres": (("score_recompute_vs_sql_postgres", "score_sweep_vs_sql_postgres"),
+                         lambda p: scoring.score_recompute_and_sweep(p.size(), "postgres")),
     "ingest_scoring": (("ingest_with_scoring",),
                        lambda p: scoring.ingest_with_scoring(p.size(), p.rounds)),
     "assignment": (("ingest_with_assignment",),
