@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
@@ -33,7 +34,7 @@ from leadstreams.rules import EventCondition, Rule, Vocabulary
 from leadstreams.rules.compile_sql import BoundNow, event_filter, to_sql
 from leadstreams.rules.timing import Timed
 from leadstreams.store.rule_columns import EVENT_COLUMNS, sql_columns
-from leadstreams.store.sql import Among
+from leadstreams.store.sql import Among, recordset, recordset_rows
 from leadstreams.store.tables import (
     contact_scores,
     contacts,
@@ -245,39 +246,64 @@ def write_changes(connection: Connection, changes: Sequence[ScoreChange], *, now
     last = {change.contact_id: change for change in changes}
     moved = {change.contact_id for change in changes if change.value_changed}
     scores = [
-        {"cid": c.contact_id, "score": c.value} for c in last.values() if c.contact_id in moved
+        {"id": c.contact_id, "lead_score": c.value} for c in last.values() if c.contact_id in moved
     ]
-    if scores:
-        statement = (
-            update(contacts)
-            .where(contacts.c.id == bindparam("cid", type_=BigInteger()))
-            .values(lead_score=bindparam("score"))
-        )
-        connection.execute(statement, scores)
-    if last:
-        rows = [
-            {"contact_id": c.contact_id, "holding": sorted(c.holding), "changes_at": c.changes_at}
-            for c in sorted(last.values(), key=lambda c: c.contact_id)  # one lock order
-        ]
-        connection.execute(_upsert_state(connection.dialect.name), rows)
+    states = [
+        {"contact_id": c.contact_id, "holding": sorted(c.holding), "changes_at": c.changes_at}
+        for c in sorted(last.values(), key=lambda c: c.contact_id)  # one lock order
+    ]
     history = [
         {"contact_id": c.contact_id, "at": now, "value": c.value, "reason": c.reason}
         for c in changes
         if c.reason is not None
     ]
-    if history:
-        connection.execute(insert(score_history), history)
+    # On PostgreSQL each list travels as one JSON parameter (`store.sql.recordset`): with
+    # `executemany` a batch of events took a round of the pipeline per row and statement.
+    postgresql = connection.dialect.name == "postgresql"
+    for statement, rows in ((_SCORES, scores), (_STATES, states), (_HISTORY, history)):
+        if rows:
+            if postgresql:
+                connection.execute(_recordset_statements()[statement], recordset_rows(rows))
+            else:
+                connection.execute(_sqlite_statements()[statement], rows)
 
 
-def _upsert_state(dialect: str) -> Any:
-    """INSERT ... ON CONFLICT (contact_id) DO UPDATE, as each database spells it: two
-    transactions scoring one new contact at once both end with a row, neither fails."""
-    build = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    statement = build(contact_scores)
-    return statement.on_conflict_do_update(
-        index_elements=[contact_scores.c.contact_id],
-        set_={"holding": statement.excluded.holding, "changes_at": statement.excluded.changes_at},
+_SCORES, _STATES, _HISTORY = "scores", "states", "history"
+
+
+@cache
+def _sqlite_statements() -> dict[str, Any]:
+    """INSERT ... ON CONFLICT (contact_id) DO UPDATE for the states: two transactions scoring
+    one new contact at once both end with a row, neither fails."""
+    score = (
+        update(contacts)
+        .where(contacts.c.id == bindparam("id", type_=BigInteger()))
+        .values(lead_score=bindparam("lead_score"))
     )
+    state = sqlite_insert(contact_scores)
+    state = state.on_conflict_do_update(
+        index_elements=[contact_scores.c.contact_id],
+        set_={"holding": state.excluded.holding, "changes_at": state.excluded.changes_at},
+    )
+    return {_SCORES: score, _STATES: state, _HISTORY: insert(score_history)}
+
+
+@cache
+def _recordset_statements() -> dict[str, Any]:
+    scores = recordset(contacts, ["id", "lead_score"])
+    score = (
+        update(contacts).where(contacts.c.id == scores.c.id).values(lead_score=scores.c.lead_score)
+    )
+    names = ["contact_id", "holding", "changes_at"]
+    batch = recordset(contact_scores, names)
+    state = postgresql_insert(contact_scores).from_select(names, select(*batch.c))
+    state = state.on_conflict_do_update(
+        index_elements=[contact_scores.c.contact_id],
+        set_={"holding": state.excluded.holding, "changes_at": state.excluded.changes_at},
+    )
+    names = ["contact_id", "at", "value", "reason"]
+    history = insert(score_history).from_select(names, select(*recordset(score_history, names).c))
+    return {_SCORES: score, _STATES: state, _HISTORY: history}
 
 
 def due(connection: Connection, *, now: datetime, limit: int) -> list[int]:
