@@ -245,8 +245,12 @@ def write_changes(connection: Connection, changes: Sequence[ScoreChange], *, now
     changes of one contact (a batch's events) leave its last state and every history row."""
     last = {change.contact_id: change for change in changes}
     moved = {change.contact_id for change in changes if change.value_changed}
+    postgresql = connection.dialect.name == "postgresql"
+    keys = ("id", "lead_score") if postgresql else ("cid", "score")  # (SQLite: bound names)
     scores = [
-        {"id": c.contact_id, "lead_score": c.value} for c in last.values() if c.contact_id in moved
+        dict(zip(keys, (c.contact_id, c.value), strict=True))
+        for c in last.values()
+        if c.contact_id in moved
     ]
     states = [
         {"contact_id": c.contact_id, "holding": sorted(c.holding), "changes_at": c.changes_at}
@@ -259,7 +263,6 @@ def write_changes(connection: Connection, changes: Sequence[ScoreChange], *, now
     ]
     # On PostgreSQL each list travels as one JSON parameter (`store.sql.recordset`): with
     # `executemany` a batch of events took a round of the pipeline per row and statement.
-    postgresql = connection.dialect.name == "postgresql"
     for statement, rows in ((_SCORES, scores), (_STATES, states), (_HISTORY, history)):
         if rows:
             if postgresql:
@@ -277,8 +280,8 @@ def _sqlite_statements() -> dict[str, Any]:
     one new contact at once both end with a row, neither fails."""
     score = (
         update(contacts)
-        .where(contacts.c.id == bindparam("id", type_=BigInteger()))
-        .values(lead_score=bindparam("lead_score"))
+        .where(contacts.c.id == bindparam("cid", type_=BigInteger()))
+        .values(lead_score=bindparam("score"))
     )
     state = sqlite_insert(contact_scores)
     state = state.on_conflict_do_update(
