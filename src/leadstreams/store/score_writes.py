@@ -50,11 +50,10 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.schema import CreateTable
 from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql.elements import TextClause
 
 from leadstreams.rules.compile_sql import event_filter
 from leadstreams.store.rule_columns import EVENT_COLUMNS
@@ -101,6 +100,16 @@ _WORK = Table(
     prefixes=["TEMPORARY"],
 )
 _CREATE_WORK = CreateTable(_WORK, if_not_exists=True)
+# The new states of the contacts whose score, rules or next change moved, in one lock order.
+# Written out: SQLAlchemy caches no compiled ON CONFLICT DO UPDATE, and compiling it again at
+# every sweep took as long as the statement. (WHERE true: SQLite's reading of ON CONFLICT
+# after a SELECT.)
+_STATES = text(
+    """INSERT INTO contact_scores (contact_id, holding, changes_at)
+    SELECT contact_id, holding, changes_at FROM score_work WHERE true ORDER BY contact_id
+    ON CONFLICT (contact_id) DO UPDATE
+    SET holding = excluded.holding, changes_at = excluded.changes_at"""
+)
 _EMPTY_WORK = delete(_WORK)
 
 
@@ -119,7 +128,6 @@ class SetRecompute:
         self._fills: dict[str, Any] = {}  # built when first used: a job or a sweep uses one
         self._histories: dict[tuple[tuple[str, bool], ...], Any] = {}
         self._update = self._score_update()
-        self._states = self._state_upsert()
 
     def range(
         self,
@@ -164,11 +172,11 @@ class SetRecompute:
         now: datetime,
         reason: Mapping[str, str | int | None],
     ) -> list[int]:
-        connection.execute(_CREATE_WORK)
+        connection.execute(_create_work(connection))
         connection.execute(fill, values | self.plan.values(now))
         moved = sorted(connection.scalars(self._update))
         connection.execute(self._history(reason), _reason_values(now, reason))
-        connection.execute(self._states)
+        connection.execute(_STATES)
         # Kept for the connection's next recompute, empty: creating and dropping it would
         # make SQLite prepare the connection's statements again. (A failure rolls back the
         # rows with the transaction: no cleanup that could hide the error.)
@@ -368,21 +376,6 @@ class SetRecompute:
         )
         return statement.bindparams(bindparam("at", type_=UTCDateTime()))
 
-    def _state_upsert(self) -> Any:
-        """The new states of the contacts whose score, rules or next change moved, in one
-        lock order; INSERT ... ON CONFLICT (contact_id) DO UPDATE as each database spells it."""
-        w = _WORK.c
-        rows = select(w.contact_id, w.holding, w.changes_at).order_by(w.contact_id)
-        build = postgresql_insert if self.dialect == "postgresql" else sqlite_insert
-        statement = build(contact_scores).from_select(["contact_id", "holding", "changes_at"], rows)
-        return statement.on_conflict_do_update(
-            index_elements=[contact_scores.c.contact_id],
-            set_={
-                "holding": statement.excluded.holding,
-                "changes_at": statement.excluded.changes_at,
-            },
-        )
-
     def _earliest(self, moments: list[ColumnElement[Any]]) -> ColumnElement[Any]:
         """The earliest of moments, None among them left out (None when all are)."""
         if len(moments) == 1:
@@ -404,6 +397,19 @@ class SetRecompute:
         shifted = func.datetime(func.substr(moment, 1, 19), f"+{int(days)} days", second)
         fraction = func.printf("%06d", case((carried, 0), else_=micro))
         return shifted.op("||")(literal(".")).op("||")(fraction)
+
+
+_CREATED: dict[str, TextClause] = {}  # by dialect
+
+
+def _create_work(connection: Connection) -> TextClause:
+    """`CREATE TEMPORARY TABLE IF NOT EXISTS score_work`, compiled once: SQLAlchemy caches no
+    DDL, and compiling it took as long as a small sweep's writes."""
+    name = connection.dialect.name
+    found = _CREATED.get(name)
+    if found is None:
+        found = _CREATED.setdefault(name, text(str(_CREATE_WORK.compile(connection))))
+    return found
 
 
 def _reason_values(now: datetime, reason: Mapping[str, str | int | None]) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from sqlalchemy import (
     BigInteger,
     RowMapping,
     Select,
+    Text,
     bindparam,
     case,
     delete,
@@ -21,11 +22,10 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    text,
     type_coerce,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement
 
@@ -44,7 +44,7 @@ from leadstreams.store.tables import (
     score_rules,
     score_sets,
 )
-from leadstreams.store.types import UTCDateTime
+from leadstreams.store.types import Json, UTCDateTime
 
 # --- score sets and their rules ---------------------------------------------------------------
 
@@ -274,19 +274,26 @@ def write_changes(connection: Connection, changes: Sequence[ScoreChange], *, now
 _SCORES, _STATES, _HISTORY = "scores", "states", "history"
 
 
+# The states' upsert written out: SQLAlchemy caches no compiled ON CONFLICT DO UPDATE, and
+# compiling it again for every batch of events cost more than running it.
+_UPSERT = """ON CONFLICT (contact_id) DO UPDATE
+    SET holding = excluded.holding, changes_at = excluded.changes_at"""
+
+
 @cache
 def _sqlite_statements() -> dict[str, Any]:
-    """INSERT ... ON CONFLICT (contact_id) DO UPDATE for the states: two transactions scoring
-    one new contact at once both end with a row, neither fails."""
     score = (
         update(contacts)
         .where(contacts.c.id == bindparam("cid", type_=BigInteger()))
         .values(lead_score=bindparam("score"))
     )
-    state = sqlite_insert(contact_scores)
-    state = state.on_conflict_do_update(
-        index_elements=[contact_scores.c.contact_id],
-        set_={"holding": state.excluded.holding, "changes_at": state.excluded.changes_at},
+    state = text(
+        f"""INSERT INTO contact_scores (contact_id, holding, changes_at)
+        VALUES (:contact_id, :holding, :changes_at) {_UPSERT}"""  # noqa: S608 (a constant)
+    ).bindparams(
+        bindparam("contact_id", type_=BigInteger()),
+        bindparam("holding", type_=Json),
+        bindparam("changes_at", type_=UTCDateTime()),
     )
     return {_SCORES: score, _STATES: state, _HISTORY: insert(score_history)}
 
@@ -297,13 +304,12 @@ def _recordset_statements() -> dict[str, Any]:
     score = (
         update(contacts).where(contacts.c.id == scores.c.id).values(lead_score=scores.c.lead_score)
     )
-    names = ["contact_id", "holding", "changes_at"]
-    batch = recordset(contact_scores, names)
-    state = postgresql_insert(contact_scores).from_select(names, select(*batch.c))
-    state = state.on_conflict_do_update(
-        index_elements=[contact_scores.c.contact_id],
-        set_={"holding": state.excluded.holding, "changes_at": state.excluded.changes_at},
-    )
+    state = text(
+        f"""INSERT INTO contact_scores (contact_id, holding, changes_at)
+        SELECT contact_id, holding, changes_at FROM jsonb_to_recordset(CAST(:rows AS JSONB))
+        AS batch(contact_id BIGINT, holding JSONB, changes_at TIMESTAMP WITHOUT TIME ZONE)
+        {_UPSERT}"""  # noqa: S608 (a constant)
+    ).bindparams(bindparam("rows", type_=Text()))
     names = ["contact_id", "at", "value", "reason"]
     history = insert(score_history).from_select(names, select(*recordset(score_history, names).c))
     return {_SCORES: score, _STATES: state, _HISTORY: history}
