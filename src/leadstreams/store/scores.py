@@ -189,20 +189,30 @@ def adjustments_between(connection: Connection, *, low: int, high: int | None) -
 def import_scores(connection: Connection, *, now: datetime) -> int:
     """Each contact's score that its adjustments do not account for becomes an "imported
     score" adjustment (when the first set is activated, so that nothing is lost): one
-    statement. How many contacts got one."""
+    statement. How many contacts got one.
+
+    The adjustments kept are summed once, grouped by contact, and joined: a sum per contact
+    read from the table being written made PostgreSQL scan the rows this statement had
+    inserted so far for every contact (the new table has no statistics to choose its index
+    by), quadratic in the contacts: a quarter of an hour at 100,000."""
     a = score_adjustments.alias("kept")
     kept = (
-        select(func.coalesce(func.sum(a.c.points), 0))
-        .where(a.c.contact_id == contacts.c.id, or_(a.c.expires_at.is_(None), a.c.expires_at > now))
-        .scalar_subquery()
+        select(a.c.contact_id, func.sum(a.c.points).label("points"))
+        .where(or_(a.c.expires_at.is_(None), a.c.expires_at > now))
+        .group_by(a.c.contact_id)
+        .subquery("kept")
     )
-    rest = contacts.c.lead_score - kept
-    rows = select(
-        contacts.c.id,
-        rest,
-        literal(IMPORTED_SCORE),
-        type_coerce(literal(now), UTCDateTime()),
-    ).where(rest != 0)
+    rest = contacts.c.lead_score - func.coalesce(kept.c.points, 0)
+    rows = (
+        select(
+            contacts.c.id,
+            rest,
+            literal(IMPORTED_SCORE),
+            type_coerce(literal(now), UTCDateTime()),
+        )
+        .select_from(contacts.outerjoin(kept, kept.c.contact_id == contacts.c.id))
+        .where(rest != 0)
+    )
     target = ["contact_id", "points", "reason", "created_at"]
     done = connection.execute(insert(score_adjustments).from_select(target, rows))
     return done.rowcount or 0
