@@ -125,8 +125,13 @@ PARTS: dict[str, tuple[tuple[str, ...], Part]] = {
                               p.size(), "sqlite", p.rounds)),
     "scoring": (("score_recompute_vs_sql", "score_sweep_vs_sql"),
                 lambda p: scoring.score_recompute_and_sweep(p.size())),
+    "scoring_postgres": (("score_recompute_vs_sql_postgres", "score_sweep_vs_sql_postgres"),
+                         lambda p: scoring.score_recompute_and_sweep(p.size(), "postgres")),
     "ingest_scoring": (("ingest_with_scoring",),
                        lambda p: scoring.ingest_with_scoring(p.size(), p.rounds)),
+    "ingest_scoring_postgres": (("ingest_with_scoring_postgres",),
+                                lambda p: scoring.ingest_with_scoring(
+                                    p.size(), p.rounds, "postgres")),
     "assignment": (("ingest_with_assignment",),
                    lambda p: assignment.ingest_with_assignment(p.size(), "sqlite", p.rounds)),
     "http": (("http_event_to_lead_p99_ms", "events_per_second_http"), run_http),

@@ -12,7 +12,14 @@ from sqlalchemy import Engine
 
 from leadstreams.rules import EventRecord, FieldType, Op, parse
 from leadstreams.rules.fields import OPERATORS, PROPERTY_OPERATORS
-from tests.support.rules_world import NOW, VOCABULARY, Contact, python_matches, sql_matches
+from tests.support.rules_world import (
+    NOW,
+    VOCABULARY,
+    Contact,
+    python_matches,
+    query_matches,
+    sql_matches,
+)
 
 # Small pools so that rule values and data collide often, around every boundary that matters.
 STRINGS = [
@@ -194,3 +201,4 @@ def test_python_predicate_and_sql_select_the_same_contacts(
         + ("none" if not expected else "all" if len(expected) == len(people) else "some")
     )
     assert expected == sql_matches(engine, rule, people)
+    assert expected == query_matches(engine, rule, bound=True)  # "now" as named parameters

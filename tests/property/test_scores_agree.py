@@ -77,9 +77,9 @@ def test_live_bulk_and_explanations_agree(
     ]  # fmt: skip
     index = ScoreIndex(rules, any_active=True)
     load(engine, people)
-    plan = Recompute([(r.id, r.rule) for r in rules], index.timed, VOCABULARY, now=NOW)
+    plan = Recompute([(r.id, r.rule) for r in rules], index.timed, VOCABULARY)
     with engine.connect() as connection:
-        rows = {row.contact_id: row for row in plan.rows(connection, low=0, high=None)}
+        rows = {row.contact_id: row for row in plan.rows(connection, low=0, high=None, now=NOW)}
     for number, person in enumerate(people, start=1):
         fields = fields_of(person)
         live = index.score(fields, person.events, [], NOW)
@@ -125,16 +125,18 @@ def test_the_recompute_written_in_sql_agrees_with_the_live_score(
     load(engine, people)
     first = ScoreIndex(rules[:kept], any_active=True)
     for scoring in (first, index):
-        plan = Recompute([(r.id, r.rule) for r in scoring.rules], scoring.timed, VOCABULARY,
-                         now=NOW)  # fmt: skip
+        plan = Recompute([(r.id, r.rule) for r in scoring.rules], scoring.timed, VOCABULARY)
         if not score_writes.supported(plan):
             return  # dated fields: the Python path, which the test above covers
+        set_based = score_writes.SetRecompute(plan, scoring.points, dialect=engine.dialect.name)
+        half = len(people) // 2  # two chunks: (0, half] and the rest
         with engine.begin() as connection:
-            set_based = score_writes.SetRecompute(
-                plan, scoring.points, dialect=engine.dialect.name, now=NOW,
-                reason={"cause": "recompute", "job_id": 7},
-            )  # fmt: skip
-            assert set_based.range(connection, low=0, high=None)[0] == len(people)
+            read = [
+                set_based.range(connection, low=low, high=high, now=NOW,
+                                reason={"cause": "recompute", "job_id": 7})[0]
+                for low, high in ((0, half), (half, None))
+            ]  # fmt: skip
+            assert read == [half, len(people) - half]
     with engine.connect() as connection:
         read = select(contacts_table.c.id, contacts_table.c.lead_score)
         scores = dict(connection.execute(read).all())

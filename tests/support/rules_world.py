@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Engine, delete, insert, select
 
 from leadstreams.rules import EventRecord, FieldDef, FieldType, Rule, Vocabulary, compile_predicate
-from leadstreams.rules.compile_sql import to_sql
+from leadstreams.rules.compile_sql import BoundNow, to_sql
 from leadstreams.store.rule_columns import sql_columns
 from leadstreams.store.tables import contacts, events
 from leadstreams.store.types import to_iso_text
@@ -51,10 +51,18 @@ def sql_matches(
     return query_matches(engine, rule, now)
 
 
-def query_matches(engine: Engine, rule: Rule, now: datetime = NOW) -> set[int]:
+def query_matches(
+    engine: Engine, rule: Rule, now: datetime = NOW, *, bound: bool = False
+) -> set[int]:
+    """The contacts the compiled rule selects; `bound`: compiled with "now" as named
+    parameters (`BoundNow`), their values given at execution."""
     with engine.connect() as connection:
-        query = select(contacts.c.id).where(to_sql(rule, _COLUMNS, now=now))
-        return set(connection.scalars(query))
+        if not bound:
+            query = select(contacts.c.id).where(to_sql(rule, _COLUMNS, now=now))
+            return set(connection.scalars(query))
+        named = BoundNow()
+        query = select(contacts.c.id).where(to_sql(rule, _COLUMNS, now=named))
+        return set(connection.scalars(query, named.values(now)))
 
 
 def load(engine: Engine, people: Sequence[Contact]) -> None:

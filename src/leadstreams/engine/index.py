@@ -5,6 +5,7 @@ The cost of one change grows with the streams that read it, not with all streams
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -23,6 +24,9 @@ from leadstreams.rules import (
     compile_predicate,
     reads,
 )
+from leadstreams.rules.ast import AllOf, FieldCondition, Op
+
+SCORE_FIELD = "lead_score"
 
 # A stream's event conditions on one type that have a `where`; None when one of them takes
 # any event of the type.
@@ -74,6 +78,49 @@ class _ByType:
         self.streams.append((stream, numbers))
 
 
+def floor_of(rule: Rule, name: str) -> tuple[float, bool] | None:
+    """The least value of the number field `name` at which `rule` can hold, when one of its
+    top-level conditions asks for one: (the value, whether strictly above it). None: any."""
+    conditions = rule.rules if isinstance(rule, AllOf) else (rule,)
+    floors = []
+    for condition in conditions:
+        if not isinstance(condition, FieldCondition) or condition.field != name:
+            continue
+        value = condition.value
+        if condition.op in (Op.GTE, Op.EQ) and isinstance(value, int | float):
+            floors.append((float(value), False))
+        elif condition.op is Op.GT and isinstance(value, int | float):
+            floors.append((float(value), True))
+        elif condition.op is Op.BETWEEN and isinstance(value, tuple):
+            floors.append((float(value[0]), False))  # type: ignore[arg-type]
+    return max(floors) if floors else None
+
+
+class _ByScore:
+    """The streams that read `lead_score`, by the least score each can hold at: a score
+    change evaluates only those its new value can satisfy. Skipping the others is exact: the
+    predicate of each is false at that score, and a false predicate changes nothing."""
+
+    def __init__(self, streams: Iterable[LiveStream]) -> None:
+        floored = []
+        self.any: list[LiveStream] = []  # no floor: every score may satisfy them
+        for stream in streams:
+            floor = floor_of(stream.rule, SCORE_FIELD)
+            if floor is None:
+                self.any.append(stream)
+            else:
+                floored.append((floor, stream))
+        floored.sort(key=lambda pair: pair[0])
+        self.floors = [floor for floor, _ in floored]
+        self.streams = [stream for _, stream in floored]
+
+    def at(self, score: object) -> list[LiveStream]:
+        if not isinstance(score, int | float):
+            return list(self.any)
+        # The floors `score` reaches: below it, or equal to it and not strict.
+        return [*self.any, *self.streams[: bisect_right(self.floors, (float(score), False))]]
+
+
 class StreamIndex:
     def __init__(
         self,
@@ -92,6 +139,7 @@ class StreamIndex:
                 self._by_event_type[event_type].add(stream, conditions)
             for name in stream.reads.fields:
                 self._by_field[name].append(stream)
+        self._by_score = _ByScore(self._by_field.get(SCORE_FIELD, ()))
 
     def for_event(self, event: EventRecord) -> list[LiveStream]:
         """Streams with an event condition whose type and `where` this event satisfies."""
@@ -110,6 +158,11 @@ class StreamIndex:
         if stream.id not in self._explainers:
             self._explainers[stream.id] = Explainer(stream.rule, self.vocabulary)
         return self._explainers[stream.id]
+
+    def for_score(self, score: object) -> list[LiveStream]:
+        """The streams reading `lead_score` that a contact with this score may satisfy (a
+        subset of `for_fields(["lead_score"])`)."""
+        return self._by_score.at(score)
 
     def for_fields(self, changed: Iterable[str]) -> list[LiveStream]:
         found: dict[int, LiveStream] = {}

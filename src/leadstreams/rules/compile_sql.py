@@ -1,7 +1,10 @@
 """Rule tree -> one SQLAlchemy boolean expression over contacts, for SQLite and PostgreSQL.
 
 The compiler knows no tables: it is given the columns (`SqlColumns`). Every value is a bound
-parameter. Each condition compiles to an expression that is never NULL, so that `NOT` means
+parameter. "Now" is a datetime bound with the statement, or `BoundNow`: named parameters given
+at each execution, so that a statement built once serves every moment (the score recompute and
+sweep keep theirs per rule set instead of building and compiling it again each time). Each
+condition compiles to an expression that is never NULL, so that `NOT` means
 what it means in Python (SQL's three-valued logic would make "not (country = 'SE')" drop the
 contacts without a country). Dialect differences (JSON access, lower-casing, array items) are
 confined to the constructs of `rules.sql.dialects`.
@@ -10,7 +13,7 @@ confined to the constructs of `rules.sql.dialects`.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, assert_never
 
@@ -18,6 +21,7 @@ from sqlalchemy import (
     BigInteger,
     Float,
     and_,
+    bindparam,
     exists,
     func,
     literal,
@@ -74,6 +78,32 @@ class SqlColumns:
 
 
 Builder = Callable[[ColumnElement[Any], Any], ColumnElement[bool]]
+
+
+@dataclass
+class BoundNow:
+    """ "Now" as named bound parameters, one per number of days counted back and type of the
+    column compared (a custom datetime field is ISO text, a column a datetime): the compiler
+    notes each one it used, and `values(at)` gives their values for the moment `at`, the same
+    arithmetic as with a datetime."""
+
+    days: dict[str, int] = field(default_factory=dict)
+
+    def days_ago(self, days: int, like: ColumnElement[Any]) -> ColumnElement[Any]:
+        name = f"now_{type(like.type).__name__.lower()}_minus_{days}_days"
+        self.days[name] = days
+        return bindparam(name, type_=like.type)
+
+    def values(self, at: datetime) -> dict[str, datetime]:
+        return {name: at - timedelta(days=days) for name, days in self.days.items()}
+
+
+Now = datetime | BoundNow
+
+
+def _days_ago(now: Now, days: int, like: ColumnElement[Any]) -> Any:
+    """The moment `days` days before now, compared with `like`."""
+    return now.days_ago(days, like) if isinstance(now, BoundNow) else now - timedelta(days=days)
 
 
 def _present(x: ColumnElement[Any], test: ColumnElement[bool]) -> ColumnElement[bool]:
@@ -158,7 +188,7 @@ PROPERTY_READERS: Mapping[FieldType, Callable[[ColumnElement[Any], str], ColumnE
 }
 
 
-def to_sql(rule: Rule, columns: SqlColumns, *, now: datetime) -> ColumnElement[bool]:
+def to_sql(rule: Rule, columns: SqlColumns, *, now: Now) -> ColumnElement[bool]:
     """A boolean expression, true exactly for the contacts the rule matches at `now`."""
     match rule:
         case AllOf(rules):
@@ -175,13 +205,13 @@ def to_sql(rule: Rule, columns: SqlColumns, *, now: datetime) -> ColumnElement[b
             assert_never(rule)
 
 
-def _field(cond: FieldCondition, x: ColumnElement[Any], now: datetime) -> ColumnElement[bool]:
+def _field(cond: FieldCondition, x: ColumnElement[Any], now: Now) -> ColumnElement[bool]:
     base, negated = positive(cond.op)
     value: Any = (
         _fold_all(cond.value) if cond.type in (FieldType.STRING, FieldType.TAGS) else cond.value
     )
     if base in (Op.WITHIN_LAST_DAYS, Op.MORE_THAN_DAYS_AGO):
-        value = (now, now - timedelta(days=int(cond.value)))  # type: ignore[arg-type]
+        value = (_days_ago(now, 0, x), _days_ago(now, int(cond.value), x))  # type: ignore[arg-type]
     test = FIELD_BUILDERS[cond.type][base](x, value)
     return not_(test) if negated else test
 
@@ -201,7 +231,7 @@ def event_filter(cond: EventCondition, events: EventColumns) -> list[ColumnEleme
     return [events.type == cond.event, *(_property(p, events.properties) for p in cond.where)]
 
 
-def has_events(cond: EventCondition, columns: SqlColumns, *, now: datetime) -> ColumnElement[bool]:
+def has_events(cond: EventCondition, columns: SqlColumns, *, now: Now) -> ColumnElement[bool]:
     """Whether the contact has at least `min_count` events satisfying `cond`: a correlated
     test that stops at `min_count` rows, an index seek on the contact's events (why not a
     set-based one: docs/performance.md, "Design notes")."""
@@ -209,7 +239,8 @@ def has_events(cond: EventCondition, columns: SqlColumns, *, now: datetime) -> C
     found = select(literal(1)).where(events.contact_id == columns.contact_id)
     found = found.where(*event_filter(cond, events))
     if cond.within_days is not None:
-        found = found.where(events.occurred_at >= now - timedelta(days=cond.within_days))
+        cutoff = _days_ago(now, cond.within_days, events.occurred_at)
+        found = found.where(events.occurred_at >= cutoff)
     table = events.contact_id.table
     if cond.min_count <= 1:
         return exists(found.correlate_except(table))
@@ -221,6 +252,7 @@ def has_events(cond: EventCondition, columns: SqlColumns, *, now: datetime) -> C
 __all__ = [
     "FIELD_BUILDERS",
     "PROPERTY_READERS",
+    "BoundNow",
     "EventColumns",
     "SqlColumns",
     "event_filter",

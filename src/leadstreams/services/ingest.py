@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from leadstreams.engine.index import LiveStream, StreamIndex
+from leadstreams.engine.index import SCORE_FIELD, LiveStream, StreamIndex
 from leadstreams.errors import ErrorDetail, LeadstreamsError, NotFound, error_path
 from leadstreams.rules import EventRecord
 from leadstreams.schemas.contacts import ContactCreate
@@ -321,8 +321,10 @@ class _Batch:
             trigger = {"kind": "event", "event_id": item.event_id, "type": item.record.type}
             candidates = item.candidates
             if item.scores and self._rescore(item, state):
-                # The new score is a field change for the streams that read it.
-                candidates = list({s.id: s for s in [*candidates, *self.by_score]}.values())
+                # The new score is a field change for the streams that read it (those its
+                # value can satisfy: `StreamIndex.for_score`).
+                by_score = self.index.for_score(state.fields[SCORE_FIELD])
+                candidates = list({s.id: s for s in [*candidates, *by_score]}.values())
             found = plan_matches(self.index, state, candidates, trigger, self.now)
             planned += [(item, match) for match in found]
         if self.scores is not None:

@@ -10,17 +10,20 @@ change would feed them (`services.score_live.feed_streams`, the one match writer
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
+from weakref import WeakKeyDictionary
 
 from leadstreams.domain.scoring import change_reason, compute_totals
 from leadstreams.engine.index import StreamIndex
+from leadstreams.engine.score_index import ScoreIndex
 from leadstreams.services.chunks import next_chunk_size, plan_chunk
 from leadstreams.services.context import Context
 from leadstreams.services.matching import NewMatch, load_contacts
 from leadstreams.services.score_live import feed_streams, score_streams
-from leadstreams.store import fields as fields_store
 from leadstreams.store import jobs as jobs_store
 from leadstreams.store import score_writes
 from leadstreams.store import scores as scores_store
@@ -120,31 +123,53 @@ def recompute_chunk(
 ) -> tuple[int, int]:
     """Every contact in (low, high] (after `low` without `high`) recomputed in SQL, the
     changes written and fed to the streams: (contacts read, matches made)."""
-    scoring, now = index.scoring, uow.clock.now()
+    now = uow.clock.now()
     plan = recompute_plan(uow, index)
-    if score_writes.supported(plan):
+    if plan.written is not None:
         reason = {"cause": "recompute", "job_id": job_id}
-        written = score_writes.SetRecompute(
-            plan, scoring.points, dialect=uow.dialect, now=now, reason=reason
+        scanned, moved = plan.written.range(
+            uow.connection, low=low, high=high, now=now, reason=reason
         )
-        scanned, moved = written.range(uow.connection, low=low, high=high)
     else:
-        rows = plan.rows(uow.connection, low=low, high=high)
+        rows = plan.read.rows(uow.connection, low=low, high=high, now=now)
         changes = [change for row in rows if (change := _change(row, index, now, job_id))]
         scores_store.write_changes(uow.connection, changes, now=now)
         scanned, moved = len(rows), [c.contact_id for c in changes if c.value_changed]
     return scanned, len(feed_moved(uow, index, moved))
 
 
-def recompute_plan(uow: UnitOfWork, index: StreamIndex) -> scores_store.Recompute:
-    """The active score rules as the SQL recompute reads them, at the unit of work's now."""
+@dataclass(frozen=True, slots=True)
+class RecomputePlan:
+    """The active score rules' recompute statements: the read, and the writes in SQL (None
+    when the rules read dated fields: the Python path)."""
+
+    read: scores_store.Recompute
+    written: score_writes.SetRecompute | None
+
+
+# Built once per score index (a streams revision) and dialect, for any moment: each chunk and
+# each sweep binds its "now" (building and compiling them took longer than a small sweep).
+_PLANS: WeakKeyDictionary[ScoreIndex, dict[str, RecomputePlan]] = WeakKeyDictionary()
+_PLANS_LOCK = threading.Lock()
+
+
+def recompute_plan(uow: UnitOfWork, index: StreamIndex) -> RecomputePlan:
+    """The active score rules as the recompute and the sweep read and write them."""
     scoring = index.scoring
-    return scores_store.Recompute(
-        [(rule.id, rule.rule) for rule in scoring.rules],
-        scoring.timed,
-        fields_store.vocabulary(uow.connection),
-        now=uow.clock.now(),
+    with _PLANS_LOCK:
+        found = _PLANS.setdefault(scoring, {}).get(uow.dialect)
+    if found is not None:
+        return found
+    read = scores_store.Recompute(
+        [(rule.id, rule.rule) for rule in scoring.rules], scoring.timed, index.vocabulary
     )
+    written = (
+        score_writes.SetRecompute(read, scoring.points, dialect=uow.dialect)
+        if score_writes.supported(read)
+        else None
+    )
+    with _PLANS_LOCK:
+        return _PLANS[scoring].setdefault(uow.dialect, RecomputePlan(read, written))
 
 
 def feed_moved(uow: UnitOfWork, index: StreamIndex, moved: list[int]) -> list[NewMatch]:

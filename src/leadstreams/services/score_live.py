@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from leadstreams.domain.scoring import change_reason
-from leadstreams.engine.index import LiveStream, StreamIndex
+from leadstreams.engine.index import SCORE_FIELD, LiveStream, StreamIndex
 from leadstreams.engine.score_index import ScoreIndex
 from leadstreams.rules import EventRecord
 from leadstreams.services.matching import ContactState, NewMatch, load_contacts, plan_matches
@@ -17,8 +17,6 @@ from leadstreams.store import match_writer
 from leadstreams.store import scores as scores_store
 from leadstreams.store.scores import NO_STATE, ScoreChange
 from leadstreams.store.uow import UnitOfWork
-
-SCORE_FIELD = "lead_score"
 
 
 class LiveScores:
@@ -101,7 +99,8 @@ def evaluate_change(
             now,
             {"cause": "fields", "fields": sorted(changed)},
         ):
-            candidates = everything
+            by_value = index.for_score(state.fields[SCORE_FIELD])
+            candidates = list({s.id: s for s in [*candidates, *by_value]}.values())
             trigger = {**trigger, "fields": sorted({*trigger.get("fields", ()), SCORE_FIELD})}
         live.write()
     planned = plan_matches(index, state, candidates, trigger, now)
@@ -142,6 +141,10 @@ def feed_streams(
     if not streams or not states:
         return []
     trigger = {"kind": "contact_update", "fields": [SCORE_FIELD]}
-    planned = [m for state in states for m in plan_matches(index, state, streams, trigger, now)]
+    among = {stream.id for stream in streams}
+    planned = []
+    for state in states:
+        reached = [s for s in index.for_score(state.fields[SCORE_FIELD]) if s.id in among]
+        planned += plan_matches(index, state, reached, trigger, now)
     written = match_writer.write_matches(uow.connection, planned, now=now)
     return [match for match in written if match is not None]

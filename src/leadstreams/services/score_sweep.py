@@ -15,9 +15,8 @@ from collections.abc import Callable
 
 from leadstreams.engine.index import StreamIndex
 from leadstreams.services.context import Context
-from leadstreams.services.score_jobs import feed_moved, recompute_plan
+from leadstreams.services.score_jobs import RecomputePlan, feed_moved, recompute_plan
 from leadstreams.services.score_live import rescore
-from leadstreams.store import score_writes
 from leadstreams.store import scores as scores_store
 from leadstreams.store.uow import UnitOfWork
 
@@ -36,7 +35,7 @@ def sweep(ctx: Context, *, batch: int = SWEEP_BATCH, sql_batch: int = SWEEP_BATC
             if not index.scoring.any_active:
                 return swept
             plan = recompute_plan(uow, index)
-            limit = sql_batch if score_writes.supported(plan) else batch
+            limit = sql_batch if plan.written is not None else batch
             due = scores_store.due(uow.connection, now=uow.clock.now(), limit=limit)
             if due:
                 _rescore(uow, index, plan, due)
@@ -46,19 +45,14 @@ def sweep(ctx: Context, *, batch: int = SWEEP_BATCH, sql_batch: int = SWEEP_BATC
             return swept
 
 
-def _rescore(
-    uow: UnitOfWork, index: StreamIndex, plan: scores_store.Recompute, due: list[int]
-) -> None:
+def _rescore(uow: UnitOfWork, index: StreamIndex, plan: RecomputePlan, due: list[int]) -> None:
     """The due contacts recomputed in SQL (`store.score_writes`), or live in Python when the
     rules read dated fields; the contacts whose score moved fed to the streams."""
-    if not score_writes.supported(plan):
+    if plan.written is None:
         rescore(uow, index=index, contact_ids=due, cause={"cause": "expiry"})
         return
-    written = score_writes.SetRecompute(
-        plan, index.scoring.points, dialect=uow.dialect, now=uow.clock.now(),
-        reason={"cause": "expiry"},
-    )  # fmt: skip
-    feed_moved(uow, index, written.ids(uow.connection, due))
+    moved = plan.written.ids(uow.connection, due, now=uow.clock.now(), reason={"cause": "expiry"})
+    feed_moved(uow, index, moved)
 
 
 class Sweeper:

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, fields
-from datetime import datetime, timedelta
+from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     RowMapping,
     Select,
+    Text,
     bindparam,
     case,
     delete,
@@ -20,20 +22,19 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    text,
     type_coerce,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement
 
 from leadstreams.domain.scoring import IMPORTED_SCORE, Adjustment
 from leadstreams.rules import EventCondition, Rule, Vocabulary
-from leadstreams.rules.compile_sql import event_filter, to_sql
+from leadstreams.rules.compile_sql import BoundNow, event_filter, to_sql
 from leadstreams.rules.timing import Timed
 from leadstreams.store.rule_columns import EVENT_COLUMNS, sql_columns
-from leadstreams.store.sql import Among
+from leadstreams.store.sql import Among, recordset, recordset_rows
 from leadstreams.store.tables import (
     contact_scores,
     contacts,
@@ -43,7 +44,7 @@ from leadstreams.store.tables import (
     score_rules,
     score_sets,
 )
-from leadstreams.store.types import UTCDateTime
+from leadstreams.store.types import Json, UTCDateTime
 
 # --- score sets and their rules ---------------------------------------------------------------
 
@@ -188,20 +189,30 @@ def adjustments_between(connection: Connection, *, low: int, high: int | None) -
 def import_scores(connection: Connection, *, now: datetime) -> int:
     """Each contact's score that its adjustments do not account for becomes an "imported
     score" adjustment (when the first set is activated, so that nothing is lost): one
-    statement. How many contacts got one."""
+    statement. How many contacts got one.
+
+    The adjustments kept are summed once, grouped by contact, and joined: a sum per contact
+    read from the table being written made PostgreSQL scan the rows this statement had
+    inserted so far for every contact (the new table has no statistics to choose its index
+    by), quadratic in the contacts: a quarter of an hour at 100,000."""
     a = score_adjustments.alias("kept")
     kept = (
-        select(func.coalesce(func.sum(a.c.points), 0))
-        .where(a.c.contact_id == contacts.c.id, or_(a.c.expires_at.is_(None), a.c.expires_at > now))
-        .scalar_subquery()
+        select(a.c.contact_id, func.sum(a.c.points).label("points"))
+        .where(or_(a.c.expires_at.is_(None), a.c.expires_at > now))
+        .group_by(a.c.contact_id)
+        .subquery("kept")
     )
-    rest = contacts.c.lead_score - kept
-    rows = select(
-        contacts.c.id,
-        rest,
-        literal(IMPORTED_SCORE),
-        type_coerce(literal(now), UTCDateTime()),
-    ).where(rest != 0)
+    rest = contacts.c.lead_score - func.coalesce(kept.c.points, 0)
+    rows = (
+        select(
+            contacts.c.id,
+            rest,
+            literal(IMPORTED_SCORE),
+            type_coerce(literal(now), UTCDateTime()),
+        )
+        .select_from(contacts.outerjoin(kept, kept.c.contact_id == contacts.c.id))
+        .where(rest != 0)
+    )
     target = ["contact_id", "points", "reason", "created_at"]
     done = connection.execute(insert(score_adjustments).from_select(target, rows))
     return done.rowcount or 0
@@ -244,40 +255,74 @@ def write_changes(connection: Connection, changes: Sequence[ScoreChange], *, now
     changes of one contact (a batch's events) leave its last state and every history row."""
     last = {change.contact_id: change for change in changes}
     moved = {change.contact_id for change in changes if change.value_changed}
+    postgresql = connection.dialect.name == "postgresql"
+    keys = ("id", "lead_score") if postgresql else ("cid", "score")  # (SQLite: bound names)
     scores = [
-        {"cid": c.contact_id, "score": c.value} for c in last.values() if c.contact_id in moved
+        dict(zip(keys, (c.contact_id, c.value), strict=True))
+        for c in last.values()
+        if c.contact_id in moved
     ]
-    if scores:
-        statement = (
-            update(contacts)
-            .where(contacts.c.id == bindparam("cid", type_=BigInteger()))
-            .values(lead_score=bindparam("score"))
-        )
-        connection.execute(statement, scores)
-    if last:
-        rows = [
-            {"contact_id": c.contact_id, "holding": sorted(c.holding), "changes_at": c.changes_at}
-            for c in sorted(last.values(), key=lambda c: c.contact_id)  # one lock order
-        ]
-        connection.execute(_upsert_state(connection.dialect.name), rows)
+    states = [
+        {"contact_id": c.contact_id, "holding": sorted(c.holding), "changes_at": c.changes_at}
+        for c in sorted(last.values(), key=lambda c: c.contact_id)  # one lock order
+    ]
     history = [
         {"contact_id": c.contact_id, "at": now, "value": c.value, "reason": c.reason}
         for c in changes
         if c.reason is not None
     ]
-    if history:
-        connection.execute(insert(score_history), history)
+    # On PostgreSQL each list travels as one JSON parameter (`store.sql.recordset`): with
+    # `executemany` a batch of events took a round of the pipeline per row and statement.
+    for statement, rows in ((_SCORES, scores), (_STATES, states), (_HISTORY, history)):
+        if rows:
+            if postgresql:
+                connection.execute(_recordset_statements()[statement], recordset_rows(rows))
+            else:
+                connection.execute(_sqlite_statements()[statement], rows)
 
 
-def _upsert_state(dialect: str) -> Any:
-    """INSERT ... ON CONFLICT (contact_id) DO UPDATE, as each database spells it: two
-    transactions scoring one new contact at once both end with a row, neither fails."""
-    build = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    statement = build(contact_scores)
-    return statement.on_conflict_do_update(
-        index_elements=[contact_scores.c.contact_id],
-        set_={"holding": statement.excluded.holding, "changes_at": statement.excluded.changes_at},
+_SCORES, _STATES, _HISTORY = "scores", "states", "history"
+
+
+# The states' upsert written out: SQLAlchemy caches no compiled ON CONFLICT DO UPDATE, and
+# compiling it again for every batch of events cost more than running it.
+_UPSERT = """ON CONFLICT (contact_id) DO UPDATE
+    SET holding = excluded.holding, changes_at = excluded.changes_at"""
+
+
+@cache
+def _sqlite_statements() -> dict[str, Any]:
+    score = (
+        update(contacts)
+        .where(contacts.c.id == bindparam("cid", type_=BigInteger()))
+        .values(lead_score=bindparam("score"))
     )
+    state = text(
+        f"""INSERT INTO contact_scores (contact_id, holding, changes_at)
+        VALUES (:contact_id, :holding, :changes_at) {_UPSERT}"""  # noqa: S608 (a constant)
+    ).bindparams(
+        bindparam("contact_id", type_=BigInteger()),
+        bindparam("holding", type_=Json),
+        bindparam("changes_at", type_=UTCDateTime()),
+    )
+    return {_SCORES: score, _STATES: state, _HISTORY: insert(score_history)}
+
+
+@cache
+def _recordset_statements() -> dict[str, Any]:
+    scores = recordset(contacts, ["id", "lead_score"])
+    score = (
+        update(contacts).where(contacts.c.id == scores.c.id).values(lead_score=scores.c.lead_score)
+    )
+    state = text(
+        f"""INSERT INTO contact_scores (contact_id, holding, changes_at)
+        SELECT contact_id, holding, changes_at FROM jsonb_to_recordset(CAST(:rows AS JSONB))
+        AS batch(contact_id BIGINT, holding JSONB, changes_at TIMESTAMP WITHOUT TIME ZONE)
+        {_UPSERT}"""  # noqa: S608 (a constant)
+    ).bindparams(bindparam("rows", type_=Text()))
+    names = ["contact_id", "at", "value", "reason"]
+    history = insert(score_history).from_select(names, select(*recordset(score_history, names).c))
+    return {_SCORES: score, _STATES: state, _HISTORY: history}
 
 
 def due(connection: Connection, *, now: datetime, limit: int) -> list[int]:
@@ -363,13 +408,14 @@ class Recompute:
     """Every score rule evaluated in SQL over a chunk of contact ids: a flag per rule (a CASE
     WHEN of the compiled rule), the oldest event each windowed condition counts (when time
     alone changes the score next), the dated fields' values, and the active adjustments'
-    sum and next expiry. Built per chunk, for its moment of evaluation."""
+    sum and next expiry. Built once per rule set: "now" is a set of named parameters
+    (`BoundNow`), given at each execution by `values(now)`."""
 
     def __init__(
-        self, rules: Sequence[tuple[int, Rule]], timing: Timed, vocabulary: Vocabulary, *,
-        now: datetime,
-    ) -> None:  # fmt: skip
+        self, rules: Sequence[tuple[int, Rule]], timing: Timed, vocabulary: Vocabulary
+    ) -> None:
         columns = sql_columns(vocabulary)
+        self.now = BoundNow()
         self.windows = list(timing.windows)
         self.fields = sorted({c.field for c in timing.dated})
         # A rule that is one windowed event condition counting one event holds exactly when
@@ -380,48 +426,59 @@ class Recompute:
         }  # fmt: skip
         tested = [(rule_id, rule) for rule_id, rule in rules if rule_id not in self.by_window]
         self.rule_ids = [rule_id for rule_id, _ in tested]
-        flags = [case((to_sql(rule, columns, now=now), 1), else_=0) for _, rule in tested]
-        oldest = []
+        self.flags = [case((to_sql(rule, columns, now=self.now), 1), else_=0) for _, rule in tested]
+        # Per window, the oldest event it counts: an index seek per contact (on contact_id,
+        # type and occurred_at), however many events the contact has.
+        self.oldest: list[ColumnElement[Any]] = []
         for condition in self.windows:
-            assert condition.within_days is not None
             found = select(func.min(events.c.occurred_at)).where(
                 events.c.contact_id == contacts.c.id,
                 *event_filter(condition, EVENT_COLUMNS),
-                events.c.occurred_at >= now - timedelta(days=condition.within_days),
+                events.c.occurred_at >= self.cutoff(condition),
             )
-            oldest.append(type_coerce(found.scalar_subquery(), UTCDateTime()))
+            self.oldest.append(type_coerce(found.scalar_subquery(), UTCDateTime()))
         dated = [columns.fields[name] for name in self.fields]
         a = score_adjustments.alias("active_adjustment")
-        active = [
-            a.c.contact_id == contacts.c.id,
-            or_(a.c.expires_at.is_(None), a.c.expires_at > now),
-        ]
+        active = [a.c.contact_id == contacts.c.id, self.adjustment_counts(a)]
         adjusted = select(func.coalesce(func.sum(a.c.points), 0)).where(*active).scalar_subquery()
         expiry = select(func.min(a.c.expires_at)).where(*active).scalar_subquery()
-        # The columns without the dated fields: what `services.score_writes` keeps in SQL.
-        self.columns: list[ColumnElement[Any]] = [
-            contacts.c.id,
-            contacts.c.lead_score,
-            contact_scores.c.contact_id,
-            contact_scores.c.holding,
-            contact_scores.c.changes_at,
-            adjusted,
-            type_coerce(expiry, UTCDateTime()),
-            *flags,
-            *oldest,
-        ]
         self.statement: Select[Any] = (
-            select(*self.columns, *dated)
+            select(
+                contacts.c.id,
+                contacts.c.lead_score,
+                contact_scores.c.contact_id,
+                contact_scores.c.holding,
+                contact_scores.c.changes_at,
+                adjusted,
+                type_coerce(expiry, UTCDateTime()),
+                *self.flags,
+                *self.oldest,
+                *dated,
+            )
             .select_from(contacts.outerjoin(contact_scores))
             .where(contacts.c.id > bindparam("low", type_=BigInteger()))
             .order_by(contacts.c.id)
         )
         self.bounded = self.statement.where(contacts.c.id <= bindparam("high", type_=BigInteger()))
 
-    def rows(self, connection: Connection, *, low: int, high: int | None) -> list[RecomputeRow]:
+    def cutoff(self, condition: EventCondition) -> ColumnElement[Any]:
+        """The oldest moment a windowed condition counts, as a named parameter."""
+        assert condition.within_days is not None
+        return self.now.days_ago(condition.within_days, events.c.occurred_at)
+
+    def adjustment_counts(self, a: Any) -> ColumnElement[bool]:
+        """Whether an adjustment (of table or alias `a`) counts now: not expired."""
+        return or_(a.c.expires_at.is_(None), a.c.expires_at > self.now.days_ago(0, a.c.expires_at))
+
+    def values(self, now: datetime) -> dict[str, Any]:
+        return self.now.values(now)
+
+    def rows(
+        self, connection: Connection, *, low: int, high: int | None, now: datetime
+    ) -> list[RecomputeRow]:
         """The contacts in (low, high] (every one after `low` when `high` is None)."""
         statement = self.statement if high is None else self.bounded
-        values = {"low": low} if high is None else {"low": low, "high": high}
+        values = self.values(now) | ({"low": low} if high is None else {"low": low, "high": high})
         rules, windows = len(self.rule_ids), len(self.windows)
         found = []
         for row in connection.execute(statement, values).all():

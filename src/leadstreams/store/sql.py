@@ -141,7 +141,22 @@ def insert_rows(
         insert = InsertIgnoringConflicts(table).returning(*(table.c[n] for n in returning))
         return connection.execute(insert, list(rows))
     statement = _recordset_insert(table, tuple(rows[0]), tuple(returning))
-    return connection.execute(statement, {"rows": json.dumps(rows, default=_naive_utc_text)})
+    return connection.execute(statement, recordset_rows(rows))
+
+
+def recordset(table: Table, names: Sequence[str]) -> Any:
+    """PostgreSQL: rows of `table`'s columns `names`, travelling as one JSON parameter
+    `rows` (`recordset_rows`) read by `jsonb_to_recordset()`, as a FROM named `batch`: one
+    statement for many rows, where `executemany` makes one execution per row."""
+    fields = [column(n, table.c[n].type) for n in names]
+    rows = cast(bindparam("rows", type_=Text()), JSONB)
+    batch = func.jsonb_to_recordset(rows).table_valued(*fields)
+    return batch.render_derived(name="batch", with_types=True)
+
+
+def recordset_rows(rows: Sequence[dict[str, Any]]) -> dict[str, str]:
+    """The parameters of a statement reading `recordset`."""
+    return {"rows": json.dumps(rows, default=_naive_utc_text)}
 
 
 def _naive_utc_text(value: Any) -> str:
@@ -152,10 +167,7 @@ def _naive_utc_text(value: Any) -> str:
 
 @cache
 def _recordset_insert(table: Table, names: tuple[str, ...], returning: tuple[str, ...]) -> Any:
-    fields = [column(n, table.c[n].type) for n in names]
-    rows = cast(bindparam("rows", type_=Text()), JSONB)
-    batch = func.jsonb_to_recordset(rows).table_valued(*fields)
-    batch = batch.render_derived(name="batch", with_types=True)
+    batch = recordset(table, names)
     return (
         InsertIgnoringConflicts(table)
         .from_select(list(names), select(*(batch.c[n] for n in names)))
