@@ -48,6 +48,7 @@ class Plan:
     contacts: int
     seed: int
     growth_sizes: tuple[int, ...] = ()  # contacts at each size of the growth part
+    databases: tuple[str, ...] = growth.BACKENDS  # of the growth part
 
     def size(self, contacts: int | None = None) -> Size:
         n = contacts or self.contacts
@@ -70,16 +71,18 @@ class Plan:
 
     @property
     def repeats(self) -> int:
-        """Rounds of the broad and growth fetch histories (a broad job at 1M takes a minute)."""
-        return 1 if self.quick else 2
+        """Rounds of the broad and growth fetch histories: one from 1M contacts up (a broad
+        job there takes minutes), else the best of two."""
+        return 1 if self.quick or self.contacts >= 1_000_000 else 2
 
 
 def run_growth(plan: Plan) -> Outcome:
     sizes = [plan.size(n) for n in plan.growth_sizes]
     if plan.quick:  # equal rows at one small size; a short HTTP load, on SQLite only
         return growth.growth(sizes, repeats=1, rounds=2, rate=100, seconds=2,
-                             memory_on=("sqlite",))  # fmt: skip
-    return growth.growth(sizes, repeats=plan.repeats, rounds=5, rate=500, seconds=10)
+                             backends=plan.databases, memory_on=("sqlite",))  # fmt: skip
+    return growth.growth(sizes, repeats=plan.repeats, rounds=5, rate=500, seconds=10,
+                         backends=plan.databases)  # fmt: skip
 
 
 def run_eval(plan: Plan) -> Outcome:
@@ -212,6 +215,12 @@ def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, list[str
         help="contacts at each size of the growth part; default 100000,1000000,5000000, "
         "quick 20000",
     )
+    parser.add_argument(
+        "--growth-on",
+        choices=("both", *growth.BACKENDS),
+        default="both",
+        help="the databases of the growth part (both)",
+    )
     args = parser.parse_args(argv)
     if args.contacts is not None and args.contacts < 1_000:
         parser.error("--contacts must be at least 1,000")
@@ -228,7 +237,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     args, parts = parse_args(argv)
     contacts = args.contacts or (20_000 if args.quick else 1_000_000)
     sizes = args.growth or ([contacts] if args.quick else GROWTH_SIZES)
-    plan = Plan(args.quick, contacts, args.seed, tuple(sizes))
+    databases = growth.BACKENDS if args.growth_on == "both" else (args.growth_on,)
+    plan = Plan(args.quick, contacts, args.seed, tuple(sizes), databases)
     outcomes, started = [], perf_counter()
     for name in parts:
         print(f"== {name} ({plan.contacts:,} contacts, seed {plan.seed})", flush=True)
