@@ -3,6 +3,7 @@
 .venv/bin/python -m bench                      # the full sizes: 1,000,000 contacts
 .venv/bin/python -m bench --quick              # a smoke run under two minutes
 .venv/bin/python -m bench --contacts 200000 --only fetch_history_vs_sql_sqlite
+.venv/bin/python -m bench --only growth --growth 100000,1000000 --seed 7
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from time import perf_counter
 
 from bench import (
     assignment,
+    broad,
     eval_rules,
     fetch_history,
+    growth,
     http,
     http_cpu,
     ingest,
@@ -44,6 +47,8 @@ class Plan:
     quick: bool
     contacts: int
     seed: int
+    growth_sizes: tuple[int, ...] = ()  # contacts at each size of the growth part
+    databases: tuple[str, ...] = growth.BACKENDS  # of the growth part
 
     def size(self, contacts: int | None = None) -> Size:
         n = contacts or self.contacts
@@ -58,6 +63,27 @@ class Plan:
     def rounds(self) -> int:
         return 3 if self.quick else 10
 
+    @property
+    def broad_sizes(self) -> list[Size]:
+        """The broad fetch history at a tenth of the size and at the size (its memory's
+        flatness); one size in a quick run."""
+        return [self.size()] if self.quick else self.growth
+
+    @property
+    def repeats(self) -> int:
+        """Rounds of the broad and growth fetch histories: one from 1M contacts up (a broad
+        job there takes minutes), else the best of two."""
+        return 1 if self.quick or self.contacts >= 1_000_000 else 2
+
+
+def run_growth(plan: Plan) -> Outcome:
+    sizes = [plan.size(n) for n in plan.growth_sizes]
+    if plan.quick:  # equal rows at one small size; a short HTTP load, on SQLite only
+        return growth.growth(sizes, repeats=1, rounds=2, rate=100, seconds=2,
+                             backends=plan.databases, memory_on=("sqlite",))  # fmt: skip
+    return growth.growth(sizes, repeats=plan.repeats, rounds=5, rate=500, seconds=10,
+                         backends=plan.databases)  # fmt: skip
+
 
 def run_eval(plan: Plan) -> Outcome:
     eval_rules.main(["--contacts", str(plan.contacts), "--seed", str(plan.seed)])
@@ -65,6 +91,8 @@ def run_eval(plan: Plan) -> Outcome:
     figures = [Figure(k, results[k], EVAL_GOALS[k], "see bench/README.md") for k in EVAL_KEYS]
     return Outcome(figures)
 
+
+GROWTH_SIZES = [100_000, 1_000_000, 5_000_000]  # issue #15, item 6
 
 # Offered events/s, rising until the server falls behind (`http._ramp` stops there).
 FULL_RATES = [50, 100, 150, 200, 250, 300, 400, 500, 600, 800, 1000, 1200, 1500]
@@ -110,6 +138,10 @@ PARTS: dict[str, tuple[tuple[str, ...], Part]] = {
                          lambda p: same_rows.fetch_history_vs_same_rows("sqlite", p.size())),
     "same_rows_postgres": (("fetch_history_vs_same_rows_postgres",),
                            lambda p: same_rows.fetch_history_vs_same_rows("postgres", p.size())),
+    "broad_sqlite": (("fetch_history_broad_vs_same_rows_sqlite",),
+                     lambda p: broad.fetch_history_broad("sqlite", p.broad_sizes, p.repeats)),
+    "broad_postgres": (("fetch_history_broad_vs_same_rows_postgres",),
+                       lambda p: broad.fetch_history_broad("postgres", p.broad_sizes, p.repeats)),
     "ingest": (("ingest_vs_bare_insert",),
                lambda p: ingest.ingest_vs_bare_insert(p.size(), "sqlite", p.rounds)),
     "ingest_postgres": (("ingest_vs_bare_insert_postgres",),
@@ -152,6 +184,7 @@ PARTS: dict[str, tuple[tuple[str, ...], Part]] = {
                                   "ingest_with_webhooks_drained_postgres"),
                                  lambda p: webhooks.ingest_with_webhooks(
                                      1_000 if p.quick else 10_000, postgres=True)),
+    "growth": (growth.KEYS, run_growth),
 }  # fmt: skip
 
 
@@ -187,15 +220,36 @@ def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, list[str
         help="contacts (events: 10 per contact); default 1,000,000, quick 20,000",
     )
     parser.add_argument("--only", metavar="KEY,...", help="run only the parts giving these keys")
+    parser.add_argument(
+        "--growth",
+        metavar="N,...",
+        help="contacts at each size of the growth part; default 100000,1000000,5000000, "
+        "quick 20000",
+    )
+    parser.add_argument(
+        "--growth-on",
+        choices=("both", *growth.BACKENDS),
+        default="both",
+        help="the databases of the growth part (both)",
+    )
     args = parser.parse_args(argv)
     if args.contacts is not None and args.contacts < 1_000:
         parser.error("--contacts must be at least 1,000")
+    try:
+        args.growth = sorted({int(n) for n in args.growth.split(",")}) if args.growth else None
+    except ValueError:
+        parser.error("--growth takes contact counts separated by commas, e.g. 100000,1000000")
+    if args.growth and args.growth[0] < 1_000:
+        parser.error("--growth sizes must be at least 1,000")
     return args, selected(args.only, parser)  # fmt: skip
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     args, parts = parse_args(argv)
-    plan = Plan(args.quick, args.contacts or (20_000 if args.quick else 1_000_000), args.seed)
+    contacts = args.contacts or (20_000 if args.quick else 1_000_000)
+    sizes = args.growth or ([contacts] if args.quick else GROWTH_SIZES)
+    databases = growth.BACKENDS if args.growth_on == "both" else (args.growth_on,)
+    plan = Plan(args.quick, contacts, args.seed, tuple(sizes), databases)
     outcomes, started = [], perf_counter()
     for name in parts:
         print(f"== {name} ({plan.contacts:,} contacts, seed {plan.seed})", flush=True)
@@ -205,6 +259,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     print_table([figure for outcome in outcomes for figure in outcome.figures])
     run = {"quick": plan.quick, "contacts": plan.contacts, "seed": plan.seed, "parts": parts,
            "seconds": round(perf_counter() - started)}  # fmt: skip
+    if "growth" in parts:
+        run["growth_sizes"] = list(plan.growth_sizes)
     write_results(outcomes, run)
     plots.main()
 

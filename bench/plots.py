@@ -7,6 +7,10 @@
   one server on SQLite (`http_ramp`, and the run at 500/s: `http_at_500`) and N server
   processes on PostgreSQL (`http_ramp_postgres_N`).
 
+- docs/performance-growth.png: the cost per contact of fetch history (the narrow rule and
+  the broad one) and per event of ingest against the number of contacts, SQLite and
+  PostgreSQL (`growth_*_by_size`, issue #15 item 6).
+
 A figure whose entries are missing from results.json is left as it is. `python -m bench`
 draws them after every run.
 """
@@ -30,6 +34,7 @@ from bench._report import RESULTS
 DOCS = Path(__file__).parent.parent / "docs"
 FETCH_HISTORY_PNG = DOCS / "performance-fetch-history.png"
 HTTP_PNG = DOCS / "performance-http.png"
+GROWTH_PNG = DOCS / "performance-growth.png"
 THOUSANDS = FuncFormatter(lambda value, _: f"{value:,.0f}")
 PLAIN = FuncFormatter(lambda value, _: f"{value:g}")
 TWOS_AND_FIVES = FuncFormatter(lambda value, _: f"{value:g}" if f"{value:e}"[0] in "25" else "")
@@ -113,6 +118,44 @@ def http(results: dict[str, Any], path: Path = HTTP_PNG) -> Path | None:
     return _save(figure, path)
 
 
+GROWTH_PANELS = (
+    ("narrow_us_per_contact", "narrow_ratio", "fetch history, narrow rule", "µs per contact"),
+    ("broad_us_per_contact", "broad_ratio", "fetch history, broad rule (~20%)", "µs per contact"),
+    ("ingest_us_per_event", "ingest_vs_bare", "ingest, 100 streams", "µs per event"),
+)
+
+
+def growth(results: dict[str, Any], path: Path = GROWTH_PNG) -> Path | None:
+    """Cost per contact (per event) against size; each point labelled with its ratio to the
+    baseline of the same minutes."""
+    found = [(name, colour, sorted(results.get(f"growth_{key}_by_size") or [],
+                                   key=lambda r: r["contacts"]))
+             for key, name, colour in DATABASES]  # fmt: skip
+    found = [(name, colour, rows) for name, colour, rows in found if rows]
+    if not found:
+        return None
+    figure, panels = plt.subplots(1, 3, figsize=(13, 4.2))
+    for axes, (key, ratio, title, unit) in zip(panels, GROWTH_PANELS, strict=True):
+        for name, colour, rows in found:
+            contacts = [row["contacts"] for row in rows]
+            axes.plot(contacts, [row[key] for row in rows], "o-", color=colour, label=name)
+            for row in rows:
+                axes.annotate(f"{row[ratio]:.1f}×", (row["contacts"], row[key]),
+                              textcoords="offset points", xytext=(5, 4), fontsize=8,
+                              color=colour)  # fmt: skip
+        axes.set_xscale("log")
+        axes.xaxis.set_major_formatter(THOUSANDS)
+        highest = max(row[key] for _, _, rows in found for row in rows)
+        axes.set_ylim(0, highest * 1.2)  # room for the labels
+        axes.set_xlabel("contacts (10 events each)")
+        axes.set_ylabel(unit)
+        axes.set_title(title, fontsize=10)
+        axes.grid(True, which="both", alpha=0.3)
+    panels[0].legend(fontsize=8)
+    figure.suptitle("Cost by size (labels: ours ÷ the baseline of the same minutes)")
+    return _save(figure, path)
+
+
 def _save(figure: Any, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.tight_layout()
@@ -123,7 +166,8 @@ def _save(figure: Any, path: Path) -> Path:
 
 def main() -> list[Path]:
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    written = [p for p in (fetch_history(results), http(results)) if p is not None]
+    drawn = (fetch_history(results), http(results), growth(results))
+    written = [p for p in drawn if p is not None]
     for path in written:
         print(f"wrote {path}")
     return written

@@ -256,8 +256,12 @@ def _matches(
 ) -> list[MatchToWrite]:
     """The matches of these eligible contacts, explained as the rule saw them (before their
     leads are made, which changes their `lead_stage`). A contact gone meanwhile has none.
-    Rule 3 is decided here, as live matching decides it (`domain.matching.may_match`); the
-    scan states it in SQL only to bring few contacts (a fault there costs time, not leads)."""
+    When the stream requalifies, rule 3 is decided here, as live matching decides it
+    (`domain.matching.may_match`), with the current matches read for the supersedable ones.
+    Otherwise the scan, in this transaction, brought only contacts with no current match in
+    the stream, and the unique key (one current match per stream and contact) keeps one made
+    meanwhile by another process from being doubled (`match_writer`): nothing is read. Reading
+    them anyway was half of a broad job's time on PostgreSQL (docs/performance.md)."""
     connection, now = uow.connection, uow.clock.now()
     requalify = stream.requalify_after_days
     inputs = rule_inputs.load(
@@ -266,7 +270,11 @@ def _matches(
         needs=plan.needs,
         datetime_fields=plan.vocabulary.custom_datetime_fields,
     )
-    current = match_writer.current_matches_of(connection, list(inputs))
+    current = (
+        match_writer.current_matches_of(connection, list(inputs), stream_id=stream.id)
+        if requalify is not None
+        else {}
+    )
     trigger = {"kind": "history", "job_id": job.id}
     planned = []
     for contact_id, found in inputs.items():
