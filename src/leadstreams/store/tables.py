@@ -207,6 +207,8 @@ leads = Table(
     _partial("uq_leads_open_contact", ["contact_id"], "closed_at IS NULL AND cleared_at IS NULL"),
     Index("ix_leads_contact", "contact_id"),
     Index("ix_leads_created", "created_at", "id"),
+    # A board column (and the API filtered by stage) pages one stage newest first.
+    Index("ix_leads_stage_created", "stage", "created_at", "id"),
 )
 
 matches = Table(
