@@ -1,0 +1,46 @@
+"""Leads per stream for the boards' streams boxes, counted once per change of the board.
+
+Every open board refreshes its streams box (at most once a second) while leads arrive, and
+one count reads every current match: with a hundred boards open that was a hundred counts a
+second of the same numbers. A count is kept per database with the newest outbox id it was
+made at: a change of matches writes outbox rows in its transaction, so a reader that sees no
+newer row reuses it. It is also kept for `FRESH_SECONDS` at most, for a change written
+without an outbox row, or one whose lower id commits late (PostgreSQL's serial ids).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from sqlalchemy.engine import Connection
+
+from leadstreams.store import outbox as outbox_store
+from leadstreams.store import streams as streams_store
+from leadstreams.store.per_database import PerDatabase
+
+FRESH_SECONDS = 2.0
+
+
+class _Counted:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.outbox_id = -1
+        self.at = 0.0
+        self.counts: dict[int, int] = {}
+
+
+_counted = PerDatabase(_Counted)
+
+
+def lead_counts(connection: Connection) -> dict[int, int]:
+    """`streams.lead_counts` of every stream as this transaction sees the board."""
+    latest = outbox_store.latest_id(connection)
+    kept = _counted.of(connection.engine)
+    with kept.lock:
+        if kept.outbox_id == latest and time.monotonic() - kept.at < FRESH_SECONDS:
+            return dict(kept.counts)
+    counts = streams_store.lead_counts(connection)
+    with kept.lock:
+        kept.outbox_id, kept.at, kept.counts = latest, time.monotonic(), counts
+    return dict(counts)
