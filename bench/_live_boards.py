@@ -48,12 +48,20 @@ class Board:
 
     async def get(self, path: str) -> None:
         """One request on the board's keep-alive connection (as a browser reuses one)."""
-        if self.fetcher is None:
-            self.fetcher = await asyncio.open_connection("127.0.0.1", self.port)
-        reader, writer = self.fetcher
-        writer.write(self._head(path))
         self.counts["sent"] += 1
-        status, _ = await _answer(reader)
+        for attempt in (1, 2):  # a keep-alive connection the server closed: once more, anew
+            if self.fetcher is None:
+                self.fetcher = await asyncio.open_connection("127.0.0.1", self.port)
+            reader, writer = self.fetcher
+            try:
+                writer.write(self._head(path))
+                status, _ = await _answer(reader)
+                break
+            except (ConnectionError, asyncio.IncompleteReadError):
+                writer.close()
+                self.fetcher = None
+                if attempt == 2:
+                    raise
         self.counts["requests"] += 1  # answered
         if status >= 300:
             self.counts["failed"] += 1
@@ -103,7 +111,7 @@ class Board:
                 await self.get("/leads/cards?" + "&".join(f"id={i}" for i in ids))
             if self.box_due and since_box >= BOX_DELAY:
                 self.box_due, since_box = False, 0.0
-                await self.get("/leads")
+                await self.get("/leads/streams")  # the box alone (board.js)
 
 
 async def main() -> None:
