@@ -165,7 +165,8 @@ def _load(engine: Engine, size: Size, open_leads: int, stream_ids: list[int]) ->
             cursor.execute("SELECT setval(pg_get_serial_sequence('leads', 'id'), max(id)) "
                            "FROM leads")  # fmt: skip
         raw.commit()
-        cursor.execute("ANALYZE")
+        for table in ("leads", "matches", "stream_teams"):  # the rest was analyzed when loaded
+            cursor.execute(f"ANALYZE {table}")
         raw.commit()
     finally:
         raw.close()
