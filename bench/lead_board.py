@@ -183,8 +183,13 @@ class Client:
         self.headers: dict[str, str] = {}
 
     def get(self, path: str) -> bytes:
-        self.connection.request("GET", path, headers=self.headers)
-        response = self.connection.getresponse()
+        try:
+            self.connection.request("GET", path, headers=self.headers)
+            response = self.connection.getresponse()
+        except (http.client.RemoteDisconnected, ConnectionError):  # closed while idle (5 s)
+            self.connection.close()
+            self.connection.request("GET", path, headers=self.headers)
+            response = self.connection.getresponse()
         body = response.read()
         if response.status != 200:
             raise SystemExit(f"GET {path}: {response.status} {body[:200]!r}")
