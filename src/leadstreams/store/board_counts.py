@@ -4,8 +4,9 @@ Every open board refreshes its streams box (at most once a second) while leads a
 one count reads every current match: with a hundred boards open that was a hundred counts a
 second of the same numbers. A count is kept per database with the newest outbox id it was
 made at: a change of matches writes outbox rows in its transaction, so a reader that sees no
-newer row reuses it. It is also kept for `FRESH_SECONDS` at most, for a change written
-without an outbox row, or one whose lower id commits late (PostgreSQL's serial ids).
+newer row reuses it, and while one count runs the others wait for it. It is also kept for
+`FRESH_SECONDS` at most, for a change written without an outbox row, or one whose lower id
+commits late (PostgreSQL's serial ids).
 """
 
 from __future__ import annotations
@@ -34,13 +35,15 @@ _counted = PerDatabase(_Counted)
 
 
 def lead_counts(connection: Connection) -> dict[int, int]:
-    """`streams.lead_counts` of every stream as this transaction sees the board."""
+    """`streams.lead_counts` of every stream, as this transaction sees the board or newer.
+
+    One count at a time per database: boards that ask while it runs wait for it and take
+    it (it saw their outbox rows or later ones), instead of each counting again."""
     latest = outbox_store.latest_id(connection)
     kept = _counted.of(connection.engine)
     with kept.lock:
-        if kept.outbox_id == latest and time.monotonic() - kept.at < FRESH_SECONDS:
+        if kept.outbox_id >= latest and time.monotonic() - kept.at < FRESH_SECONDS:
             return dict(kept.counts)
-    counts = streams_store.lead_counts(connection)
-    with kept.lock:
+        counts = streams_store.lead_counts(connection)
         kept.outbox_id, kept.at, kept.counts = latest, time.monotonic(), counts
-    return dict(counts)
+        return dict(counts)

@@ -232,6 +232,10 @@ matches = Table(
     ),
     Index("ix_matches_lead", "lead_id"),
     Index("ix_matches_contact", "contact_id"),
+    # The leads per stream (the boards' streams boxes) counted from the index alone, in order.
+    _partial(
+        "ix_matches_stream_lead", ["stream_id", "lead_id"], "cleared_at IS NULL", unique=False
+    ),
 )
 
 lead_stage_changes = Table(
