@@ -16,6 +16,7 @@ import time
 
 from sqlalchemy.engine import Connection
 
+from leadstreams.store import commits
 from leadstreams.store import outbox as outbox_store
 from leadstreams.store import streams as streams_store
 from leadstreams.store.per_database import PerDatabase
@@ -26,6 +27,7 @@ FRESH_SECONDS = 2.0
 class _Counted:
     def __init__(self) -> None:
         self.lock = threading.Lock()
+        self.commits = -1  # this process's write commits on the database when counted
         self.outbox_id = -1
         self.at = 0.0
         self.counts: dict[int, int] = {}
@@ -38,12 +40,17 @@ def lead_counts(connection: Connection) -> dict[int, int]:
     """`streams.lead_counts` of every stream, as this transaction sees the board or newer.
 
     One count at a time per database: boards that ask while it runs wait for it and take
-    it (it saw their outbox rows or later ones), instead of each counting again."""
+    it (it saw their outbox rows or later ones), instead of each counting again. A write
+    committed by this process also makes the next reader count again (ids alone may repeat:
+    a database emptied and filled again the same way)."""
+    seen = commits.of(connection.engine).count
     latest = outbox_store.latest_id(connection)
     kept = _counted.of(connection.engine)
     with kept.lock:
-        if kept.outbox_id >= latest and time.monotonic() - kept.at < FRESH_SECONDS:
+        newer = kept.commits >= seen and kept.outbox_id >= latest
+        if newer and time.monotonic() - kept.at < FRESH_SECONDS:
             return dict(kept.counts)
         counts = streams_store.lead_counts(connection)
-        kept.outbox_id, kept.at, kept.counts = latest, time.monotonic(), counts
+        kept.commits, kept.outbox_id = seen, latest
+        kept.at, kept.counts = time.monotonic(), counts
         return dict(counts)
