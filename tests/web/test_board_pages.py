@@ -297,3 +297,23 @@ def test_a_bulk_action_checks_each_lead_as_the_single_action_does(ctx: Context, 
         lead=[ada], action="move", stage="lost", lost_reason_detail="went with a rival"
     )
     assert api.admin.get(f"/api/v1/leads/{ada}").json()["lost_reason"] == "went with a rival"
+
+
+def _stream_counts(html: str) -> dict[str, str]:
+    found = re.findall(r'title="[^"]*">([^<]+)</a>\s*<span class="stream-count">([^<]+)<', html)
+    return dict(found)
+
+
+def test_the_streams_box_alone_counts_the_leads_as_they_arrive(ctx: Context, api: Api) -> None:
+    _two_teams(ctx, api)
+    browser = _browser(api)
+    box = browser.get("/leads/streams")
+    assert box.status_code == 200
+    assert 'id="streams-list"' in box.text and 'class="column"' not in box.text
+    assert _stream_counts(box.text) == {"Nordics hot": "1 lead"}  # not DACH's Berlin stream
+    assert _stream_counts(browser.get("/leads").text) == {"Nordics hot": "1 lead"}
+    builders.contact(ctx, "bea@example.com", first_name="Bea", lead_score=80)
+    # counted again at once: a new lead's outbox row says the count it kept is old
+    assert _stream_counts(browser.get("/leads/streams").text) == {"Nordics hot": "2 leads"}
+    anonymous = TestClient(api.anonymous.app, follow_redirects=False)
+    assert anonymous.get("/leads/streams").headers["location"] == "/login?next=/leads/streams"

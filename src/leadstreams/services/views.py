@@ -24,7 +24,7 @@ from leadstreams.services.auth import Principal
 from leadstreams.services.context import Context
 from leadstreams.services.leads import LeadQuery
 from leadstreams.services.vocabulary import vocabulary_description
-from leadstreams.store import board_options
+from leadstreams.store import board_counts, board_options
 from leadstreams.store import fields as fields_store
 from leadstreams.store import jobs as jobs_store
 from leadstreams.store import streams as streams_store
@@ -191,12 +191,29 @@ def board(ctx: Context, *, who: Principal, query: LeadQuery) -> BoardScreen:
             totals=leads.count_by_stage(uow, who=who, query=query),
             feed_cursor=feed_cursor,
             streams=board_options.stream_options(uow.connection, team_ids=teams),
-            lead_counts=streams_store.lead_counts(uow.connection),
+            lead_counts=board_counts.lead_counts(uow.connection),
             teams=board_options.team_options(uow.connection, team_ids=teams),
             people=people(everyone, teams=teams, members=_members(uow, teams)),
             names=_names(everyone),
             now=uow.clock.now(),
             team_names=streams_store.team_names(uow.connection),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class StreamsBox:
+    streams: list[StreamOption]
+    lead_counts: dict[int, int]  # by stream id: its leads on the board
+
+
+def streams_box(ctx: Context, *, who: Principal) -> StreamsBox:
+    """The board's streams box alone: what an open board refreshes as leads arrive."""
+    who.require(Action.WORK_LEADS)
+    with ctx.uow(read_only=True) as uow:
+        teams = None if who.sees_all_leads else who.team_ids
+        return StreamsBox(
+            streams=board_options.stream_options(uow.connection, team_ids=teams),
+            lead_counts=board_counts.lead_counts(uow.connection),
         )
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.engine import Connection
-from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql import ColumnElement, Select
 
 from leadstreams.rules import FieldCondition, FieldType, Op
 from leadstreams.rules.compile_sql import to_sql
@@ -83,7 +83,11 @@ def _delivered_to(team_ids: tuple[int, ...]) -> ColumnElement[bool]:
 
 def _conditions(f: LeadFilter) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = [leads.c.cleared_at.is_(None)]
-    if f.visible_to_teams is not None:
+    # A lead delivered to one of the user's teams is visible: one correlated test, not two.
+    team_implies_visible = f.team_id is not None and (
+        f.visible_to_teams is None or f.team_id in f.visible_to_teams
+    )
+    if f.visible_to_teams is not None and not team_implies_visible:
         where.append(_delivered_to(f.visible_to_teams))
     if f.lead_id is not None:
         where.append(leads.c.id == f.lead_id)
@@ -132,6 +136,14 @@ def _category_and_tag(
     return conditions
 
 
+def _with_contacts(query: Select[Any], f: LeadFilter) -> Select[Any]:
+    """Joined with the contacts only for the filters that read them: a lead always has its
+    contact (a foreign key), and the join costs a lookup per lead the board counts."""
+    if f.search or f.category or f.tag:
+        return query.join(contacts, contacts.c.id == leads.c.contact_id)
+    return query
+
+
 def page(
     connection: Connection,
     *,
@@ -141,10 +153,8 @@ def page(
     now: datetime,
 ) -> list[Lead]:
     """Newest first; `after` is the (created_at, id) of the last lead of the previous page."""
-    query = (
-        select(*_LEAD)
-        .join(contacts, contacts.c.id == leads.c.contact_id)
-        .where(*_conditions(filters), *_category_and_tag(connection, filters, now))
+    query = _with_contacts(select(*_LEAD), filters).where(
+        *_conditions(filters), *_category_and_tag(connection, filters, now)
     )
     if after is not None:
         created, lead_id = after
@@ -161,8 +171,7 @@ def page(
 def count_by_stage(connection: Connection, *, filters: LeadFilter, now: datetime) -> dict[str, int]:
     """How many leads pass the filters, by stage (a column's total)."""
     query = (
-        select(leads.c.stage, func.count())
-        .join(contacts, contacts.c.id == leads.c.contact_id)
+        _with_contacts(select(leads.c.stage, func.count()), filters)
         .where(*_conditions(filters), *_category_and_tag(connection, filters, now))
         .group_by(leads.c.stage)
     )

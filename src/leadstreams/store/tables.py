@@ -207,6 +207,8 @@ leads = Table(
     _partial("uq_leads_open_contact", ["contact_id"], "closed_at IS NULL AND cleared_at IS NULL"),
     Index("ix_leads_contact", "contact_id"),
     Index("ix_leads_created", "created_at", "id"),
+    # A board column (and the API filtered by stage) pages one stage newest first.
+    Index("ix_leads_stage_created", "stage", "created_at", "id"),
 )
 
 matches = Table(
@@ -230,6 +232,10 @@ matches = Table(
     ),
     Index("ix_matches_lead", "lead_id"),
     Index("ix_matches_contact", "contact_id"),
+    # The leads per stream (the boards' streams boxes) counted from the index alone, in order.
+    _partial(
+        "ix_matches_stream_lead", ["stream_id", "lead_id"], "cleared_at IS NULL", unique=False
+    ),
 )
 
 lead_stage_changes = Table(

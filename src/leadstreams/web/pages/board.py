@@ -32,6 +32,15 @@ def board_page(request: Request, ctx: Ctx, user: PageUser, form: Filters) -> Res
     return render(request, "leads.html", _board(found, form, user), user=user)
 
 
+@router.get("/leads/streams")
+def streams_box(request: Request, ctx: Ctx, user: PageUser) -> Response:
+    """The streams box alone (its states and lead counts), for an open board to refresh as
+    leads arrive, without reading its columns again."""
+    found = views.streams_box(ctx, who=user)
+    context = {"streams": found.streams, "lead_counts": found.lead_counts}
+    return render(request, "board_streams.html", context, user=user)
+
+
 @router.get("/leads/column")
 def column_page(
     request: Request, ctx: Ctx, user: PageUser, form: Filters, stage: Stage, cursor: str
