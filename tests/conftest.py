@@ -35,8 +35,6 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 POSTGRES_URL = os.environ.get("LEADSTREAMS_TEST_POSTGRES_URL")
 
 
-
-
 def _own_database(url: str) -> str:
     """Each pytest-xdist worker gets its own PostgreSQL database (`test_gw0`, ...): the
     fixture below drops and rebuilds the schema, which two workers must not share."""
