@@ -96,6 +96,11 @@ def floor_of(rule: Rule, name: str) -> tuple[float, bool] | None:
     return max(floors) if floors else None
 
 
+def union(*groups: Iterable[LiveStream]) -> list[LiveStream]:
+    """The streams of these groups, each once, in the order first seen."""
+    return list({stream.id: stream for group in groups for stream in group}.values())
+
+
 class _ByScore:
     """The streams that read `lead_score`, by the least score each can hold at: a score
     change evaluates only those its new value can satisfy. Skipping the others is exact: the

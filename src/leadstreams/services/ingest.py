@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from leadstreams.engine.index import SCORE_FIELD, LiveStream, StreamIndex
+from leadstreams.engine.index import SCORE_FIELD, LiveStream, StreamIndex, union
 from leadstreams.errors import ErrorDetail, LeadstreamsError, NotFound, error_path
 from leadstreams.rules import EventRecord
 from leadstreams.schemas.contacts import ContactCreate
@@ -186,7 +186,6 @@ class _Batch:
         self.uow, self.index = uow, index
         self.connection = uow.connection
         self.now = uow.clock.now()
-        self.by_score: list[LiveStream] = []  # the streams a score change can trigger
         self.scores: LiveScores | None = None
         self.items = [
             _Item(position, data, data.event_id or uuid.uuid4().hex)
@@ -203,17 +202,17 @@ class _Batch:
             item.candidates = self.index.for_event(item.record)
             item.scores = scoring.any_active and scoring.for_event(item.record)
         scored = sorted({i.contact_id for i in firsts if i.scores and i.contact_id})
-        self.by_score = score_streams(self.index) if scored else []
+        by_score = score_streams(self.index) if scored else []  # a score change can trigger
         # The contacts as they are before this batch's events are stored; the events are
         # then added to them one at a time.
-        candidates = [s for i in firsts for s in i.candidates] + self.by_score
+        candidates = [s for i in firsts for s in i.candidates] + by_score
         states = load_contacts(
             self.uow,
             index=self.index,
             contact_ids=sorted(
                 {i.contact_id for i in firsts if (i.candidates or i.scores) and i.contact_id}
             ),
-            candidates=list({s.id: s for s in candidates}.values()),
+            candidates=union(candidates),
             extra_reads=scoring.reads if scored else (),
         )
         self.scores = LiveScores(self.uow, scoring, scored) if scored else None
@@ -323,8 +322,7 @@ class _Batch:
             if item.scores and self._rescore(item, state):
                 # The new score is a field change for the streams that read it (those its
                 # value can satisfy: `StreamIndex.for_score`).
-                by_score = self.index.for_score(state.fields[SCORE_FIELD])
-                candidates = list({s.id: s for s in [*candidates, *by_score]}.values())
+                candidates = union(candidates, self.index.for_score(state.fields[SCORE_FIELD]))
             found = plan_matches(self.index, state, candidates, trigger, self.now)
             planned += [(item, match) for match in found]
         if self.scores is not None:

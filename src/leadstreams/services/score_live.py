@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from leadstreams.domain.scoring import change_reason
-from leadstreams.engine.index import SCORE_FIELD, LiveStream, StreamIndex
+from leadstreams.engine.index import SCORE_FIELD, LiveStream, StreamIndex, union
 from leadstreams.engine.score_index import ScoreIndex
 from leadstreams.rules import EventRecord
 from leadstreams.services.matching import ContactState, NewMatch, load_contacts, plan_matches
@@ -81,7 +81,7 @@ def evaluate_change(
     if not candidates and not rescore:
         return []
     by_score = score_streams(index) if rescore else []
-    everything = list({s.id: s for s in [*candidates, *by_score]}.values())
+    everything = union(candidates, by_score)
     extra = scoring.reads if rescore else []
     states = load_contacts(
         uow, index=index, contact_ids=[contact_id], candidates=everything, extra_reads=extra
@@ -99,8 +99,7 @@ def evaluate_change(
             now,
             {"cause": "fields", "fields": sorted(changed)},
         ):
-            by_value = index.for_score(state.fields[SCORE_FIELD])
-            candidates = list({s.id: s for s in [*candidates, *by_value]}.values())
+            candidates = union(candidates, index.for_score(state.fields[SCORE_FIELD]))
             trigger = {**trigger, "fields": sorted({*trigger.get("fields", ()), SCORE_FIELD})}
         live.write()
     planned = plan_matches(index, state, candidates, trigger, now)
