@@ -16,8 +16,8 @@ read through the service as the board reads them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 from time import perf_counter
 from typing import Any
 
@@ -25,15 +25,14 @@ from sqlalchemy import Engine, text
 
 from bench import _service
 from bench._report import Figure, Outcome
-from bench.data import NOW, Size, postgres_dataset, sqlite_dataset
+from bench.data import NOW, Size
 from bench.fetch_history import _peak_memory_mb, ours
-from bench.same_rows import POSTGRES, SQLITE, _bound, _timed
+from bench.same_rows import OURS, POSTGRES, SQLITE, _bound, race, url_of
 from leadstreams.domain.roles import Role
 from leadstreams.services import leads as leads_service
 from leadstreams.services.auth import Principal
 from leadstreams.services.context import Context
 
-OURS = "ours"
 RULE: dict[str, Any] = {"all": [
     {"field": "lead_score", "op": "gte", "value": 10},
     {"not": {"field": "category", "op": "eq", "value": "customer"}},
@@ -125,26 +124,10 @@ def measure(url: str, size: Size, repeats: int) -> dict[str, Any]:
     _service.empty(engine)
     team_id = _service.team(ctx)
     stream_id = _service.add_stream(ctx, team_id=team_id, name="Broad", rules=RULE)
-    runs: dict[str, Callable[[], int]] = {
-        s: (lambda s=s: same_rows(engine, s, stream_id))
-        for s in HITS  # type: ignore[misc]
-    }
-    runs[OURS] = lambda: ours(ctx, stream_id)
-    best = dict.fromkeys(runs, float("inf"))
-    rows: dict[str, dict[str, list[Any]]] = {}
-    for _ in range(repeats):
-        for name, run in runs.items():
-            seconds, rows[name] = _timed(engine, run)
-            best[name] = min(best[name], seconds)
-    for shape in HITS:
-        for table, mine in rows[OURS].items():
-            theirs = rows[shape][table]
-            if theirs != mine:
-                raise SystemExit(f"broad fetch history and the same-rows SQL ({shape}) wrote "
-                                 f"other {table}: {len(mine)} rows against {len(theirs)}, e.g. "
-                                 f"{mine[:1]} against {theirs[:1]}")  # fmt: skip
-    leads = len(rows[OURS]["leads"])
-    rows.clear()
+    baselines = {shape: partial(same_rows, engine, shape, stream_id) for shape in HITS}
+    best, mine = race(engine, partial(ours, ctx, stream_id), baselines, repeats,
+                      "broad fetch history")  # fmt: skip
+    leads = len(mine["leads"])
     peak = _peak_memory_mb(engine, ctx, stream_id)
     board = board_seconds(ctx, team_id)
     _service.empty(engine)
@@ -157,12 +140,6 @@ def measure(url: str, size: Size, repeats: int) -> dict[str, Any]:
         "shapes_s": {s: round(best[s], 3) for s in HITS}, "peak_python_mb": peak,
         "board": board,
     }  # fmt: skip
-
-
-def url_of(backend: str, size: Size) -> str:
-    if backend == "sqlite":
-        return f"sqlite:///{sqlite_dataset(size)}"
-    return postgres_dataset(size)
 
 
 _MEASURED: dict[tuple[str, Size], dict[str, Any]] = {}

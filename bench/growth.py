@@ -77,7 +77,7 @@ def _remove_added(url: str) -> None:
 def _workspace(backend: str, size: Size, name: str) -> tuple[str, bool]:
     """The database to add events to: (its URL, whether it is a copy to drop)."""
     if size.contacts >= IN_PLACE_FROM:
-        return broad.url_of(backend, size), False
+        return same_rows.url_of(backend, size), False
     copy = sqlite_copy if backend == "sqlite" else postgres_copy
     return copy(size, name), True
 
@@ -187,7 +187,7 @@ def server_memory(backend: str, size: Size, *, rate: int, seconds: float) -> dic
 
 
 def _row(backend: str, size: Size, repeats: int, rounds: int) -> dict[str, Any]:
-    url = broad.url_of(backend, size)
+    url = same_rows.url_of(backend, size)
     narrow = same_rows.measure(url, size, repeats)
     wide = broad.measured(backend, size, repeats)
     ingest = ingest_growth(backend, size, rounds)

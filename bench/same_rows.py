@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from functools import partial
 from time import perf_counter
 from typing import Any
 
@@ -170,35 +171,54 @@ def _timed(engine: Engine, run: Callable[[], int]) -> tuple[float, dict[str, lis
         return seconds, written(connection)
 
 
-def measure(url: str, size: Size, repeats: int) -> dict[str, Any]:
-    """As `bench.fetch_history.measure`: every shape and ours in turn, best of `repeats`."""
-    ctx = _service.context(url)
-    engine = ctx.database.engine
-    _service.empty(engine)
-    stream_id = _service.add_stream(ctx, team_id=_service.team(ctx), name="Bench", rules=RULE)
-    runs: dict[str, Callable[[], int]] = {
-        s: (lambda s=s: same_rows(engine, s, stream_id))
-        for s in EVENT_PART  # type: ignore[misc]
-    }
-    runs[OURS] = lambda: ours(ctx, stream_id)
+def race(
+    engine: Engine,
+    run_ours: Callable[[], int],
+    baselines: dict[str, Callable[[], int]],
+    repeats: int,
+    what: str,
+) -> tuple[dict[str, float], dict[str, list[Any]]]:
+    """Ours and every baseline shape in turn, best of `repeats` each: the best seconds by name
+    (ours as `OURS`) and the rows ours wrote. Stops the run when a shape wrote other rows."""
+    runs = {**baselines, OURS: run_ours}
     best = dict.fromkeys(runs, float("inf"))
     rows: dict[str, dict[str, list[Any]]] = {}
     for _ in range(repeats):
         for name, run in runs.items():
             seconds, rows[name] = _timed(engine, run)
             best[name] = min(best[name], seconds)
-    for shape in EVENT_PART:
-        for table, mine in rows[OURS].items():
-            theirs = rows[shape][table]
-            if theirs != mine:
-                raise SystemExit(f"fetch history and the same-rows SQL ({shape}) wrote other "
-                                 f"{table}: {mine[:1]} against {theirs[:1]}")  # fmt: skip
+    mine = rows.pop(OURS)
+    for shape, written_by_shape in rows.items():
+        for table, ours_rows in mine.items():
+            theirs = written_by_shape[table]
+            if theirs != ours_rows:
+                raise SystemExit(f"{what} and the same-rows SQL ({shape}) wrote other {table}: "
+                                 f"{len(ours_rows)} rows against {len(theirs)}, e.g. "
+                                 f"{ours_rows[:1]} against {theirs[:1]}")  # fmt: skip
+    return best, mine
+
+
+def url_of(backend: str, size: Size) -> str:
+    """The cached dataset of this size on this database."""
+    if backend == "sqlite":
+        return f"sqlite:///{sqlite_dataset(size)}"
+    return postgres_dataset(size)
+
+
+def measure(url: str, size: Size, repeats: int) -> dict[str, Any]:
+    """As `bench.fetch_history.measure`: every shape and ours in turn, best of `repeats`."""
+    ctx = _service.context(url)
+    engine = ctx.database.engine
+    _service.empty(engine)
+    stream_id = _service.add_stream(ctx, team_id=_service.team(ctx), name="Bench", rules=RULE)
+    baselines = {shape: partial(same_rows, engine, shape, stream_id) for shape in EVENT_PART}
+    best, mine = race(engine, partial(ours, ctx, stream_id), baselines, repeats, "fetch history")
     _service.empty(engine)
     engine.dispose()
     shapes = {s: best[s] for s in EVENT_PART}
     fastest = min(shapes, key=shapes.__getitem__)
     return {
-        "contacts": size.contacts, "events": size.events, "leads": len(rows[OURS]["leads"]),
+        "contacts": size.contacts, "events": size.events, "leads": len(mine["leads"]),
         "ours_s": round(best[OURS], 3), "baseline_s": round(shapes[fastest], 3),
         "baseline_shape": fastest, "ratio": round(best[OURS] / shapes[fastest], 3),
         "shapes_s": {s: round(t, 3) for s, t in shapes.items()},
@@ -206,9 +226,7 @@ def measure(url: str, size: Size, repeats: int) -> dict[str, Any]:
 
 
 def fetch_history_vs_same_rows(backend: str, size: Size, repeats: int = 3) -> Outcome:
-    target = sqlite_dataset(size) if backend == "sqlite" else postgres_dataset(size)
-    url = f"sqlite:///{target}" if backend == "sqlite" else str(target)
-    row = measure(url, size, repeats)
+    row = measure(url_of(backend, size), size, repeats)
     print(f"  fetch history vs same rows, {backend}: {row}", flush=True)
     note = (f"{row['ours_s']}s vs {row['baseline_s']}s ({row['baseline_shape']}), "
             f"{row['contacts']:,} contacts, {row['leads']} leads")  # fmt: skip
