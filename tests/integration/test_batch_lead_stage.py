@@ -72,17 +72,22 @@ def test_a_later_change_in_the_batch_sees_the_mql_stage_of_the_lead_an_earlier_o
     assert _matched_streams(ctx, contact_id) == {ids["form"], ids["mql"]}
 
 
-def test_a_later_change_in_the_batch_sees_the_stage_of_the_open_lead_it_joined(
-    ctx: Context,
-) -> None:
-    ids = _streams(ctx)
-    contact_id = builders.contact(ctx, "open@x.com")
-    with ctx.uow() as uow:  # an open lead in stage sql, before the streams see the contact
+def _open_lead_in_sql(ctx: Context, contact_id: int) -> None:
+    """An open lead in stage sql, before the streams see the contact."""
+    with ctx.uow() as uow:
         created = {"created_at": START, "updated_at": START}
         uow.connection.execute(
             leads.insert().values(contact_id=contact_id, stage="sql", hidden=False, **created)
         )
         uow.commit()
+
+
+def test_a_later_change_in_the_batch_sees_the_stage_of_the_open_lead_it_joined(
+    ctx: Context,
+) -> None:
+    ids = _streams(ctx)
+    contact_id = builders.contact(ctx, "open@x.com")
+    _open_lead_in_sql(ctx, contact_id)
 
     _form_then_visit(ctx, "open@x.com")
 
@@ -98,12 +103,7 @@ def test_a_third_change_in_the_batch_still_sees_the_open_lead_s_stage(ctx: Conte
     rule = {"all": [{"event": "email_opened"}, {"field": "lead_stage", "op": "eq", "value": "sql"}]}
     opened = builders.stream(ctx, rule, team_ids=[team_id], name="Opened at sql")
     contact_id = builders.contact(ctx, "three@x.com")
-    with ctx.uow() as uow:  # an open lead in stage sql, before the streams see the contact
-        created = {"created_at": START, "updated_at": START}
-        uow.connection.execute(
-            leads.insert().values(contact_id=contact_id, stage="sql", hidden=False, **created)
-        )
-        uow.commit()
+    _open_lead_in_sql(ctx, contact_id)
 
     ingest.record_many(
         ctx,
