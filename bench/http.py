@@ -81,21 +81,28 @@ def prepare_postgres(size: Size) -> str:
     return url
 
 
+STARTUP_SECONDS = 300
+
+
 def start_server(
     url: str, port: int, workers: int = 1, command: list[str] | None = None
 ) -> subprocess.Popen[bytes]:
     command = command or _leadstreams("serve", "--port", str(port), "--workers", str(workers))
     server = subprocess.Popen(command, env=_environment(url), stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL, cwd=ROOT)  # fmt: skip
-    deadline = time.monotonic() + 60
+    # A start on a busy machine (migrations, a warm-up of a large database) can take minutes:
+    # wait while the process lives, and stop at once when it has ended.
+    deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"{' '.join(command)} ended with {server.returncode} before /healthz")
         try:
             if _request(port, "GET", "/healthz")[0] == 200:
                 return server
         except OSError:
             time.sleep(0.2)
     server.terminate()
-    raise SystemExit(f"{' '.join(command)} did not answer /healthz within 60 s")
+    raise SystemExit(f"{' '.join(command)} did not answer /healthz in {STARTUP_SECONDS} s")
 
 
 def stop_server(server: subprocess.Popen[bytes]) -> None:
