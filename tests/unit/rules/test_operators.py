@@ -248,6 +248,11 @@ NUMBER_CASES = [
     field_case("number-eq-custom-fraction", "nps", "eq", 49.5, [49.5, 50, 49], {1}),
     field_case("number-eq-custom-negative", "nps", "eq", -5, [-5, 5, -5.0, ABSENT], {1, 3}),
     field_case("number-eq-custom-zero", "nps", "eq", 0, [0, 0.0, -0.0, ABSENT, None], {1, 2, 3}),
+    # Whole numbers beyond 32 bits, up to the limit of 10**15 (bound as 64-bit integers).
+    field_case("number-gt-custom-beyond-32-bits", "nps", "gt", 3_000_000_000,
+               [3_000_000_001, 3_000_000_000, 2_999_999_999.5, 10**15, ABSENT], {1, 4}),
+    field_case("number-eq-custom-limit", "nps", "eq", -(10**15),
+               [-(10**15), 10**15, -(10**15) + 1, 0], {1}),
     field_case("number-neq-lead-score", "lead_score", "neq", 50, [50, 49, 51], {2, 3}),
     field_case("number-neq-custom", "nps", "neq", 50,
                [50.0, 50, 49.5, ABSENT, None, 0], {3, 4, 5, 6}),
