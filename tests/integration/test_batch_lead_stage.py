@@ -212,3 +212,23 @@ def test_the_lead_stage_rules_read_is_the_newest_lead_s_by_creation_then_id_in_p
         in_sql = {contact_id: stage for contact_id, stage in uow.connection.execute(query)}
 
     assert in_python == in_sql == {out_of_order: "won", same_time: "mql", no_lead: "none"}
+
+
+def test_live_matching_reads_the_old_events_a_stream_without_window_counts(
+    ctx: Context,
+) -> None:
+    """A visit triggers two streams: one counts visits of the last 7 days, the other a form
+    submitted at any time. The events read for both reach back to the oldest either counts
+    (all of them), not to the 7 days of the first."""
+    team_id = builders.team(ctx)
+    recent_visit = {"event": "page_visited", "within_days": 7}
+    form_and_visit = {"all": [{"event": "form_submitted"}, {"event": "page_visited"}]}
+    recent = builders.stream(ctx, recent_visit, team_ids=[team_id], name="Recent visit")
+    ever = builders.stream(ctx, form_and_visit, team_ids=[team_id], name="Form and visit")
+    builders.event(ctx, "old@x.com", properties=CONTACT_US, occurred_at=START - timedelta(days=30))
+    contact_id = builders.contact(ctx, "old@x.com")
+    assert _matched_streams(ctx, contact_id) == set()  # no visit yet
+
+    builders.event(ctx, "old@x.com", "page_visited")
+
+    assert _matched_streams(ctx, contact_id) == {recent, ever}
