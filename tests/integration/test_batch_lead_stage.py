@@ -16,7 +16,9 @@ from leadstreams.schemas.fields import FieldCreate
 from leadstreams.services import ingest, vocabulary
 from leadstreams.services.context import Context
 from leadstreams.services.matching import NewMatch, evaluate_contact
-from leadstreams.store.tables import leads, matches
+from leadstreams.store import rule_inputs
+from leadstreams.store.rule_columns import sql_columns
+from leadstreams.store.tables import contacts, leads, matches
 from leadstreams.store.types import to_iso_text
 from tests.support import builders
 from tests.support.service import START
@@ -175,3 +177,58 @@ def test_evaluate_contact_answers_the_matches_it_made(ctx: Context) -> None:
         row = uow.connection.execute(select(matches.c.id, matches.c.lead_id)).one()
     assert (made[0].match_id, made[0].lead_id) == (row.id, row.lead_id)
     assert evaluate() == []  # matched already (rule 3)
+
+
+def test_the_lead_stage_rules_read_is_the_newest_lead_s_by_creation_then_id_in_python_and_sql(
+    ctx: Context,
+) -> None:
+    """`rule_inputs.lead_stages` (what live matching and explanations read) and the SQL
+    column fetch history reads agree: the newest lead not cleared, by `created_at` first (a
+    lead made later may have a lower id: two processes), then by id (the clock stood
+    still); `none` without one."""
+    hour = timedelta(hours=1)
+    out_of_order, same_time = builders.contact(ctx, "a@x.com"), builders.contact(ctx, "b@x.com")
+    no_lead = builders.contact(ctx, "c@x.com")
+    with ctx.uow() as uow:
+
+        def lead(contact_id: int, stage: str, created_at: Any, **values: Any) -> None:
+            row = {"stage": stage, "hidden": False, "created_at": created_at} | values
+            uow.connection.execute(
+                leads.insert().values(contact_id=contact_id, updated_at=START, **row)
+            )
+
+        lead(out_of_order, "won", START + hour, closed_at=START)  # the lower id, made later
+        lead(out_of_order, "sql", START)
+        lead(out_of_order, "lost", START + 2 * hour, closed_at=START, cleared_at=START)
+        lead(same_time, "won", START, closed_at=START)
+        lead(same_time, "mql", START)  # the higher id
+        uow.commit()
+
+    columns = sql_columns(vocabulary.current(ctx))
+    with ctx.uow(read_only=True) as uow:
+        ids = [out_of_order, same_time, no_lead]
+        in_python = rule_inputs.lead_stages(uow.connection, ids)
+        query = select(contacts.c.id, columns.fields["lead_stage"]).where(contacts.c.id.in_(ids))
+        in_sql = {contact_id: stage for contact_id, stage in uow.connection.execute(query)}
+
+    assert in_python == in_sql == {out_of_order: "won", same_time: "mql", no_lead: "none"}
+
+
+def test_live_matching_reads_the_old_events_a_stream_without_window_counts(
+    ctx: Context,
+) -> None:
+    """A visit triggers two streams: one counts visits of the last 7 days, the other a form
+    submitted at any time. The events read for both reach back to the oldest either counts
+    (all of them), not to the 7 days of the first."""
+    team_id = builders.team(ctx)
+    recent_visit = {"event": "page_visited", "within_days": 7}
+    form_and_visit = {"all": [{"event": "form_submitted"}, {"event": "page_visited"}]}
+    recent = builders.stream(ctx, recent_visit, team_ids=[team_id], name="Recent visit")
+    ever = builders.stream(ctx, form_and_visit, team_ids=[team_id], name="Form and visit")
+    builders.event(ctx, "old@x.com", properties=CONTACT_US, occurred_at=START - timedelta(days=30))
+    contact_id = builders.contact(ctx, "old@x.com")
+    assert _matched_streams(ctx, contact_id) == set()  # no visit yet
+
+    builders.event(ctx, "old@x.com", "page_visited")
+
+    assert _matched_streams(ctx, contact_id) == {recent, ever}

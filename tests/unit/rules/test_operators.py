@@ -18,7 +18,14 @@ from _pytest.mark import ParameterSet
 from sqlalchemy import Engine
 
 from leadstreams.rules import EventRecord, parse
-from tests.support.rules_world import NOW, VOCABULARY, Contact, python_matches, sql_matches
+from tests.support.rules_world import (
+    NOW,
+    VOCABULARY,
+    Contact,
+    python_matches,
+    query_matches,
+    sql_matches,
+)
 
 ABSENT: Any = object()  # the field is not there at all (as opposed to None)
 
@@ -241,6 +248,11 @@ NUMBER_CASES = [
     field_case("number-eq-custom-fraction", "nps", "eq", 49.5, [49.5, 50, 49], {1}),
     field_case("number-eq-custom-negative", "nps", "eq", -5, [-5, 5, -5.0, ABSENT], {1, 3}),
     field_case("number-eq-custom-zero", "nps", "eq", 0, [0, 0.0, -0.0, ABSENT, None], {1, 2, 3}),
+    # Whole numbers beyond 32 bits, up to the limit of 10**15 (bound as 64-bit integers).
+    field_case("number-gt-custom-beyond-32-bits", "nps", "gt", 3_000_000_000,
+               [3_000_000_001, 3_000_000_000, 2_999_999_999.5, 10**15, ABSENT], {1, 4}),
+    field_case("number-eq-custom-limit", "nps", "eq", -(10**15),
+               [-(10**15), 10**15, -(10**15) + 1, 0], {1}),
     field_case("number-neq-lead-score", "lead_score", "neq", 50, [50, 49, 51], {2, 3}),
     field_case("number-neq-custom", "nps", "neq", 50,
                [50.0, 50, 49.5, ABSENT, None, 0], {3, 4, 5, 6}),
@@ -366,6 +378,16 @@ DATETIME_CASES = [
                [T, ABSENT, None], {2, 3}),
     rule_case("datetime-not-before-includes-missing", {"not": cond("demo_at", "before", T_ISO)},
               [Contact({"demo_at": T - US}), Contact({"demo_at": T}), Contact({})], {2, 3}),
+    # The same number of days on a custom field (ISO text) and on a column (a datetime) in
+    # one rule: with "now" bound by name, each needs a parameter of its own type.
+    rule_case("datetime-within-last-days-custom-and-column-alike",
+              {"all": [cond("demo_at", "within_last_days", 30),
+                       cond("created_at", "within_last_days", 30)]},
+              [Contact({"demo_at": d, "created_at": c})
+               for d, c in [(days_ago(30), days_ago(30)), (days_ago(29), days_ago(31)),
+                            (days_ago(31), days_ago(29)), (days_ago(30, microseconds=1), NOW),
+                            (NOW, days_ago(30, microseconds=1))]],
+              {1}),
 ]  # fmt: skip
 
 # --- enum ---------------------------------------------------------------------------------
@@ -642,5 +664,8 @@ def test_operator(
     found = {
         "python": python_matches(rule, people),
         "sql": sql_matches(engine, rule, people),
+        # the same expression with "now" as named parameters (`BoundNow`), as the score
+        # recompute and the sweep keep it
+        "sql, now bound": query_matches(engine, rule, bound=True),
     }
-    assert found == {"python": expected, "sql": expected}
+    assert found == dict.fromkeys(found, expected)
