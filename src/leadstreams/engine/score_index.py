@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from leadstreams.domain.scoring import Adjustment, Score, compute_totals
+from leadstreams.domain.scoring import Adjustment, Score, adjustment_totals, compute_totals
 from leadstreams.rules import (
     EventCondition,
     EventRecord,
@@ -88,10 +88,9 @@ class ScoreIndex:
         now: datetime,
     ) -> Score:
         """The contact's score now, in Python (the bulk recompute computes it in SQL)."""
-        kept = [a for a in adjustments if a.active(now)]
-        expiries = [a.expires_at for a in kept if a.expires_at is not None]
-        adjusted = sum(a.points for a in kept)
-        return self.score_adjusted(fields, events, adjusted, min(expiries, default=None), now)
+        terms = ((a.points, a.expires_at) for a in adjustments)
+        adjusted, next_expiry = adjustment_totals(terms, now)
+        return self.score_adjusted(fields, events, adjusted, next_expiry, now)
 
     def score_adjusted(
         self,

@@ -8,7 +8,7 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from leadstreams.domain.scoring import change_reason
+from leadstreams.domain.scoring import adjustment_totals, change_reason
 from leadstreams.engine.index import SCORE_FIELD, LiveStream, StreamIndex, union
 from leadstreams.engine.score_index import ScoreIndex
 from leadstreams.rules import EventRecord
@@ -39,10 +39,7 @@ class LiveScores:
     ) -> bool:
         """Recompute the contact's score from `fields` and `events` as they are now; a new
         score goes into `fields`. Whether the score changed."""
-        kept = [(points, expires) for points, expires in self.adjustments.get(contact_id, ())
-                if expires is None or expires > now]  # fmt: skip
-        expiry = min((expires for _, expires in kept if expires is not None), default=None)
-        adjusted = sum(points for points, _ in kept)
+        adjusted, expiry = adjustment_totals(self.adjustments.get(contact_id, ()), now)
         score = self.scoring.score_adjusted(fields, events, adjusted, expiry, now)
         before = self.states.get(contact_id, NO_STATE)
         old = fields[SCORE_FIELD]
