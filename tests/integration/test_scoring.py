@@ -246,3 +246,50 @@ def test_a_batch_that_raises_a_score_then_moves_only_its_next_change_keeps_both(
     with ctx.database.engine.connect() as connection:
         changes_at = connection.scalar(select(contact_scores.c.changes_at))
     assert changes_at == older + timedelta(days=90, microseconds=1)
+
+
+PAGE_10 = {"name": "Page", "criteria": {"event": "page_visited", "within_days": 30},
+           "points": 10}  # fmt: skip
+
+
+def test_a_batch_writes_each_contacts_history_in_order_and_states_a_recompute_keeps(
+    ctx: Context,
+) -> None:
+    """The live path's rows for a batch (written as one JSON list each) are the ones the
+    bulk recompute would write: a recompute after it changes nothing."""
+    from leadstreams.services import ingest
+    from leadstreams.store.tables import contact_scores
+
+    _set(ctx, FORM_15, PAGE_10)
+    first, second = (builders.contact(ctx, f"{n}@example.com") for n in ("l", "m"))
+    form_at, page_at = START - timedelta(days=3), START - timedelta(days=2)
+    items = [
+        EventCreate(email="l@example.com", type="form_submitted", occurred_at=form_at),
+        EventCreate(email="m@example.com", type="page_visited", occurred_at=page_at),
+        EventCreate(email="l@example.com", type="page_visited", occurred_at=page_at),
+        EventCreate(email="l@example.com", type="form_submitted"),  # changes nothing
+    ]
+    ingest.record_many(ctx, items)
+    assert (_score(ctx, first), _score(ctx, second)) == (25, 10)
+    with ctx.database.engine.connect() as connection:
+        rows = connection.execute(
+            select(score_history.c.contact_id, score_history.c.value, score_history.c.reason)
+            .order_by(score_history.c.id)
+        ).all()  # fmt: skip
+        states = connection.execute(select(contact_scores).order_by("contact_id")).all()
+    form_id, page_id = sorted({rule for row in rows for rule in row.reason["started"]})
+    assert [(r.contact_id, r.value, r.reason["started"], r.reason["cause"]) for r in rows] == [
+        (first, 15, [form_id], "event"),
+        (second, 10, [page_id], "event"),
+        (first, 25, [page_id], "event"),
+    ]
+    page_leaves = page_at + timedelta(days=30, microseconds=1)
+    assert [(s.contact_id, s.holding, s.changes_at) for s in states] == [
+        (first, [form_id, page_id], page_leaves),
+        (second, [page_id], page_leaves),
+    ]
+    _set(ctx, name="Empty")  # an active set changed: every contact recomputed in SQL
+    _run_jobs(ctx)
+    with ctx.database.engine.connect() as connection:
+        assert connection.scalar(select(func.count()).select_from(score_history)) == 3
+        assert connection.execute(select(contact_scores).order_by("contact_id")).all() == states

@@ -50,16 +50,31 @@ def compute(
 ) -> Score:
     """The score from the rules that hold (`points` by rule id), the adjustments, and the
     first moment after `now` at which a rule's timed condition may read differently."""
-    kept = [a for a in adjustments if a.active(now)]
-    expiries = [a.expires_at for a in kept if a.expires_at is not None]
+    adjusted, next_expiry = adjustment_totals(((a.points, a.expires_at) for a in adjustments), now)
     return compute_totals(
         holding=holding,
         points=points,
-        adjusted=sum(a.points for a in kept),
-        next_expiry=min(expiries, default=None),
+        adjusted=adjusted,
+        next_expiry=next_expiry,
         rules_change_at=rules_change_at,
         now=now,
     )
+
+
+def adjustment_totals(
+    terms: Iterable[tuple[int, datetime | None]], now: datetime
+) -> tuple[int, datetime | None]:
+    """Of adjustments given as (points, expires_at): the points of those that count at `now`
+    (up to, not at, the moment each expires: `Adjustment.active`), and the earliest expiry
+    among them."""
+    adjusted, next_expiry = 0, None
+    for points, expires_at in terms:
+        if expires_at is None:
+            adjusted += points
+        elif expires_at > now:
+            adjusted += points
+            next_expiry = expires_at if next_expiry is None else min(next_expiry, expires_at)
+    return adjusted, next_expiry
 
 
 def compute_totals(

@@ -11,8 +11,16 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from leadstreams.domain.scoring import Adjustment, Score, compute
-from leadstreams.rules import EventRecord, Predicate, Reads, Rule, compile_predicate, reads
+from leadstreams.domain.scoring import Adjustment, Score, adjustment_totals, compute_totals
+from leadstreams.rules import (
+    EventCondition,
+    EventRecord,
+    Predicate,
+    Reads,
+    Rule,
+    compile_predicate,
+    reads,
+)
 from leadstreams.rules.evaluate import compile_event_filter
 from leadstreams.rules.timing import Timed, combined, timed
 
@@ -47,6 +55,17 @@ class ScoreIndex:
         self.points = {rule.id: rule.points for rule in self.rules}
         self.reads = [rule.reads for rule in self.rules]
         self.timed = combined(rule.timed for rule in self.rules)  # every rule's timed parts
+        # A rule that is one windowed event condition counting one event holds exactly when
+        # its window's oldest counted event (found anyway, for the next change) exists: its
+        # predicate need not read the events again (the bulk recompute does the same in SQL).
+        windows = self.timed.windows
+        self._by_window = [
+            (rule.id, windows.index(rule.rule)) for rule in self.rules
+            if isinstance(rule.rule, EventCondition) and rule.rule.min_count <= 1
+            and rule.rule in windows
+        ]  # fmt: skip
+        by_window = {rule_id for rule_id, _ in self._by_window}
+        self._tested = [rule for rule in self.rules if rule.id not in by_window]
         self._fields = frozenset(name for r in self.reads for name in r.fields)
         self._by_type: dict[str, list[Callable[[EventRecord], bool]]] = defaultdict(list)
         for read in self.reads:
@@ -69,15 +88,31 @@ class ScoreIndex:
         now: datetime,
     ) -> Score:
         """The contact's score now, in Python (the bulk recompute computes it in SQL)."""
-        holding = [rule.id for rule in self.rules if rule.predicate(fields, events, now)]
+        terms = ((a.points, a.expires_at) for a in adjustments)
+        adjusted, next_expiry = adjustment_totals(terms, now)
+        return self.score_adjusted(fields, events, adjusted, next_expiry, now)
+
+    def score_adjusted(
+        self,
+        fields: dict[str, object],
+        events: Sequence[EventRecord],
+        adjusted: int,
+        next_expiry: datetime | None,
+        now: datetime,
+    ) -> Score:
+        """`score` with the active adjustments already summed (`adjusted`) and their
+        earliest expiry (`next_expiry`)."""
+        holding = [rule.id for rule in self._tested if rule.predicate(fields, events, now)]
         moment = None
         if not self.timed.timeless:
             oldest = self.timed.earliest_in_window(events, now)
+            holding += [rule_id for rule_id, at in self._by_window if oldest[at] is not None]
             moment = self.timed.next_change(oldest, fields, now)
-        return compute(
+        return compute_totals(
             holding=holding,
             points=self.points,
-            adjustments=adjustments,
+            adjusted=adjusted,
+            next_expiry=next_expiry,
             rules_change_at=moment,
             now=now,
         )

@@ -33,6 +33,9 @@ class Timed:
     dated: tuple[FieldCondition, ...]  # datetime fields compared with days from now
     # The windowed conditions by event type, with their compiled filters: made at first use.
     _grouped: dict[str, list[_Window]] = field(default_factory=dict, compare=False, repr=False)
+    # Per windowed condition, how long after its oldest counted event it can change: its
+    # window and a tick (made at first use: a live score takes it for every event).
+    _leaves: list[timedelta] = field(default_factory=list, compare=False, repr=False)
 
     @property
     def timeless(self) -> bool:
@@ -65,6 +68,14 @@ class Timed:
         self._grouped.update(grouped)  # whole lists at once: threads sharing it see no half
         return grouped
 
+    def _leave(self) -> list[timedelta]:
+        leaves = []
+        for condition in self.windows:
+            assert condition.within_days is not None
+            leaves.append(timedelta(days=condition.within_days) + TICK)
+        self._leaves[:] = leaves  # the whole list at once, as `_group`
+        return leaves
+
     def next_change(
         self,
         earliest: Sequence[datetime | None],
@@ -75,11 +86,12 @@ class Timed:
         given each window's oldest counted event (`earliest_in_window`, or the same read in
         SQL, in the order of `windows`) and the contact's fields; None when time alone
         changes nothing."""
-        moments: list[datetime] = []
-        for condition, oldest in zip(self.windows, earliest, strict=True):
-            if oldest is not None:
-                assert condition.within_days is not None
-                moments.append(oldest + timedelta(days=condition.within_days) + TICK)
+        leaves = self._leaves or self._leave()
+        moments = [
+            oldest + after
+            for oldest, after in zip(earliest, leaves, strict=True)
+            if oldest is not None
+        ]
         for cond in self.dated:
             value = fields.get(cond.field)
             if not isinstance(value, datetime):

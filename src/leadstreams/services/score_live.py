@@ -8,7 +8,7 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from leadstreams.domain.scoring import change_reason
+from leadstreams.domain.scoring import adjustment_totals, change_reason
 from leadstreams.engine.index import SCORE_FIELD, LiveStream, StreamIndex, union
 from leadstreams.engine.score_index import ScoreIndex
 from leadstreams.rules import EventRecord
@@ -25,7 +25,7 @@ class LiveScores:
 
     def __init__(self, uow: UnitOfWork, scoring: ScoreIndex, contact_ids: Collection[int]):
         self.uow, self.scoring = uow, scoring
-        self.adjustments = scores_store.adjustments_of(uow.connection, contact_ids)
+        self.adjustments = scores_store.adjustment_terms(uow.connection, contact_ids)
         self.states = scores_store.states_of(uow.connection, contact_ids)
         self.changes: list[ScoreChange] = []
 
@@ -39,7 +39,8 @@ class LiveScores:
     ) -> bool:
         """Recompute the contact's score from `fields` and `events` as they are now; a new
         score goes into `fields`. Whether the score changed."""
-        score = self.scoring.score(fields, events, self.adjustments.get(contact_id, ()), now)
+        adjusted, expiry = adjustment_totals(self.adjustments.get(contact_id, ()), now)
+        score = self.scoring.score_adjusted(fields, events, adjusted, expiry, now)
         before = self.states.get(contact_id, NO_STATE)
         old = fields[SCORE_FIELD]
         moved = score.value != old or score.holding != before.holding

@@ -9,21 +9,20 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache
 from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import Select, String, bindparam, select, type_coerce
-from sqlalchemy.engine import Connection, Dialect
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.engine import Connection
 
 from leadstreams.domain.matching import LeadOnBoard, lead_stage
 from leadstreams.rules import EventRecord, Reads
 from leadstreams.store import contacts as contacts_store
 from leadstreams.store.sql import Among
 from leadstreams.store.tables import events, leads
-from leadstreams.store.types import UTCDateTime
+from leadstreams.store.types import AsDriverGives, UTCDateTime, aware_utc
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +97,8 @@ NO_PROPERTIES: Mapping[str, Any] = MappingProxyType({})
 def _events_statement(*, properties: bool, windowed: bool) -> Select[Any]:
     # `occurred_at` as the driver gives it, made an aware datetime below (docs/performance.md:
     # SQLAlchemy's per-row processing cost more than the query).
-    columns = [events.c.contact_id, events.c.type, type_coerce(events.c.occurred_at, _Raw())]
+    occurred_at = type_coerce(events.c.occurred_at, AsDriverGives())
+    columns = [events.c.contact_id, events.c.type, occurred_at]
     if properties:
         columns.append(events.c.properties)
     query = select(*columns).where(
@@ -108,23 +108,6 @@ def _events_statement(*, properties: bool, windowed: bool) -> Select[Any]:
     if windowed:
         query = query.where(events.c.occurred_at >= bindparam("since", type_=UTCDateTime()))
     return query
-
-
-class _Raw(TypeDecorator[Any]):
-    """A column read as the driver returns it, with no conversion."""
-
-    impl = String
-    cache_ok = True
-
-    def result_processor(self, dialect: Dialect, coltype: object) -> None:
-        return None
-
-
-def _utc(value: datetime | str) -> datetime:
-    """A stored `UTCDateTime` (naive UTC; text on SQLite) as an aware datetime."""
-    if isinstance(value, str):
-        return datetime.fromisoformat(value + "+00:00")
-    return value.replace(tzinfo=UTC)
 
 
 def events_of(
@@ -142,6 +125,6 @@ def events_of(
     if needs.events_since is not None:
         values["since"] = needs.events_since
     for contact_id, type_, at, *props in connection.execute(query, values).all():
-        record = EventRecord(type_, _utc(at), props[0] if props else NO_PROPERTIES)
+        record = EventRecord(type_, aware_utc(at), props[0] if props else NO_PROPERTIES)
         found[contact_id].append(record)
     return found

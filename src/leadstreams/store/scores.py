@@ -3,6 +3,7 @@ history, and the statements of the bulk recompute and the sweep."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
@@ -44,7 +45,7 @@ from leadstreams.store.tables import (
     score_rules,
     score_sets,
 )
-from leadstreams.store.types import Json, UTCDateTime
+from leadstreams.store.types import AsDriverGives, UTCDateTime, aware_utc, to_utc_naive
 
 # --- score sets and their rules ---------------------------------------------------------------
 
@@ -178,6 +179,32 @@ def adjustments_of(
     return found
 
 
+# An adjustment as a score reads it: its points, and when it expires (None: never).
+AdjustmentTerm = tuple[int, datetime | None]
+
+
+def adjustment_terms(
+    connection: Connection, contact_ids: Collection[int]
+) -> dict[int, list[AdjustmentTerm]]:
+    """Every adjustment of these contacts (expired ones too) as (points, expires_at), by
+    contact id: what a live recompute needs of them, read as the driver gives it (one
+    `Adjustment` with two datetimes processed per row cost more than the query)."""
+    found: dict[int, list[AdjustmentTerm]] = {contact_id: [] for contact_id in contact_ids}
+    if found:
+        rows = connection.execute(_ADJUSTMENT_TERMS, {"ids": sorted(found)})
+        for contact_id, points, expires_at in rows:
+            expires = None if expires_at is None else aware_utc(expires_at)
+            found[contact_id].append((points, expires))
+    return found
+
+
+_ADJUSTMENT_TERMS = select(
+    score_adjustments.c.contact_id,
+    score_adjustments.c.points,
+    type_coerce(score_adjustments.c.expires_at, AsDriverGives()),
+).where(Among(score_adjustments.c.contact_id, "ids"))
+
+
 def adjustments_between(connection: Connection, *, low: int, high: int | None) -> list[Adjustment]:
     """The adjustments of the contacts in (low, high] (every one after `low` without high)."""
     query = select(*_ADJUSTMENT_COLUMNS).where(score_adjustments.c.contact_id > low)
@@ -231,11 +258,26 @@ NO_STATE = ScoreState(frozenset(), None)
 
 
 def states_of(connection: Connection, contact_ids: Collection[int]) -> dict[int, ScoreState]:
+    """The score states of these contacts (those that have one), by contact id. Read as the
+    driver gives them: for a batch of events, SQLAlchemy's processing of the JSON and the
+    datetime of each row cost more than the query."""
     if not contact_ids:
         return {}
-    query = select(contact_scores).where(Among(contact_scores.c.contact_id, "ids"))
-    rows = connection.execute(query, {"ids": sorted(contact_ids)})
-    return {row.contact_id: ScoreState(frozenset(row.holding), row.changes_at) for row in rows}
+    rows = connection.execute(_STATES_OF, {"ids": sorted(contact_ids)})
+    return {
+        contact_id: ScoreState(
+            frozenset(json.loads(holding) if isinstance(holding, str) else holding),
+            None if changes_at is None else aware_utc(changes_at),
+        )
+        for contact_id, holding, changes_at in rows
+    }
+
+
+_STATES_OF = select(
+    contact_scores.c.contact_id,
+    type_coerce(contact_scores.c.holding, AsDriverGives()),
+    type_coerce(contact_scores.c.changes_at, AsDriverGives()),
+).where(Among(contact_scores.c.contact_id, "ids"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,34 +293,77 @@ class ScoreChange:
 
 
 def write_changes(connection: Connection, changes: Sequence[ScoreChange], *, now: datetime) -> None:
-    """The contacts' new scores, states and history rows: a few statements for all. Several
-    changes of one contact (a batch's events) leave its last state and every history row."""
+    """The contacts' new scores, states and history rows: three statements for all, each
+    list of rows travelling as one JSON parameter (`executemany` made one execution per row
+    on PostgreSQL, and on SQLite SQLAlchemy's processing of each row's JSON and datetimes
+    cost more than the statements). Several changes of one contact (a batch's events) leave
+    its last state and every history row, in order."""
     last = {change.contact_id: change for change in changes}
-    moved = {change.contact_id for change in changes if change.value_changed}
-    postgresql = connection.dialect.name == "postgresql"
-    keys = ("id", "lead_score") if postgresql else ("cid", "score")  # (SQLite: bound names)
-    scores = [
-        dict(zip(keys, (c.contact_id, c.value), strict=True))
-        for c in last.values()
-        if c.contact_id in moved
-    ]
-    states = [
-        {"contact_id": c.contact_id, "holding": sorted(c.holding), "changes_at": c.changes_at}
-        for c in sorted(last.values(), key=lambda c: c.contact_id)  # one lock order
-    ]
-    history = [
-        {"contact_id": c.contact_id, "at": now, "value": c.value, "reason": c.reason}
-        for c in changes
-        if c.reason is not None
-    ]
-    # On PostgreSQL each list travels as one JSON parameter (`store.sql.recordset`): with
-    # `executemany` a batch of events took a round of the pipeline per row and statement.
-    for statement, rows in ((_SCORES, scores), (_STATES, states), (_HISTORY, history)):
-        if rows:
-            if postgresql:
-                connection.execute(_recordset_statements()[statement], recordset_rows(rows))
-            else:
-                connection.execute(_sqlite_statements()[statement], rows)
+    moved_ids = {change.contact_id for change in changes if change.value_changed}
+    moved = [c for c in last.values() if c.contact_id in moved_ids]  # its last value
+    states = sorted(last.values(), key=lambda c: c.contact_id)  # one lock order
+    history = [c for c in changes if c.reason is not None]
+    if connection.dialect.name == "postgresql":
+        _write_postgres(connection, moved, states, history, now)
+    else:
+        _write_sqlite(connection, moved, states, history, now)
+
+
+def _write_postgres(
+    connection: Connection,
+    moved: list[ScoreChange],
+    states: list[ScoreChange],
+    history: list[ScoreChange],
+    now: datetime,
+) -> None:
+    rows: dict[str, list[dict[str, Any]]] = {
+        _SCORES: [{"id": c.contact_id, "lead_score": c.value} for c in moved],
+        _STATES: [
+            {"contact_id": c.contact_id, "holding": sorted(c.holding), "changes_at": c.changes_at}
+            for c in states
+        ],
+        _HISTORY: [
+            {"contact_id": c.contact_id, "at": now, "value": c.value, "reason": c.reason}
+            for c in history
+        ],
+    }
+    statements = _recordset_statements()
+    for statement, listed in rows.items():
+        if listed:
+            connection.execute(statements[statement], recordset_rows(listed))
+
+
+def _write_sqlite(
+    connection: Connection,
+    moved: list[ScoreChange],
+    states: list[ScoreChange],
+    history: list[ScoreChange],
+    now: datetime,
+) -> None:
+    """Positional rows in one JSON array. `holding` is spelled as SQLAlchemy's JSON type
+    spells it (`json.dumps`: the recompute compares the text first) without a `json.dumps`
+    per row; the reason travels as a JSON object, kept as `json_extract` gives it."""
+    at = _sqlite_moment(now)
+    rows: dict[str, list[list[Any]]] = {
+        _SCORES: [[c.contact_id, c.value] for c in moved],
+        _STATES: [
+            [
+                c.contact_id,
+                "[" + ", ".join(map(str, sorted(c.holding))) + "]",
+                None if c.changes_at is None else _sqlite_moment(c.changes_at),
+            ]
+            for c in states
+        ],
+        _HISTORY: [[c.contact_id, at, c.value, c.reason] for c in history],
+    }
+    for statement, listed in rows.items():
+        if listed:
+            connection.execute(_SQLITE_STATEMENTS[statement], {"rows": json.dumps(listed)})
+
+
+def _sqlite_moment(value: datetime) -> str:
+    """A datetime as SQLAlchemy's `DateTime` keeps it in SQLite: naive UTC text."""
+    return to_utc_naive(value).isoformat(sep=" ", timespec="microseconds")
 
 
 _SCORES, _STATES, _HISTORY = "scores", "states", "history"
@@ -289,23 +374,28 @@ _SCORES, _STATES, _HISTORY = "scores", "states", "history"
 _UPSERT = """ON CONFLICT (contact_id) DO UPDATE
     SET holding = excluded.holding, changes_at = excluded.changes_at"""
 
-
-@cache
-def _sqlite_statements() -> dict[str, Any]:
-    score = (
-        update(contacts)
-        .where(contacts.c.id == bindparam("cid", type_=BigInteger()))
-        .values(lead_score=bindparam("score"))
-    )
-    state = text(
+# Each reads the rows of one JSON array parameter `rows` (`json_each`, in the array's order;
+# `WHERE true` keeps SQLite from reading the upsert's ON as a join's).
+_SQLITE_STATEMENTS = {
+    _SCORES: text(
+        """UPDATE contacts SET lead_score = batch.score
+        FROM (SELECT json_extract(value, '$[0]') AS id, json_extract(value, '$[1]') AS score
+              FROM json_each(:rows)) AS batch
+        WHERE contacts.id = batch.id"""
+    ),
+    _STATES: text(
         f"""INSERT INTO contact_scores (contact_id, holding, changes_at)
-        VALUES (:contact_id, :holding, :changes_at) {_UPSERT}"""  # noqa: S608 (a constant)
-    ).bindparams(
-        bindparam("contact_id", type_=BigInteger()),
-        bindparam("holding", type_=Json),
-        bindparam("changes_at", type_=UTCDateTime()),
-    )
-    return {_SCORES: score, _STATES: state, _HISTORY: insert(score_history)}
+        SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'),
+               json_extract(value, '$[2]')
+        FROM json_each(:rows) WHERE true ORDER BY key {_UPSERT}"""  # noqa: S608 (a constant)
+    ),
+    _HISTORY: text(
+        """INSERT INTO score_history (contact_id, at, value, reason)
+        SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'),
+               json_extract(value, '$[2]'), json_extract(value, '$[3]')
+        FROM json_each(:rows) ORDER BY key"""
+    ),
+}
 
 
 @cache

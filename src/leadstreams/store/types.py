@@ -20,6 +20,25 @@ def to_utc_naive(value: datetime) -> datetime:
     return value
 
 
+class AsDriverGives(TypeDecorator[Any]):
+    """A column read as the driver returns it, with no conversion: for many rows, where
+    SQLAlchemy's per-row processing costs more than the query (docs/performance.md)."""
+
+    impl = String
+    cache_ok = True
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> None:
+        return None
+
+
+def aware_utc(value: datetime | str) -> datetime:
+    """A stored `UTCDateTime` read `AsDriverGives` (naive UTC; text on SQLite) as an aware
+    datetime."""
+    if isinstance(value, str):
+        return datetime.fromisoformat(value + "+00:00")
+    return value.replace(tzinfo=UTC)
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """Aware datetimes in, aware UTC datetimes out; stored as naive UTC on every database."""
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from leadstreams.domain.scoring import Adjustment, compute, started_stopped
+from hypothesis import given
+from hypothesis import strategies as st
+
+from leadstreams.domain.scoring import Adjustment, adjustment_totals, compute, started_stopped
 from leadstreams.engine.score_index import LiveScoreRule, ScoreIndex, expires_at
 from leadstreams.rules import EventRecord, parse
 from leadstreams.rules.fields import Vocabulary
@@ -29,6 +32,20 @@ def test_the_score_sums_the_rules_holding_and_the_adjustments_until_they_expire(
     assert score.value == 15 - 4 + 5 - 3  # the adjustment expiring at NOW counts no more
     assert score.changes_at == NOW + DAY  # the adjustment expires before the rules change
     assert started_stopped([1, 2], [2, 3]) == ([3], [1])
+
+
+EXPIRIES = st.none() | st.integers(-3, 3).map(lambda n: NOW + n * TICK)  # around NOW
+
+
+@given(st.lists(st.tuples(st.integers(-50, 50), EXPIRIES)))
+def test_the_adjustments_totals_are_those_of_the_adjustments_active_now(
+    terms: list[tuple[int, datetime | None]],
+) -> None:
+    """The live path sums (points, expires_at) pairs; the same as `Adjustment.active`."""
+    kept = [a for a in (_adjustment(p, e) for p, e in terms) if a.active(NOW)]
+    expiries = [a.expires_at for a in kept if a.expires_at is not None]
+    expected = (sum(a.points for a in kept), min(expiries, default=None))
+    assert adjustment_totals(terms, NOW) == expected
 
 
 def test_an_event_leaves_its_window_a_microsecond_after_the_edge() -> None:
