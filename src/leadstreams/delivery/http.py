@@ -206,7 +206,7 @@ def send(
         return Outcome(None, "timed out", _ms(started), None, None)
     except (OSError, NoAnswer, httptools.HttpParserError) as error:
         return Outcome(None, f"{type(error).__name__}: {error}"[:500], _ms(started), None, None)
-    text = answer.kept.decode("utf-8", errors="replace")
+    text = answer.kept.decode("utf-8", errors="replace").replace("\x00", "\ufffd")  # PG text
     return Outcome(answer.status, None, _ms(started), text, answer.retry_after)
 
 
