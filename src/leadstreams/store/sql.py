@@ -144,6 +144,19 @@ def insert_rows(
     return connection.execute(statement, recordset_rows(rows))
 
 
+def insert_many(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """`INSERT ... ON CONFLICT DO NOTHING` of many rows (each with the same keys), returning
+    nothing: on PostgreSQL one statement, the rows one JSON parameter (`recordset`), where
+    `executemany` has the server run the statement once per row; on SQLite `executemany`
+    (one prepared statement, stepped per row in the library)."""
+    if not rows:
+        return
+    if connection.dialect.name != "postgresql":
+        connection.execute(InsertIgnoringConflicts(table), list(rows))
+        return
+    connection.execute(_recordset_insert(table, tuple(rows[0]), ()), recordset_rows(rows))
+
+
 def recordset(table: Table, names: Sequence[str]) -> Any:
     """PostgreSQL: rows of `table`'s columns `names`, travelling as one JSON parameter
     `rows` (`recordset_rows`) read by `jsonb_to_recordset()`, as a FROM named `batch`: one
@@ -168,8 +181,7 @@ def _naive_utc_text(value: Any) -> str:
 @cache
 def _recordset_insert(table: Table, names: tuple[str, ...], returning: tuple[str, ...]) -> Any:
     batch = recordset(table, names)
-    return (
-        InsertIgnoringConflicts(table)
-        .from_select(list(names), select(*(batch.c[n] for n in names)))
-        .returning(*(table.c[n] for n in returning))
+    insert = InsertIgnoringConflicts(table).from_select(
+        list(names), select(*(batch.c[n] for n in names))
     )
+    return insert.returning(*(table.c[n] for n in returning)) if returning else insert

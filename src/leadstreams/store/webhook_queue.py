@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.engine import Connection
 
-from leadstreams.store.sql import InsertIgnoringConflicts
+from leadstreams.store.sql import insert_many
 from leadstreams.store.tables import (
     outbox,
     webhook_attempts,
@@ -119,14 +119,12 @@ def any_due(connection: Connection, *, now: datetime) -> bool:
 
 def add_deliveries(connection: Connection, rows: list[dict[str, Any]]) -> None:
     """One delivery per (subscription, outbox row): a second fan-out of a row adds nothing."""
-    if rows:
-        connection.execute(InsertIgnoringConflicts(deliveries), rows)
+    insert_many(connection, deliveries, rows)
 
 
 def mark_announced(connection: Connection, *, counts: dict[int, int], at: datetime) -> None:
     rows = [{"outbox_id": k, "deliveries": n, "fanned_out_at": at} for k, n in counts.items()]
-    if rows:
-        connection.execute(InsertIgnoringConflicts(webhook_fanout), rows)
+    insert_many(connection, webhook_fanout, rows)
 
 
 # Built once: a sender runs these every turn, and building a statement (and its cache key)
@@ -241,7 +239,6 @@ _RECORD = (
     )
     .returning(deliveries.c.id)
 )
-_ATTEMPT = insert(webhook_attempts)
 
 
 def record_attempts(
@@ -264,8 +261,7 @@ def record_attempts(
         for a, _ in attempts
         if a.delivery_id in kept
     ]  # fmt: skip
-    if logged:
-        connection.execute(_ATTEMPT, logged)
+    insert_many(connection, webhook_attempts, logged)
     return kept
 
 
