@@ -128,15 +128,15 @@ def run_sources(plan: Plan) -> Outcome:
     return sources.sources_benchmarks(batches=30, rounds=5, requests=500, seed=plan.seed)
 
 
-def run_lead_board(plan: Plan) -> Outcome:
+def run_lead_board(plan: Plan, backend: str = "sqlite") -> Outcome:
     """Issue #15, item 5: open leads on a fifth of the contacts (200,000 at 1M)."""
     if plan.quick:
         return lead_board.lead_board_benchmarks(
             plan.size(), open_leads=plan.contacts // 5, repeats=3, boards=100, phases=1,
-            per_phase=2)  # fmt: skip
+            per_phase=2, backend=backend)  # fmt: skip
     return lead_board.lead_board_benchmarks(
-        plan.size(), open_leads=plan.contacts // 5, repeats=7, boards=100, phases=3, per_phase=4
-    )
+        plan.size(), open_leads=plan.contacts // 5, repeats=7, boards=100, phases=3, per_phase=4,
+        backend=backend)  # fmt: skip
 
 
 Part = Callable[[Plan], Outcome]
@@ -186,8 +186,9 @@ PARTS: dict[str, tuple[tuple[str, ...], Part]] = {
                       run_http_postgres),
     "reports": (("report_queries_vs_scan", "report_slowest_query_ms"),
                 lambda p: reports.report_queries_vs_scan(20_000 if p.quick else 200_000, p.seed)),
-    "lead_board": (("leads_api_vs_sql", "board_page_vs_sql", "live_boards_overhead"),
-                   run_lead_board),
+    "lead_board": (lead_board.KEYS["sqlite"], run_lead_board),
+    "lead_board_postgres": (lead_board.KEYS["postgres"],
+                            lambda p: run_lead_board(p, "postgres")),
     "webhooks": (("webhook_delivery_vs_bare_httpx", "webhook_deliveries_per_s",
                   "event_to_webhook_p99_ms", "event_to_webhook_p99_ms_postgres",
                   "event_to_webhook_p99_ms_worker", "event_to_webhook_p99_ms_postgres_worker"),
