@@ -359,12 +359,15 @@ def _load_postgres(url: str, size: Size, contacts: Chunks, events: Chunks) -> No
     with ThreadPoolExecutor(len(copies)) as pool:
         for done in [pool.submit(_copy, url, *copy, progress) for copy in copies]:
             done.result()
+    # The events' indexes are built at the same time, each on a connection of its own (index
+    # builds of one table do not block each other; on a shared machine one build leaves cores
+    # idle while it reads or writes).
+    statements = _index_sql("postgresql")
+    progress.phase(f"rows loaded; {len(statements)} indexes at once")
+    with ThreadPoolExecutor(len(statements)) as pool:
+        for done in [pool.submit(_build, url, statement) for statement in statements]:
+            done.result()
     with psycopg.connect(url) as con:
-        # Index builds sort in memory up to this (the server's default, 64 MB, spills to disk).
-        con.execute("SET maintenance_work_mem = '1GB'")
-        for statement in _index_sql("postgresql"):
-            progress.phase(f"rows loaded; {statement.split(' ON ')[0].lower()}")
-            con.execute(statement)
         progress.phase("the events' foreign key")
         con.execute(f"ALTER TABLE events ADD CONSTRAINT {FK} FOREIGN KEY (contact_id) "
                     "REFERENCES contacts (id) ON DELETE CASCADE")  # fmt: skip
@@ -377,6 +380,14 @@ def _load_postgres(url: str, size: Size, contacts: Chunks, events: Chunks) -> No
         progress.phase("VACUUM ANALYZE")
         con.execute("VACUUM ANALYZE")
     progress.close()
+
+
+def _build(url: str, statement: str) -> None:
+    with psycopg.connect(url, autocommit=True) as con:
+        # An index build sorts in memory up to this (the server's default, 64 MB, spills to
+        # disk).
+        con.execute("SET maintenance_work_mem = '512MB'")
+        con.execute(statement)
 
 
 def _copy(url: str, statement: str, columns: tuple[str, ...], chunks: Chunks,
