@@ -207,20 +207,23 @@ def _row(backend: str, size: Size, repeats: int, rounds: int) -> dict[str, Any]:
 def growth(
     sizes: list[Size], *, repeats: int, rounds: int, rate: int, seconds: float,
     backends: tuple[str, ...] = BACKENDS, memory_on: tuple[str, ...] = BACKENDS,
+    memory_only: bool = False,
 ) -> Outcome:  # fmt: skip
     """Every size on each database in `backends`; the server's memory on those of
-    `memory_on`, at the largest size."""
+    `memory_on`, at the largest size. `memory_only`: the memory alone (at 5M contacts a broad
+    job writes a million leads, which takes most of an hour on a busy machine)."""
     outcome = Outcome()
     for backend in backends:
         rows = []
-        for size in sizes:
+        for size in [] if memory_only else sizes:
             started = time.perf_counter()
             rows.append(_row(backend, size, repeats, rounds))
             shown = {k: v for k, v in rows[-1].items() if k not in ("narrow", "broad", "ingest")}
             print(f"  growth {backend} {size.key}: {shown} ({time.perf_counter() - started:.0f}s)",
                   flush=True)  # fmt: skip
-        outcome.details[f"growth_{backend}_by_size"] = rows
-        outcome.figures += _figures(backend, rows)
+        if rows:
+            outcome.details[f"growth_{backend}_by_size"] = rows
+            outcome.figures += _figures(backend, rows)
         if backend in memory_on:
             memory = server_memory(backend, sizes[-1], rate=rate, seconds=seconds)
             print(f"  growth {backend} server memory at {sizes[-1].contacts:,}: {memory}",
