@@ -359,6 +359,12 @@ def _load_postgres(url: str, size: Size, contacts: Chunks, events: Chunks) -> No
     with ThreadPoolExecutor(len(copies)) as pool:
         for done in [pool.submit(_copy, url, *copy, progress) for copy in copies]:
             done.result()
+    _finish_postgres(url, progress)
+
+
+def _finish_postgres(url: str, progress: Progress) -> None:
+    """What follows the rows: the events' indexes and foreign key, the sequences, the mark
+    that the dataset is complete, VACUUM ANALYZE."""
     # The events' indexes are built at the same time, each on a connection of its own (index
     # builds of one table do not block each other; on a shared machine one build leaves cores
     # idle while it reads or writes).
