@@ -51,6 +51,7 @@ class Plan:
     growth_sizes: tuple[int, ...] = ()  # contacts at each size of the growth part
     databases: tuple[str, ...] = growth.BACKENDS  # of the growth part
     growth_memory_only: bool = False  # the growth part measures only the server's memory
+    growth_broad_up_to: int | None = None  # contacts: the broad job at sizes up to this only
 
     def size(self, contacts: int | None = None) -> Size:
         n = contacts or self.contacts
@@ -83,10 +84,12 @@ def run_growth(plan: Plan) -> Outcome:
     if plan.quick:  # equal rows at one small size; a short HTTP load, on SQLite only
         return growth.growth(sizes, repeats=1, rounds=2, rate=100, seconds=2,
                              backends=plan.databases, memory_on=("sqlite",),
-                             memory_only=plan.growth_memory_only)  # fmt: skip
+                             memory_only=plan.growth_memory_only,
+                             broad_up_to=plan.growth_broad_up_to)  # fmt: skip
     return growth.growth(sizes, repeats=plan.repeats, rounds=5, rate=500, seconds=10,
                          backends=plan.databases,
-                         memory_only=plan.growth_memory_only)  # fmt: skip
+                         memory_only=plan.growth_memory_only,
+                         broad_up_to=plan.growth_broad_up_to)  # fmt: skip
 
 
 def run_eval(plan: Plan) -> Outcome:
@@ -256,6 +259,13 @@ def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, list[str
         help="the growth part measures only the server's peak memory under HTTP load at the "
         "largest size (fetch history and ingest at 5M take an hour or more)",
     )
+    parser.add_argument(
+        "--growth-broad-up-to",
+        type=int,
+        metavar="N",
+        help="the growth part runs the broad fetch history only at sizes up to N contacts "
+        "(0: at none; at 5M it writes a million leads, most of an hour on a busy machine)",
+    )
     args = parser.parse_args(argv)
     if args.contacts is not None and args.contacts < 1_000:
         parser.error("--contacts must be at least 1,000")
@@ -273,7 +283,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     contacts = args.contacts or (20_000 if args.quick else 1_000_000)
     sizes = args.growth or ([contacts] if args.quick else GROWTH_SIZES)
     databases = growth.BACKENDS if args.growth_on == "both" else (args.growth_on,)
-    plan = Plan(args.quick, contacts, args.seed, tuple(sizes), databases, args.growth_memory_only)
+    plan = Plan(args.quick, contacts, args.seed, tuple(sizes), databases, args.growth_memory_only,
+                args.growth_broad_up_to)  # fmt: skip
     outcomes, started = [], perf_counter()
     for name in parts:
         print(f"== {name} ({plan.contacts:,} contacts, seed {plan.seed})", flush=True)
@@ -286,6 +297,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if "growth" in parts:
         run["growth_sizes"] = list(plan.growth_sizes)
         run["growth_memory_only"] = plan.growth_memory_only
+        run["growth_broad_up_to"] = plan.growth_broad_up_to
     write_results(outcomes, run)
     plots.main()
 
