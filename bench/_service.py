@@ -37,15 +37,15 @@ def add_stream(ctx: Context, *, team_id: int, name: str, rules: dict[str, Any]) 
     return stream_id
 
 
-def empty(engine: Engine, tables: tuple[str, ...] = MADE) -> None:
-    """Delete what runs make; on PostgreSQL also restart the emptied tables' id sequences, as
-    SQLite does by itself (an empty table's next id is 1 there): a benchmark that counts on
-    the ids a fresh dataset gives (`lead_board.TEAM`) gets them after another part's run."""
-    postgres = engine.dialect.name == "postgresql"
+def empty(engine: Engine, tables: tuple[str, ...] = MADE, *, restart_ids: bool = False) -> None:
+    """Delete what runs make. `restart_ids` (PostgreSQL): also restart the emptied tables' id
+    sequences, as SQLite does by itself (an empty table's next id is 1 there), for a copy
+    whose benchmark counts on the ids a fresh dataset gives (`lead_board.TEAM`)."""
+    restart = restart_ids and engine.dialect.name == "postgresql"
     with engine.begin() as connection:
         for table in tables:
             connection.execute(text(f"DELETE FROM {table}"))  # noqa: S608 (constants)
-            if postgres:
+            if restart:
                 connection.execute(RESTART_ID, {"table": table})
 
 

@@ -95,7 +95,7 @@ def _teams_of(stream: int) -> list[int]:
 def _set_up(ctx: Context, url: str) -> tuple[list[int], list[int]]:
     """Teams, streams and sales users through the service: their ids (team 1 first: the
     copy is emptied of what earlier runs on the dataset left, sequences included)."""
-    _service.empty(ctx.database.engine)
+    _service.empty(ctx.database.engine, restart_ids=True)
     init = _leadstreams("init", "--admin-email", ADMIN, "--admin-password", PASSWORD)
     subprocess.run(init, env=_environment(url), check=True, capture_output=True, timeout=300)
     team_ids = [users.create_team(ctx, data=TeamCreate(name=f"Team {t}")).id
