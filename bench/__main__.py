@@ -50,6 +50,8 @@ class Plan:
     seed: int
     growth_sizes: tuple[int, ...] = ()  # contacts at each size of the growth part
     databases: tuple[str, ...] = growth.BACKENDS  # of the growth part
+    growth_memory_only: bool = False  # the growth part measures only the server's memory
+    growth_broad_up_to: int | None = None  # contacts: the broad job at sizes up to this only
 
     def size(self, contacts: int | None = None) -> Size:
         n = contacts or self.contacts
@@ -81,9 +83,13 @@ def run_growth(plan: Plan) -> Outcome:
     sizes = [plan.size(n) for n in plan.growth_sizes]
     if plan.quick:  # equal rows at one small size; a short HTTP load, on SQLite only
         return growth.growth(sizes, repeats=1, rounds=2, rate=100, seconds=2,
-                             backends=plan.databases, memory_on=("sqlite",))  # fmt: skip
+                             backends=plan.databases, memory_on=("sqlite",),
+                             memory_only=plan.growth_memory_only,
+                             broad_up_to=plan.growth_broad_up_to)  # fmt: skip
     return growth.growth(sizes, repeats=plan.repeats, rounds=5, rate=500, seconds=10,
-                         backends=plan.databases)  # fmt: skip
+                         backends=plan.databases,
+                         memory_only=plan.growth_memory_only,
+                         broad_up_to=plan.growth_broad_up_to)  # fmt: skip
 
 
 def run_eval(plan: Plan) -> Outcome:
@@ -128,15 +134,15 @@ def run_sources(plan: Plan) -> Outcome:
     return sources.sources_benchmarks(batches=30, rounds=5, requests=500, seed=plan.seed)
 
 
-def run_lead_board(plan: Plan) -> Outcome:
+def run_lead_board(plan: Plan, backend: str = "sqlite") -> Outcome:
     """Issue #15, item 5: open leads on a fifth of the contacts (200,000 at 1M)."""
     if plan.quick:
         return lead_board.lead_board_benchmarks(
             plan.size(), open_leads=plan.contacts // 5, repeats=3, boards=100, phases=1,
-            per_phase=2)  # fmt: skip
+            per_phase=2, backend=backend)  # fmt: skip
     return lead_board.lead_board_benchmarks(
-        plan.size(), open_leads=plan.contacts // 5, repeats=7, boards=100, phases=3, per_phase=4
-    )
+        plan.size(), open_leads=plan.contacts // 5, repeats=7, boards=100, phases=3, per_phase=4,
+        backend=backend)  # fmt: skip
 
 
 Part = Callable[[Plan], Outcome]
@@ -186,8 +192,9 @@ PARTS: dict[str, tuple[tuple[str, ...], Part]] = {
                       run_http_postgres),
     "reports": (("report_queries_vs_scan", "report_slowest_query_ms"),
                 lambda p: reports.report_queries_vs_scan(20_000 if p.quick else 200_000, p.seed)),
-    "lead_board": (("leads_api_vs_sql", "board_page_vs_sql", "live_boards_overhead"),
-                   run_lead_board),
+    "lead_board": (lead_board.KEYS["sqlite"], run_lead_board),
+    "lead_board_postgres": (lead_board.KEYS["postgres"],
+                            lambda p: run_lead_board(p, "postgres")),
     "webhooks": (("webhook_delivery_vs_bare_httpx", "webhook_deliveries_per_s",
                   "event_to_webhook_p99_ms", "event_to_webhook_p99_ms_postgres",
                   "event_to_webhook_p99_ms_worker", "event_to_webhook_p99_ms_postgres_worker"),
@@ -246,6 +253,19 @@ def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, list[str
         default="both",
         help="the databases of the growth part (both)",
     )
+    parser.add_argument(
+        "--growth-memory-only",
+        action="store_true",
+        help="the growth part measures only the server's peak memory under HTTP load at the "
+        "largest size (fetch history and ingest at 5M take an hour or more)",
+    )
+    parser.add_argument(
+        "--growth-broad-up-to",
+        type=int,
+        metavar="N",
+        help="the growth part runs the broad fetch history only at sizes up to N contacts "
+        "(0: at none; at 5M it writes a million leads, most of an hour on a busy machine)",
+    )
     args = parser.parse_args(argv)
     if args.contacts is not None and args.contacts < 1_000:
         parser.error("--contacts must be at least 1,000")
@@ -263,7 +283,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     contacts = args.contacts or (20_000 if args.quick else 1_000_000)
     sizes = args.growth or ([contacts] if args.quick else GROWTH_SIZES)
     databases = growth.BACKENDS if args.growth_on == "both" else (args.growth_on,)
-    plan = Plan(args.quick, contacts, args.seed, tuple(sizes), databases)
+    plan = Plan(args.quick, contacts, args.seed, tuple(sizes), databases, args.growth_memory_only,
+                args.growth_broad_up_to)  # fmt: skip
     outcomes, started = [], perf_counter()
     for name in parts:
         print(f"== {name} ({plan.contacts:,} contacts, seed {plan.seed})", flush=True)
@@ -275,6 +296,8 @@ def main(argv: Sequence[str] | None = None) -> None:
            "seconds": round(perf_counter() - started)}  # fmt: skip
     if "growth" in parts:
         run["growth_sizes"] = list(plan.growth_sizes)
+        run["growth_memory_only"] = plan.growth_memory_only
+        run["growth_broad_up_to"] = plan.growth_broad_up_to
     write_results(outcomes, run)
     plots.main()
 

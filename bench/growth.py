@@ -186,41 +186,48 @@ def server_memory(backend: str, size: Size, *, rate: int, seconds: float) -> dic
             "rate": rate, "seconds": seconds, "load": http._summary(step)}  # fmt: skip
 
 
-def _row(backend: str, size: Size, repeats: int, rounds: int) -> dict[str, Any]:
+def _row(backend: str, size: Size, repeats: int, rounds: int, with_broad: bool) -> dict[str, Any]:
     url = same_rows.url_of(backend, size)
     narrow = same_rows.measure(url, size, repeats)
-    wide = broad.measured(backend, size, repeats)
+    wide = broad.measured(backend, size, repeats) if with_broad else None
     ingest = ingest_growth(backend, size, rounds)
     n = size.contacts
-    return {
+    row = {
         "contacts": n, "events": size.events,
         "narrow_us_per_contact": round(narrow["ours_s"] / n * 1e6, 3),
         "narrow_ratio": narrow["ratio"], "narrow_leads": narrow["leads"],
-        "broad_us_per_contact": round(wide["ours_s"] / n * 1e6, 3),
-        "broad_ratio": wide["ratio"], "broad_leads": wide["leads"],
-        "broad_peak_python_mb": wide["peak_python_mb"],
         "ingest_us_per_event": ingest["ours_us_per_event"], "ingest_vs_bare": ingest["ratio"],
-        "narrow": narrow, "broad": wide, "ingest": ingest,
+        "narrow": narrow, "ingest": ingest,
     }  # fmt: skip
+    if wide is not None:
+        row |= {"broad_us_per_contact": round(wide["ours_s"] / n * 1e6, 3),
+                "broad_ratio": wide["ratio"], "broad_leads": wide["leads"],
+                "broad_peak_python_mb": wide["peak_python_mb"], "broad": wide}  # fmt: skip
+    return row
 
 
 def growth(
     sizes: list[Size], *, repeats: int, rounds: int, rate: int, seconds: float,
     backends: tuple[str, ...] = BACKENDS, memory_on: tuple[str, ...] = BACKENDS,
+    memory_only: bool = False, broad_up_to: int | None = None,
 ) -> Outcome:  # fmt: skip
     """Every size on each database in `backends`; the server's memory on those of
-    `memory_on`, at the largest size."""
+    `memory_on`, at the largest size. `memory_only`: the memory alone (at 5M contacts a broad
+    job writes a million leads, which takes most of an hour on a busy machine);
+    `broad_up_to`: the broad fetch history only at sizes up to this many contacts."""
     outcome = Outcome()
     for backend in backends:
         rows = []
-        for size in sizes:
+        for size in [] if memory_only else sizes:
             started = time.perf_counter()
-            rows.append(_row(backend, size, repeats, rounds))
+            with_broad = broad_up_to is None or size.contacts <= broad_up_to
+            rows.append(_row(backend, size, repeats, rounds, with_broad))
             shown = {k: v for k, v in rows[-1].items() if k not in ("narrow", "broad", "ingest")}
             print(f"  growth {backend} {size.key}: {shown} ({time.perf_counter() - started:.0f}s)",
                   flush=True)  # fmt: skip
-        outcome.details[f"growth_{backend}_by_size"] = rows
-        outcome.figures += _figures(backend, rows)
+        if rows:
+            outcome.details[f"growth_{backend}_by_size"] = rows
+            outcome.figures += _figures(backend, rows)
         if backend in memory_on:
             memory = server_memory(backend, sizes[-1], rate=rate, seconds=seconds)
             print(f"  growth {backend} server memory at {sizes[-1].contacts:,}: {memory}",
@@ -231,13 +238,16 @@ def growth(
     return outcome
 
 
-def _figures(backend: str, rows: list[dict[str, Any]]) -> list[Figure]:
-    first, last = rows[0], rows[-1]
-    span = f"{first['contacts']:,} → {last['contacts']:,} contacts"
+def _figures(backend: str, every_row: list[dict[str, Any]]) -> list[Figure]:
     figures = []
     for name, key, unit in (("fetch_history_narrow", "narrow_us_per_contact", "µs/contact"),
                             ("fetch_history_broad", "broad_us_per_contact", "µs/contact"),
                             ("ingest", "ingest_us_per_event", "µs/event")):  # fmt: skip
+        rows = [row for row in every_row if key in row]  # the broad one may stop short
+        if not rows:
+            continue
+        first, last = rows[0], rows[-1]
+        span = f"{first['contacts']:,} → {last['contacts']:,} contacts"
         growth = last[key] / first[key]
         costs = " → ".join(f"{row[key]:g}" for row in rows)
         figures.append(Figure(f"growth_{name}_{backend}", growth, "<= 1.1",

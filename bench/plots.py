@@ -136,7 +136,8 @@ def growth(results: dict[str, Any], path: Path = GROWTH_PNG) -> Path | None:
         return None
     figure, panels = plt.subplots(1, 3, figsize=(13, 4.2))
     for axes, (key, ratio, title, unit) in zip(panels, GROWTH_PANELS, strict=True):
-        for name, colour, rows in found:
+        for name, colour, every_row in found:
+            rows = [row for row in every_row if key in row]  # the broad job may stop short
             contacts = [row["contacts"] for row in rows]
             axes.plot(contacts, [row[key] for row in rows], "o-", color=colour, label=name)
             for row in rows:
@@ -145,7 +146,7 @@ def growth(results: dict[str, Any], path: Path = GROWTH_PNG) -> Path | None:
                               color=colour)  # fmt: skip
         axes.set_xscale("log")
         axes.xaxis.set_major_formatter(THOUSANDS)
-        highest = max(row[key] for _, _, rows in found for row in rows)
+        highest = max(row[key] for _, _, rows in found for row in rows if key in row)
         axes.set_ylim(0, highest * 1.2)  # room for the labels
         axes.set_xlabel("contacts (10 events each)")
         axes.set_ylabel(unit)
