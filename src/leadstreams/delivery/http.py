@@ -1,37 +1,31 @@
 """One webhook request: signed per Standard Webhooks, sent to a checked address, timed.
 
-A webhook is one POST of a body we made, to an address we checked, with nothing of a general
-HTTP client in use: no redirects, proxies, cookies, auth, compression or streaming uploads.
-So the request is written to a plain socket (kept alive between requests) and the answer is
-parsed by httptools (llhttp, in C: the parser `uvicorn[standard]` already runs for our
-server). Through httpcore's pool and h11, pure Python, a request cost ~0.9 ms of CPU; this way
-~0.15 ms, signature included, on a sender whose CPU per event had been three times
-ingestion's (docs/performance.md, 2026-12-04).
-Redirects are not followed (a 3xx is an answer like any other) and no proxy is read from the
-environment: there is no code that would.
+Sent with libcurl (pycurl): a webhook is one POST of a body we made, and the sender shares
+one interpreter lock with ingestion, so its CPU per request counts (docs/performance.md).
+Through httpcore and h11, pure Python, a request cost ~0.8 ms of CPU; through libcurl ~0.12 ms.
+Each sender thread has its own handle, which keeps its connections alive between requests.
+Redirects are not followed (a 3xx is an answer like any other), no proxy is read from the
+environment, and only http and https are spoken.
 """
 
 from __future__ import annotations
 
 import functools
-import select
-import socket
-import ssl
 import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 from urllib.parse import quote, urlsplit
 
-import httptools
-import httpx2 as httpx
+import certifi
+import pycurl
 from standardwebhooks import Webhook
 
-from leadstreams.delivery.targets import Target, resolve
+from leadstreams.delivery.targets import resolve
 from leadstreams.domain.webhooks import ANSWER_KEPT_BYTES, UnsafeTarget
 
 USER_AGENT = "Leadstreams-Webhooks/1"
-READ_BYTES = 65_536
 CHECKED_FOR_SECONDS = 5.0  # a target's resolution and check, reused this long (Client.route)
 ROUTES_KEPT = 1_024
 
@@ -57,58 +51,41 @@ def signature(*, secrets: list[str], message_id: str, at: datetime, body: str) -
     return " ".join(_signer(secret).sign(message_id, at, body) for secret in secrets)
 
 
-@functools.cache
-def _tls() -> ssl.SSLContext:
-    """As httpx verifies (its CA bundle, hostname checks), made once per process: loading the
-    CA bundle takes tens of ms, and a context is safe to share between threads."""
-    return httpx.create_ssl_context(trust_env=False)
-
-
-# Where a connection goes: scheme, the checked address, the port, and the URL's host (the TLS
-# server name, and part of the key so that two names on one address never share a session).
-Origin = tuple[str, str, int, str]
-
-
 @dataclass(frozen=True, slots=True)
 class Route:
-    """A URL's checked target, and what a request to it is made of."""
+    """A URL's checked target, and the URL libcurl is given for it."""
 
-    origin: Origin
-    request_target: str  # the path and query, as on the request line
-    host_header: str
+    url: str  # rebuilt from what was checked: libcurl never parses the URL as written
+    connect_to: str  # libcurl's CONNECT_TO entry: whatever the host, the checked address
     checked_at: float  # monotonic
 
 
 def route(url: str, *, allow_private: bool) -> Route:
     """The URL resolved and every address it has checked now (UnsafeTarget if refused)."""
     target = resolve(url, allow_private=allow_private)
-    host_header = _ascii(target.host_header)
-    if not host_header.isprintable():  # no header of ours may end early
+    host = _ascii(target.host_header)
+    if not host.isprintable():  # no header of ours may end early
         raise UnsafeTarget("a control character in the host")
-    origin = _origin(target)
-    return Route(origin, _request_target(url), host_header, time.monotonic())
-
-
-class NoAnswer(Exception):
-    """The receiver closed the connection or sent something that is not an HTTP answer."""
+    scheme = urlsplit(url).scheme
+    port = target.port or (443 if scheme == "https" else 80)
+    address = f"[{target.address}]" if ":" in target.address else target.address
+    return Route(
+        f"{scheme}://{host}{_request_target(url)}", f"::{address}:{port}", time.monotonic()
+    )
 
 
 class Client:
-    """Keep-alive connections shared by the sender's threads: a thread takes an idle one to
-    its target's address (or opens one), uses it alone for one request, and gives it back.
-    The sender's threads bound the connections in use; at most `concurrency` idle ones are
-    kept per origin. `timeout` bounds the connect and each read and write."""
+    """The sender's libcurl handles, one per thread (a handle is not shared between threads):
+    each keeps its connections alive between requests. `timeout` bounds a whole request."""
 
-    def __init__(
-        self, *, concurrency: int, timeout: float, ssl_context: ssl.SSLContext | None = None
-    ) -> None:
-        self.timeout = timeout
+    def __init__(self, *, concurrency: int, timeout: float, ca_file: str | None = None) -> None:
+        self.timeout_ms = round(timeout * 1000)
         self.keep = concurrency
-        self._ssl_context = ssl_context
-        self._idle: dict[Origin, list[socket.socket]] = {}
-        self._lock = threading.Lock()
-        self._closed = False
+        self.ca_file = ca_file or certifi.where()
         self.opened = 0  # connections opened so far (keep-alive shows as few)
+        self._local = threading.local()
+        self._handles: list[pycurl.Curl] = []
+        self._lock = threading.Lock()
         self._routes: dict[tuple[str, bool], Route] = {}
 
     def route(self, url: str, *, allow_private: bool) -> Route:
@@ -127,47 +104,35 @@ class Client:
                 self._routes[key] = found
         return found
 
-    def connection(self, origin: Origin) -> tuple[socket.socket, bool]:
-        """An idle connection to `origin` still open (True: reused), or a new one."""
-        with self._lock:
-            idle = self._idle.get(origin)
-            while idle:
-                sock = idle.pop()
-                if _still_open(sock):
-                    return sock, True
-                sock.close()
-        return self.open(origin), False
+    def handle(self) -> pycurl.Curl:
+        """This thread's handle, made on first use with what every request shares."""
+        curl: pycurl.Curl | None = getattr(self._local, "curl", None)
+        if curl is None:
+            curl = pycurl.Curl()
+            curl.setopt(pycurl.NOSIGNAL, 1)  # threads: no SIGALRM for timeouts
+            curl.setopt(pycurl.PROTOCOLS, pycurl.PROTO_HTTP | pycurl.PROTO_HTTPS)
+            curl.setopt(pycurl.FOLLOWLOCATION, 0)
+            curl.setopt(pycurl.PROXY, "")  # never a proxy from the environment
+            curl.setopt(pycurl.HTTP_VERSION, pycurl.CURL_HTTP_VERSION_1_1)
+            curl.setopt(pycurl.CAINFO, self.ca_file)  # as httpx verifies: certifi's bundle
+            curl.setopt(pycurl.TIMEOUT_MS, self.timeout_ms)
+            curl.setopt(pycurl.CONNECTTIMEOUT_MS, self.timeout_ms)
+            curl.setopt(pycurl.MAXCONNECTS, self.keep)
+            curl.setopt(pycurl.USERAGENT, USER_AGENT)
+            with self._lock:
+                self._handles.append(curl)
+            self._local.curl = curl
+        return curl
 
-    def open(self, origin: Origin) -> socket.socket:
-        scheme, address, port, host = origin
-        sock = socket.create_connection((address, port), timeout=self.timeout)
-        try:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            if scheme == "https":  # verified against the URL's host, not the address
-                context = self._ssl_context or _tls()
-                sock = context.wrap_socket(sock, server_hostname=host)
-        except BaseException:
-            sock.close()
-            raise
+    def counted(self, curl: pycurl.Curl) -> None:
         with self._lock:
-            self.opened += 1
-        return sock
-
-    def give_back(self, origin: Origin, sock: socket.socket) -> None:
-        with self._lock:
-            idle = self._idle.setdefault(origin, [])
-            if not self._closed and len(idle) < self.keep:
-                idle.append(sock)
-                return
-        sock.close()
+            self.opened += curl.getinfo(pycurl.NUM_CONNECTS)
 
     def close(self) -> None:
         with self._lock:
-            self._closed = True
-            idle, self._idle = self._idle, {}
-        for socks in idle.values():
-            for sock in socks:
-                sock.close()
+            handles, self._handles = self._handles, []
+        for curl in handles:
+            curl.close()
 
 
 def make_client(*, concurrency: int, timeout: float) -> Client:
@@ -187,118 +152,60 @@ def send(
     started = time.perf_counter()
     try:
         route = client.route(url, allow_private=allow_private)
-        content = body.encode()
-        signed = signature(secrets=secrets, message_id=message_id, at=at, body=body)
-        head = (
-            f"POST {route.request_target} HTTP/1.1\r\n"
-            f"host: {route.host_header}\r\n"
-            f"user-agent: {USER_AGENT}\r\n"
-            "content-type: application/json\r\n"
-            f"content-length: {len(content)}\r\n"
-            f"webhook-id: {message_id}\r\n"
-            f"webhook-timestamp: {int(at.timestamp())}\r\n"
-            f"webhook-signature: {signed}\r\n\r\n"
-        )
-        answer = _request(client, route.origin, head.encode("ascii") + content)
     except UnsafeTarget as error:
         return Outcome(None, f"refused: {error}", _ms(started), None, None)
-    except TimeoutError:
-        return Outcome(None, "timed out", _ms(started), None, None)
-    except (OSError, NoAnswer, httptools.HttpParserError) as error:
-        return Outcome(None, f"{type(error).__name__}: {error}"[:500], _ms(started), None, None)
-    text = answer.kept.decode("utf-8", errors="replace").replace("\x00", "\ufffd")  # PG text
-    return Outcome(answer.status, None, _ms(started), text, answer.retry_after)
-
-
-def _request(client: Client, origin: Origin, request: bytes) -> Answer:
-    """The answer, on a kept-alive connection when one is idle. A kept-alive connection the
-    receiver closed just as the request went out (it answered nothing) is retried once on a
-    new one: at least once allows a repeat, and the receiver de-duplicates by webhook-id."""
-    sock, reused = client.connection(origin)
+    signed = signature(secrets=secrets, message_id=message_id, at=at, body=body)
+    answer = _Answer()
+    curl = client.handle()
+    curl.setopt(pycurl.URL, route.url)
+    curl.setopt(pycurl.CONNECT_TO, [route.connect_to])
+    curl.setopt(pycurl.HTTPHEADER, [
+        "Content-Type: application/json",
+        f"webhook-id: {message_id}",
+        f"webhook-timestamp: {int(at.timestamp())}",
+        f"webhook-signature: {signed}",
+        "Expect:",  # no 100-continue round trip before a large body
+    ])  # fmt: skip
+    curl.setopt(pycurl.POSTFIELDS, body.encode())
+    curl.setopt(pycurl.HEADERFUNCTION, answer.header)
+    curl.setopt(pycurl.WRITEFUNCTION, answer.body)
     try:
-        answer = _exchange(sock, request)
-    except (NoAnswer, BrokenPipeError, ConnectionResetError):
-        sock.close()
-        if not reused:
-            raise
-        sock = client.open(origin)
-        try:
-            answer = _exchange(sock, request)
-        except BaseException:
-            sock.close()
-            raise
-    except BaseException:
-        sock.close()
-        raise
-    if answer.reusable:
-        client.give_back(origin, sock)
-    else:
-        sock.close()
-    return answer
+        curl.perform()
+    except pycurl.error as error:
+        code, message = cast(tuple[int, str], error.args)  # (libcurl code, its message)
+        if not (code == pycurl.E_WRITE_ERROR and answer.cut):
+            client.counted(curl)
+            if code == pycurl.E_OPERATION_TIMEDOUT:
+                return Outcome(None, "timed out", _ms(started), None, None)
+            return Outcome(None, f"curl error {code}: {message}"[:500], _ms(started), None, None)
+    client.counted(curl)
+    text = bytes(answer.kept).decode("utf-8", errors="replace").replace("\x00", "\ufffd")  # PG text
+    return Outcome(curl.getinfo(pycurl.RESPONSE_CODE), None, _ms(started), text, answer.retry_after)
 
 
-class Answer:
-    """httptools' callbacks for one answer: its status, Retry-After, the body's first 1 KB."""
+class _Answer:
+    """libcurl's callbacks for one answer: its Retry-After and the body's first 1 KB (a longer
+    body is not read further: the transfer stops there and its connection is closed)."""
 
     def __init__(self) -> None:
-        self.parser = httptools.HttpResponseParser(self)
-        self.status: int | None = None
+        self.kept = bytearray()
+        self.cut = False
         self.retry_after: str | None = None
-        self.kept = b""
-        self.complete = False
-        self.keep_alive = False
-        self.reusable = False
 
-    def on_message_begin(self) -> None:
-        self.status, self.retry_after, self.kept = None, None, b""
+    def header(self, line: bytes) -> None:
+        if line.startswith(b"HTTP/"):  # an answer's first line: a 1xx's headers are not its
+            self.retry_after = None
+        name, colon, value = line.partition(b":")
+        if colon and name.strip().lower() == b"retry-after":
+            self.retry_after = value.strip().decode("latin-1")
 
-    def on_header(self, name: bytes, value: bytes) -> None:
-        if name.lower() == b"retry-after":
-            self.retry_after = value.decode("latin-1")
-
-    def on_headers_complete(self) -> None:  # (llhttp forgets keep-alive once complete)
-        self.status = self.parser.get_status_code()
-        self.keep_alive = self.parser.should_keep_alive()
-
-    def on_body(self, body: bytes) -> None:
-        if len(self.kept) < ANSWER_KEPT_BYTES:
-            self.kept = (self.kept + body)[:ANSWER_KEPT_BYTES]
-
-    def on_message_complete(self) -> None:
-        if self.status is not None and self.status >= 200:  # 1xx: the answer comes after it
-            self.complete = True
-
-
-def _exchange(sock: socket.socket, request: bytes) -> Answer:
-    """Send the request and read its answer: to its end (the connection may then be kept), or
-    until the first 1 KB of a longer body is in hand (the rest is not read: the connection is
-    closed)."""
-    sock.sendall(request)
-    answer = Answer()
-    while not answer.complete:
-        data = sock.recv(READ_BYTES)
-        if not data:  # closed by the receiver: the end of a body without a length, or no answer
-            if answer.status is None:
-                raise NoAnswer("the receiver closed the connection without answering")
-            return answer
-        answer.parser.feed_data(data)
-        if not answer.complete and len(answer.kept) >= ANSWER_KEPT_BYTES:
-            return answer
-    answer.reusable = answer.keep_alive
-    return answer
-
-
-def _still_open(sock: socket.socket) -> bool:
-    """An idle kept-alive connection has nothing to read unless the receiver closed it."""
-    poller = select.poll()
-    poller.register(sock, select.POLLIN)
-    return not poller.poll(0)
-
-
-def _origin(target: Target) -> Origin:
-    scheme = urlsplit(target.url).scheme
-    port = target.port or (443 if scheme == "https" else 80)
-    return scheme, target.address, port, target.host
+    def body(self, data: bytes) -> int | None:
+        room = ANSWER_KEPT_BYTES - len(self.kept)
+        self.kept += data[:room]
+        if len(data) > room:
+            self.cut = True
+            return 0  # stop: libcurl ends the transfer with a write error
+        return None
 
 
 def _request_target(url: str) -> str:
