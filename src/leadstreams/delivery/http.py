@@ -11,6 +11,7 @@ environment, and only http and https are spoken.
 from __future__ import annotations
 
 import functools
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -177,7 +178,10 @@ def send(
             client.counted(curl)
             if code == pycurl.E_OPERATION_TIMEDOUT:
                 return Outcome(None, "timed out", _ms(started), None, None)
-            return Outcome(None, f"curl error {code}: {message}"[:500], _ms(started), None, None)
+            errno = curl.getinfo(pycurl.OS_ERRNO)  # e.g. "Connection refused", which curl omits
+            reason = f" ({os.strerror(errno)})" if errno else ""
+            error_text = f"curl error {code}: {message}{reason}"[:500]
+            return Outcome(None, error_text, _ms(started), None, None)
     client.counted(curl)
     text = bytes(answer.kept).decode("utf-8", errors="replace").replace("\x00", "\ufffd")  # PG text
     return Outcome(curl.getinfo(pycurl.RESPONSE_CODE), None, _ms(started), text, answer.retry_after)
