@@ -45,11 +45,3 @@ def resolve(url: str, *, allow_private: bool) -> Target:
         for address in addresses:  # every one: the client may pick any of them
             check_address(address)
     return Target(url=url, host=host, port=parts.port, address=addresses[0])
-
-
-def pinned_url(target: Target) -> str:
-    """The URL with its host replaced by the checked address."""
-    parts = urlsplit(target.url)
-    address = f"[{target.address}]" if ":" in target.address else target.address
-    netloc = address if parts.port is None else f"{address}:{parts.port}"
-    return parts._replace(netloc=netloc).geturl()
