@@ -45,10 +45,15 @@ def verdict(status_code: int | None) -> Verdict:
     return Verdict.REFUSED
 
 
+# Its own generator: the sender runs in a thread, and drawing from the `random` module's shared
+# state there changes it under whoever else uses it (hypothesis, in the tests, calls that an error).
+_jitter = random.Random()
+
+
 def retry_delay(failures: int, *, rng: random.Random | None = None) -> float:
     """Seconds to wait after the `failures`-th failed attempt (1 after the first), jittered."""
     nominal = RETRY_SCHEDULE[failures - 1] if failures <= len(RETRY_SCHEDULE) else RETRY_EVERY_LATER
-    draw = (rng or random).uniform(1 - JITTER, 1 + JITTER)
+    draw = (rng or _jitter).uniform(1 - JITTER, 1 + JITTER)
     return nominal * draw
 
 

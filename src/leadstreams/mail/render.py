@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import make_msgid
 from typing import Any
+from uuid import uuid4
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
@@ -93,7 +93,10 @@ def render(
     )
     message["From"] = sender
     message["To"] = to
-    message["Message-ID"] = message_id or make_msgid(domain="leadstreams")
+    message["Message-ID"] = message_id or f"<{uuid4().hex}@leadstreams>"
     message.set_content(_env.get_template(f"{name}.txt").render(context))
     message.add_alternative(_env.get_template(f"{name}.html").render(context), subtype="html")
+    # Id and boundary from uuid4 (the system's randomness): the standard library's own draw
+    # from the `random` module's shared state, which the worker's thread must leave alone.
+    message.set_boundary(f"=={uuid4().hex}==")
     return message

@@ -163,3 +163,10 @@ def test_the_signature_is_the_specifications_hmac_and_verifies(
         "webhook-signature": signed,
     }
     Webhook(secret).verify(body, headers, json_parse=False)
+
+
+def test_the_jitter_is_drawn_without_touching_the_shared_random_state() -> None:
+    before = random.getstate()
+    delays = {retry_delay(1) for _ in range(20)}
+    assert random.getstate() == before
+    assert len(delays) > 1  # still jittered
