@@ -8,7 +8,8 @@ most every 0.5 s); a new, matched or cleared lead refreshes the streams box, whi
 the board page at most once a second. One asyncio thread, raw HTTP/1.1 on loopback.
 
 Orders as JSON on stdin (port, cookies, boards, after); prints "ready" once every feed
-answered, runs until stdin closes, then prints what the boards heard and asked as JSON.
+answered, runs until stdin closes and the feeds have gone quiet, then prints what the
+boards heard and asked as JSON.
 """
 
 from __future__ import annotations
@@ -114,6 +115,17 @@ class Board:
                 await self.get("/leads/streams")  # the box alone (board.js)
 
 
+async def _settled(counts: dict[str, int], quiet: float = 2.0, longest: float = 60.0) -> None:
+    """Until the boards have heard nothing new for `quiet` seconds (the feed polls every
+    0.5 s): a short phase's ingestion can end before the feed first reads what it made."""
+    loop = asyncio.get_running_loop()
+    ends, heard, changed = loop.time() + longest, counts["heard"], loop.time()
+    while loop.time() < ends and (counts["heard"] == 0 or loop.time() - changed < quiet):
+        await asyncio.sleep(0.1)
+        if counts["heard"] != heard:
+            heard, changed = counts["heard"], loop.time()
+
+
 async def main() -> None:
     orders = json.loads(sys.stdin.readline())
     counts = {"heard": 0, "sent": 0, "requests": 0, "failed": 0, "waiting": 0}
@@ -127,6 +139,7 @@ async def main() -> None:
     print("ready", flush=True)
     loop = asyncio.get_running_loop()
     await loop.run_in_executor(None, sys.stdin.read)  # until the benchmark closes stdin
+    await _settled(counts)
     broken = [t.exception() for t in tasks if t.done() and not t.cancelled() and t.exception()]
     if broken:
         raise SystemExit(f"a live board failed: {broken[0]!r}")
