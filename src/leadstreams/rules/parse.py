@@ -106,7 +106,7 @@ class _Parser:
         if kind == "field":
             return self.field_condition(raw, path)
         if kind == "event":
-            return self.event_condition(raw, path, depth)
+            return self.event_condition(raw, path)
         self.unknown_keys(raw, (kind,), path)
         if kind == "not":
             inner = self.rule(raw["not"], f"{path}.not", depth + 1)
@@ -278,7 +278,7 @@ class _Parser:
             return False, None
         return True, value
 
-    def event_condition(self, raw: Mapping[str, Any], path: str, depth: int) -> Rule | None:
+    def event_condition(self, raw: Mapping[str, Any], path: str) -> Rule | None:
         self.conditions += 1
         self.unknown_keys(raw, _EVENT_KEYS, path)
         ok = True

@@ -317,6 +317,14 @@ BOOLEAN_CASES = [
     rule_case("boolean-not-eq-true-includes-missing", {"not": cond("newsletter", "eq", True)},
               [Contact({"newsletter": v}) for v in (True, False, None)] + [Contact({})],
               {2, 3, 4}),
+    # true and 1 are equal in Python: the predicate must not bind one for the other (a boolean
+    # is compared by identity), whichever condition comes first
+    *(rule_case(f"boolean-true-beside-number-one-{order}", {"all": conditions},
+                [Contact({"lead_score": 1, "newsletter": v}) for v in (True, False)], {1})
+      for order, conditions in (
+          ("number-first", [cond("lead_score", "eq", 1), cond("newsletter", "eq", True)]),
+          ("boolean-first", [cond("newsletter", "eq", True), cond("lead_score", "eq", 1)]),
+      )),
 ]  # fmt: skip
 
 # --- datetime -----------------------------------------------------------------------------
