@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -90,6 +91,20 @@ def ctx(engine: Engine) -> Context:
 def api(ctx: Context) -> Api:
     """The real app, with a client logged in per role (admin, marketing, two sales users)."""
     return make_api(ctx)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Under mutmut, the caches of the code start empty: mutmut runs each mutant's tests in
+    a process forked from one that ran them all unmutated, and a cached result (a compiled
+    explanation test, a built statement) would hand the mutant the original's work, so it
+    survived untested (`compile_condition` did, behind `rules.explain._test`)."""
+    if "MUTANT_UNDER_TEST" not in os.environ:
+        return
+    for name, module in list(sys.modules.items()):
+        if name.startswith("leadstreams"):
+            for value in list(vars(module).values()):
+                if callable(getattr(value, "cache_clear", None)):
+                    value.cache_clear()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
