@@ -36,8 +36,7 @@ from leadstreams.store import notes as notes_store
 from leadstreams.store import stage_changes as stage_changes_store
 from leadstreams.store import streams as streams_store
 from leadstreams.store.assignments import Assignment
-from leadstreams.store.board import Lead, LeadFilter, Match
-from leadstreams.store.contacts import Contact
+from leadstreams.store.board import CardContact, Lead, LeadFilter, Match
 from leadstreams.store.uow import UnitOfWork
 
 
@@ -137,11 +136,15 @@ def _decode(cursor: str | None) -> tuple[datetime, int] | None:
 
 
 def _read_many(uow: UnitOfWork, found: list[Lead]) -> list[LeadRead]:
+    """The leads as the API shows them: three statements for any number of leads (contacts,
+    matches with their streams' teams, last assignments)."""
+    if not found:
+        return []
     connection, lead_ids = uow.connection, [lead.id for lead in found]
-    people = board_store.contacts_by_id(connection, contact_ids=[lead.contact_id for lead in found])
-    teams = board_store.team_ids_of_leads(connection, lead_ids=lead_ids)
+    people = board_store.card_contacts(connection, contact_ids=[lead.contact_id for lead in found])
+    matched, teams = board_store.matches_and_teams(connection, lead_ids=lead_ids)
     by_lead: dict[int, list[MatchRead]] = {}
-    for match in board_store.matches_of(connection, lead_ids=lead_ids):
+    for match in matched:
         by_lead.setdefault(match.lead_id, []).append(_match_read(match))
     assigned = assignments_store.latest_of(connection, lead_ids=lead_ids)
     return [
@@ -165,7 +168,7 @@ def _match_read(match: Match) -> MatchRead:
 
 def _lead_read(
     lead: Lead,
-    person: Contact,
+    person: CardContact,
     team_ids: list[int],
     found: list[MatchRead],
     assignment: AssignmentNote | None,

@@ -17,6 +17,7 @@ from leadstreams.store import fields as fields_store
 from leadstreams.store.contacts import Contact
 from leadstreams.store.leads import team_ids_of_leads as team_ids_of_leads  # re-exported
 from leadstreams.store.rule_columns import sql_columns
+from leadstreams.store.sql import Among
 from leadstreams.store.tables import contacts, leads, matches, stream_teams, streams
 
 
@@ -213,6 +214,57 @@ def matches_of(connection: Connection, *, lead_ids: list[int]) -> list[Match]:
         .order_by(matches.c.id)
     )
     return [Match(*row) for row in connection.execute(query)]
+
+
+_MATCH_AND_TEAM = (
+    select(matches.c.id, *_MATCH, stream_teams.c.team_id)
+    .join(streams, streams.c.id == matches.c.stream_id)
+    .outerjoin(stream_teams, stream_teams.c.stream_id == matches.c.stream_id)
+    .where(Among(matches.c.lead_id, "ids"), matches.c.cleared_at.is_(None))
+    .order_by(matches.c.id)
+)
+
+
+def matches_and_teams(
+    connection: Connection, *, lead_ids: list[int]
+) -> tuple[list[Match], dict[int, list[int]]]:
+    """`matches_of` and `team_ids_of_leads` in one statement (a page of cards, one round trip
+    fewer): a row per match and team of its stream, the match kept from its first row."""
+    found: list[Match] = []
+    teams: dict[int, set[int]] = {}
+    last_id = None
+    for match_id, *columns, team_id in connection.execute(_MATCH_AND_TEAM, {"ids": lead_ids}):
+        if match_id != last_id:
+            found.append(Match(*columns))
+            last_id = match_id
+        if team_id is not None:
+            teams.setdefault(found[-1].lead_id, set()).add(team_id)
+    return found, {lead_id: sorted(ids) for lead_id, ids in teams.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class CardContact:
+    """What a lead's card shows of its contact (`schemas.leads.LeadContact`)."""
+
+    id: int
+    email: str | None
+    first_name: str | None
+    last_name: str | None
+    company: str | None
+    category: str
+    lead_score: int
+
+
+_CARD_CONTACTS = select(*(contacts.c[name] for name in CardContact.__dataclass_fields__)).where(
+    Among(contacts.c.id, "ids")
+)
+
+
+def card_contacts(connection: Connection, *, contact_ids: list[int]) -> dict[int, CardContact]:
+    """The contacts' columns a card shows, by id: not their custom fields and tags, whose JSON
+    a page of cards would decode for nothing."""
+    rows = connection.execute(_CARD_CONTACTS, {"ids": contact_ids})
+    return {row.id: CardContact(*row) for row in rows}
 
 
 def contacts_by_id(connection: Connection, *, contact_ids: list[int]) -> dict[int, Contact]:
