@@ -93,7 +93,7 @@ def test_capacity_zero_and_paused_members_are_skipped_and_nobody_means_unassigne
 
 
 def test_manual_assigns_nothing() -> None:
-    with pytest.raises(ValueError, match="^a manual team assigns nothing$"):
+    with pytest.raises(ValueError, match=r"^a manual team assigns nothing$"):
         choose(Policy.MANUAL, _team(), fallback_user_id=None)
 
 
