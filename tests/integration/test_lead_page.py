@@ -11,7 +11,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection
 
 from leadstreams.domain.roles import Role
-from leadstreams.services import leads
+from leadstreams.services import fetch_history, leads, streams
 from leadstreams.services.auth import Principal
 from leadstreams.services.context import Context
 from leadstreams.services.leads import LeadQuery
@@ -23,14 +23,20 @@ ADMIN = Principal(id=0, email="", name="test", role=Role.ADMIN, team_ids=())
 
 def _board(ctx: Context) -> None:
     """Four leads: each matched by a stream of two teams, the first two also by one of a
-    single team (a card's matches and its teams come from rows per match and team)."""
-    north, south = builders.team(ctx, "North"), builders.team(ctx, "South")
+    single team (a card's matches and its teams come from rows per match and team), and
+    each once by a stream of a third team whose matches were then cleared (neither its
+    match nor its team is shown)."""
+    north, south, west = (builders.team(ctx, name) for name in ("North", "South", "West"))
     builders.stream(ctx, {"all": [{"event": "form_submitted"}]}, team_ids=[north, south])
     builders.stream(ctx, {"all": [{"event": "page_visited"}]}, team_ids=[south], name="Visits")
+    cleared = builders.stream(ctx, {"all": [{"event": "form_submitted"}]}, team_ids=[west],
+                              name="Cleared")  # fmt: skip
     for n in range(4):
         builders.event(ctx, f"p{n}@example.com", properties={"form": "Contact us"})
         if n < 2:
             builders.event(ctx, f"p{n}@example.com", "page_visited")
+    streams.set_active(ctx, stream_id=cleared, active=False, user_id=None)
+    assert fetch_history.clear_stream(ctx, stream_id=cleared, user_id=None) == 4
 
 
 @contextmanager
