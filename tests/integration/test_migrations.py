@@ -4,11 +4,18 @@ not left as heads side by side)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, inspect, text
 
+from leadstreams.store.engine import make_engine
 from leadstreams.store.migrate import MIGRATIONS, _config
 from leadstreams.store.tables import metadata
 
@@ -24,3 +31,58 @@ def test_the_migrated_schema_is_the_declared_one(engine: Engine) -> None:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         differences = compare_metadata(context, metadata)
     assert differences == []
+
+
+@contextmanager
+def _scratch(engine: Engine, tmp_path: Path) -> Iterator[Connection]:
+    """A connection to an empty schema, thrown away afterwards: a new SQLite file, or on
+    PostgreSQL a schema of its own inside a transaction that is rolled back (DDL included)."""
+    if engine.dialect.name == "sqlite":
+        scratch = make_engine(f"sqlite:///{tmp_path / 'scratch.db'}")
+        with scratch.begin() as connection:
+            yield connection
+        scratch.dispose()
+        return
+    with engine.connect() as connection:
+        connection.exec_driver_sql("CREATE SCHEMA scratch; SET LOCAL search_path TO scratch")
+        yield connection
+        connection.rollback()
+
+
+_ROWS_AT_0008 = [
+    "INSERT INTO outbox (id, topic, lead_id, payload, created_at) VALUES "
+    "(1, 'lead.created', NULL, '{}', :at), (2, 'lead.created', NULL, '{}', :at)",
+    "INSERT INTO webhook_subscriptions (id, url, events, active, secret, created_at, "
+    "updated_at) VALUES (1, 'http://a', '[]', true, 's', :at, :at), "
+    "(2, 'http://b', '[]', true, 's', :at, :at)",
+    "INSERT INTO webhook_fanout (outbox_id, deliveries, fanned_out_at) VALUES "
+    "(1, 2, :at), (2, 0, :at)",
+    "INSERT INTO webhook_deliveries (id, subscription_id, outbox_id, message_id, topic, body, "
+    "status, attempt_count, gives_up_at, created_at) VALUES "
+    "(1, 1, 1, 'msg_1', 'lead.created', 'the body', 'pending', 1, :at, :at), "
+    "(2, 2, 1, 'msg_2', 'lead.created', 'the body', 'pending', 0, :at, :at)",
+    "INSERT INTO webhook_attempts (delivery_id, at, status_code, duration_ms) VALUES "
+    "(1, :at, 503, 12)",
+]
+
+
+def test_webhook_bodies_move_to_the_fan_out_and_back(engine: Engine, tmp_path: Path) -> None:
+    """Migration 0009 keeps a row's body once, in its fan-out mark, and loses no delivery's
+    body and no attempt either way."""
+    with _scratch(engine, tmp_path) as connection:
+        config = _config(connection)
+        command.upgrade(config, "0008")
+        for statement in _ROWS_AT_0008:
+            connection.execute(text(statement), {"at": datetime(2026, 3, 1, 9)})
+
+        command.upgrade(config, "0009")
+        fanned = "SELECT outbox_id, body FROM webhook_fanout ORDER BY outbox_id"
+        assert connection.exec_driver_sql(fanned).all() == [(1, "the body"), (2, None)]
+        columns = {c["name"] for c in inspect(connection).get_columns("webhook_deliveries")}
+        assert "body" not in columns
+        assert connection.exec_driver_sql("SELECT count(*) FROM webhook_attempts").scalar() == 1
+
+        command.downgrade(config, "0008")
+        bodies = "SELECT id, body FROM webhook_deliveries ORDER BY id"
+        assert connection.exec_driver_sql(bodies).all() == [(1, "the body"), (2, "the body")]
+        assert connection.exec_driver_sql("SELECT count(*) FROM webhook_attempts").scalar() == 1

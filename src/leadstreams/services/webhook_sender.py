@@ -3,7 +3,8 @@
 Two steps, each in short transactions of its own, in a thread beside the job worker:
 
 1. **Fan-out**: outbox rows that no fan-out has taken yet become one delivery per matching
-   subscription, the body rendered as `GET /leads/{id}` renders the lead (services.leads).
+   subscription, the body rendered as `GET /leads/{id}` renders the lead (services.leads),
+   once per row and kept with the row's fan-out mark, which all its deliveries send.
 2. **Sending**: due deliveries are claimed with a lease, sent by a pool of at most
    `webhook_concurrency` requests in flight, and their outcome recorded. A sender that dies
    mid-send leaves its lease to expire; the delivery is then claimed again (at least once:
@@ -72,6 +73,7 @@ class FanOut:
 
     row_ids: list[int]
     deliveries: dict[int, list[dict[str, Any]]]  # by outbox row id
+    bodies: dict[int, str]  # by outbox row id: what each of its deliveries sends
 
 
 def prepare_fan_out(
@@ -93,6 +95,7 @@ def prepare_fan_out(
     leads = render_leads(uow, lead_ids=[row.lead_id for row in wanted if row.lead_id])
     gives_up_at = now + timedelta(seconds=give_up_seconds)
     deliveries: dict[int, list[dict[str, Any]]] = {}
+    bodies: dict[int, str] = {}
     for row in wanted:
         lead = leads.get(row.lead_id) if row.lead_id is not None else None
         if lead is None:
@@ -100,11 +103,11 @@ def prepare_fan_out(
         team_ids = [*lead.team_ids, *row.payload.get(SEEN_BY, [])]
         takers = [listener for listener in listeners if _wants(listener, row, team_ids)]
         if takers:
-            body = _body(row, lead)
+            bodies[row.id] = _body(row, lead)
             deliveries[row.id] = [
-                _delivery(listener, row, lead, body, now, gives_up_at) for listener in takers
+                _delivery(listener, row, lead, now, gives_up_at) for listener in takers
             ]
-    return FanOut([row.id for row in rows], deliveries)
+    return FanOut([row.id for row in rows], deliveries, bodies)
 
 
 def fan_out_in(uow: UnitOfWork, prepared: FanOut) -> int:
@@ -120,7 +123,7 @@ def fan_out_in(uow: UnitOfWork, prepared: FanOut) -> int:
         new.extend(kept)
         counts[row_id] = len(kept)
     queue.add_deliveries(uow.connection, new)
-    queue.mark_announced(uow.connection, counts=counts, at=uow.clock.now())
+    queue.mark_announced(uow.connection, counts=counts, bodies=prepared.bodies, at=uow.clock.now())
     return len(still)
 
 
@@ -154,7 +157,6 @@ def _delivery(
     listener: Listener,
     row: Announcement,
     lead: LeadRead,
-    body: str,
     now: datetime,
     gives_up_at: datetime,
 ) -> dict[str, Any]:
@@ -165,7 +167,6 @@ def _delivery(
         "topic": row.topic,
         "lead_id": lead.id,
         "contact_id": lead.contact.id,
-        "body": body,
         "status": DeliveryStatus.PENDING.value,
         "attempt_count": 0,
         "next_attempt_at": now,

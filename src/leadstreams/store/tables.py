@@ -511,6 +511,10 @@ webhook_fanout = Table(
     Column("outbox_id", Id, ForeignKey("outbox.id", ondelete="CASCADE"), primary_key=True),
     Column("deliveries", Integer, nullable=False),
     Column("fanned_out_at", UTCDateTime, nullable=False),
+    # The exact bytes signed and sent, every attempt, to every subscription that took the row
+    # (None: nobody did). Kept once here, not per delivery: every delivery of a row carries
+    # the same body, and writing it per delivery was most of a fan-out's cost.
+    Column("body", Text),
 )
 # The fan-out reads only the outbox rows of its window (recent ones), by this index.
 Index("ix_outbox_created_at", outbox.c.created_at, outbox.c.id)
@@ -530,7 +534,6 @@ webhook_deliveries = Table(
     Column("topic", String(60), nullable=False),
     Column("lead_id", Id),
     Column("contact_id", Id),
-    Column("body", Text, nullable=False),  # the exact bytes signed and sent, every attempt
     Column("status", String(20), nullable=False),  # pending delivered failed
     Column("attempt_count", Integer, nullable=False, default=0),
     Column("next_attempt_at", UTCDateTime),  # pending only

@@ -122,8 +122,15 @@ def add_deliveries(connection: Connection, rows: list[dict[str, Any]]) -> None:
     insert_many(connection, deliveries, rows)
 
 
-def mark_announced(connection: Connection, *, counts: dict[int, int], at: datetime) -> None:
-    rows = [{"outbox_id": k, "deliveries": n, "fanned_out_at": at} for k, n in counts.items()]
+def mark_announced(
+    connection: Connection, *, counts: dict[int, int], bodies: dict[int, str], at: datetime
+) -> None:
+    """These outbox rows fanned out: how many deliveries each made, and the body they send
+    (by outbox row id; a row without deliveries has none)."""
+    rows = [
+        {"outbox_id": k, "deliveries": n, "fanned_out_at": at, "body": bodies.get(k) if n else None}
+        for k, n in counts.items()
+    ]
     insert_many(connection, webhook_fanout, rows)
 
 
@@ -154,7 +161,7 @@ def _claim(candidates: Any) -> Any:
             deliveries.c.id,
             deliveries.c.subscription_id,
             deliveries.c.message_id,
-            deliveries.c.body,
+            deliveries.c.outbox_id,
             deliveries.c.attempt_count,
             deliveries.c.gives_up_at,
             deliveries.c.next_attempt_at,
@@ -166,6 +173,11 @@ _CLAIM = {
     "sqlite": _claim(_CANDIDATES),
     "postgresql": _claim(_CANDIDATES.with_for_update(of=deliveries, skip_locked=True)),
 }
+# A delivery's body is its outbox row's, kept once by the fan-out (read apart from the claim:
+# SQLite's RETURNING cannot name another table, and leaves a subquery's columns unqualified).
+_BODIES = select(webhook_fanout.c.outbox_id, webhook_fanout.c.body).where(
+    webhook_fanout.c.outbox_id.in_(bindparam("ids", expanding=True))
+)
 _SIGNERS = select(
     subs.c.id, subs.c.url, subs.c.secret, subs.c.previous_secret, subs.c.previous_secret_until
 ).where(subs.c.id.in_(bindparam("ids", expanding=True)))
@@ -192,8 +204,14 @@ def claim_due(
         return []
     sub_ids = sorted({row.subscription_id for row in claimed})
     signers = {row.id: row[1:] for row in connection.execute(_SIGNERS, {"ids": sub_ids})}
+    outbox_ids = sorted({row.outbox_id for row in claimed})
+    bodies = {row.outbox_id: row.body for row in connection.execute(_BODIES, {"ids": outbox_ids})}
     in_order = sorted(claimed, key=lambda row: (row.next_attempt_at, row.id))
-    return [Due(*row[:6], *signers[row.subscription_id]) for row in in_order]
+    return [
+        Due(row.id, row.subscription_id, row.message_id, bodies[row.outbox_id],
+            row.attempt_count, row.gives_up_at, *signers[row.subscription_id])
+        for row in in_order
+    ]  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
