@@ -16,8 +16,11 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, inspect, text
 
 from leadstreams.store.engine import make_engine
-from leadstreams.store.migrate import MIGRATIONS, _config
+from leadstreams.store.migrate import MIGRATIONS, _config, upgrade
 from leadstreams.store.tables import metadata
+from tests.support import builders
+from tests.support.service import make_context
+from tests.support.webhooks import make_leads
 
 
 def test_the_migrations_are_one_line_of_history() -> None:
@@ -86,3 +89,35 @@ def test_webhook_bodies_move_to_the_fan_out_and_back(engine: Engine, tmp_path: P
         bodies = "SELECT id, body FROM webhook_deliveries ORDER BY id"
         assert connection.exec_driver_sql(bodies).all() == [(1, "the body"), (2, "the body")]
         assert connection.exec_driver_sql("SELECT count(*) FROM webhook_attempts").scalar() == 1
+
+
+def test_downgrading_keeps_the_rows_of_the_tables_it_keeps(tmp_path: Path) -> None:
+    """SQLite alters a table by copying it, and dropping the original deletes every row that
+    refers to it (ON DELETE CASCADE, foreign keys on): no downgrade may do that. Down to the
+    first migration, through every later one's downgrade."""
+    url = f"sqlite:///{tmp_path / 'down.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    ctx = make_context(engine, url)
+    team = builders.team(ctx)
+    builders.user(ctx, "sales@example.com", team_ids=[team])
+    make_leads(ctx, 2, team_id=team)
+    before = _counts(engine)
+    assert before["leads"] == before["matches"] == 2 and before["team_members"] == 1
+
+    with engine.begin() as connection:
+        command.downgrade(_config(connection), "0001")
+    after = _counts(engine)
+    assert after == {table: before[table] for table in after}
+    assert {"leads", "matches", "team_members", "users"} <= set(after)
+    engine.dispose()
+
+
+def _counts(engine: Engine) -> dict[str, int]:
+    with engine.connect() as connection:
+        tables = inspect(connection).get_table_names()
+        return {
+            table: connection.scalar(text(f'SELECT count(*) FROM "{table}"'))  # noqa: S608
+            for table in tables
+            if table != "alembic_version"
+        }

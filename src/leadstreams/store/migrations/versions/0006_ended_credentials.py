@@ -37,5 +37,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_ended_credentials_expires_at", table_name="ended_credentials")
     op.drop_table("ended_credentials")
-    with op.batch_alter_table("users") as batch:
-        batch.drop_column("credentials_version")
+    # In place, not a batch copy: on SQLite, dropping the copied `users` would delete every
+    # row that refers to a user (ON DELETE CASCADE, foreign keys on). SQLite 3.35+.
+    op.drop_column("users", "credentials_version")

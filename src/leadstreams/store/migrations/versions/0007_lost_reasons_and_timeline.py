@@ -39,8 +39,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_events_contact_occurred", table_name="events")
-    with op.batch_alter_table("lead_stage_changes") as batch:
-        batch.drop_column("lost_reason")
-    with op.batch_alter_table("leads") as batch:
-        batch.drop_column("lost_reason")
+    # In place, not a batch copy: on SQLite, dropping the copied `leads` would delete every
+    # row that refers to a lead (ON DELETE CASCADE, foreign keys on). SQLite 3.35+.
+    op.drop_column("lead_stage_changes", "lost_reason")
+    op.drop_column("leads", "lost_reason")
     op.drop_table("lost_reasons")
