@@ -168,14 +168,19 @@ def recordset(table: Table, names: Sequence[str]) -> Any:
 
 
 def recordset_rows(rows: Sequence[dict[str, Any]]) -> dict[str, str]:
-    """The parameters of a statement reading `recordset`."""
-    return {"rows": json.dumps(rows, default=_naive_utc_text)}
+    """The parameters of a statement reading `recordset`. A batch's rows mostly share their
+    times (one `now`): each distinct one is converted once, not once per row and column."""
+    texts: dict[datetime, str] = {}
 
+    def naive_utc_text(value: Any) -> str:
+        if not isinstance(value, datetime):
+            raise TypeError(f"{type(value).__name__} is not JSON serializable")
+        text = texts.get(value)
+        if text is None:  # as `UTCDateTime` stores it
+            text = texts[value] = to_utc_naive(value).isoformat()
+        return text
 
-def _naive_utc_text(value: Any) -> str:
-    if isinstance(value, datetime):  # as `UTCDateTime` stores it
-        return to_utc_naive(value).isoformat()
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+    return {"rows": json.dumps(rows, default=naive_utc_text)}
 
 
 @cache
