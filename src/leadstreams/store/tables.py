@@ -513,7 +513,7 @@ webhook_fanout = Table(
     Column("fanned_out_at", UTCDateTime, nullable=False),
     # The exact bytes signed and sent, every attempt, to every subscription that took the row
     # (None: nobody did). Kept once here, not per delivery: every delivery of a row carries
-    # the same body, and writing it per delivery was most of a fan-out's cost.
+    # the same body, which the fan-out wrote (and PostgreSQL parsed) once per delivery.
     Column("body", Text),
 )
 # The fan-out reads only the outbox rows of its window (recent ones), by this index.
