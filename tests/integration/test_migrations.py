@@ -54,12 +54,13 @@ def _scratch(engine: Engine, tmp_path: Path) -> Iterator[Connection]:
 
 _ROWS_AT_0008 = [
     "INSERT INTO outbox (id, topic, lead_id, payload, created_at) VALUES "
-    "(1, 'lead.created', NULL, '{}', :at), (2, 'lead.created', NULL, '{}', :at)",
+    "(1, 'lead.created', NULL, '{}', :at), (2, 'lead.created', NULL, '{}', :at), "
+    "(3, 'lead.created', NULL, '{}', :at)",
     "INSERT INTO webhook_subscriptions (id, url, events, active, secret, created_at, "
     "updated_at) VALUES (1, 'http://a', '[]', true, 's', :at, :at), "
     "(2, 'http://b', '[]', true, 's', :at, :at)",
     "INSERT INTO webhook_fanout (outbox_id, deliveries, fanned_out_at) VALUES "
-    "(1, 2, :at), (2, 0, :at)",
+    "(1, 2, :at), (2, 0, :at)",  # 3: not fanned out yet
     "INSERT INTO webhook_deliveries (id, subscription_id, outbox_id, message_id, topic, body, "
     "status, attempt_count, gives_up_at, created_at) VALUES "
     "(1, 1, 1, 'msg_1', 'lead.created', 'the body', 'pending', 1, :at, :at), "
@@ -69,26 +70,41 @@ _ROWS_AT_0008 = [
 ]
 
 
-def test_webhook_bodies_move_to_the_fan_out_and_back(engine: Engine, tmp_path: Path) -> None:
-    """Migration 0009 keeps a row's body once, in its fan-out mark, and loses no delivery's
-    body and no attempt either way."""
+def test_the_fan_out_mark_and_body_move_to_the_outbox_and_back(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """Migration 0009 puts a row's fan-out time and body on the outbox row (the body once,
+    not per delivery) and drops `webhook_fanout`; no row, body or attempt is lost either way."""
+    at = datetime(2026, 3, 1, 9)
     with _scratch(engine, tmp_path) as connection:
         config = _config(connection)
         command.upgrade(config, "0008")
         for statement in _ROWS_AT_0008:
-            connection.execute(text(statement), {"at": datetime(2026, 3, 1, 9)})
+            connection.execute(text(statement), {"at": at})
 
         command.upgrade(config, "0009")
-        fanned = "SELECT outbox_id, body FROM webhook_fanout ORDER BY outbox_id"
-        assert connection.exec_driver_sql(fanned).all() == [(1, "the body"), (2, None)]
+        moved = "SELECT id, fanned_out_at, webhook_body FROM outbox ORDER BY id"
+        assert [tuple(row) for row in connection.execute(text(moved))] == [
+            (1, _stored(at, engine), "the body"),
+            (2, _stored(at, engine), None),
+            (3, None, None),
+        ]
         columns = {c["name"] for c in inspect(connection).get_columns("webhook_deliveries")}
         assert "body" not in columns
+        assert "webhook_fanout" not in inspect(connection).get_table_names()
         assert connection.exec_driver_sql("SELECT count(*) FROM webhook_attempts").scalar() == 1
 
         command.downgrade(config, "0008")
         bodies = "SELECT id, body FROM webhook_deliveries ORDER BY id"
         assert connection.exec_driver_sql(bodies).all() == [(1, "the body"), (2, "the body")]
+        marks = "SELECT outbox_id, deliveries FROM webhook_fanout ORDER BY outbox_id"
+        assert connection.exec_driver_sql(marks).all() == [(1, 2), (2, 0)]
         assert connection.exec_driver_sql("SELECT count(*) FROM webhook_attempts").scalar() == 1
+
+
+def _stored(at: datetime, engine: Engine) -> object:
+    """A time as a raw read returns it: SQLite keeps the text `UTCDateTime` wrote."""
+    return at if engine.dialect.name == "postgresql" else at.isoformat(sep=" ")
 
 
 def test_downgrading_keeps_the_rows_of_the_tables_it_keeps(tmp_path: Path) -> None:

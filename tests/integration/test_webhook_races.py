@@ -22,7 +22,7 @@ from leadstreams.services.context import Context
 from leadstreams.services.webhook_sender import send_due
 from leadstreams.store import leads as leads_store
 from leadstreams.store.database import Database
-from leadstreams.store.tables import streams, webhook_fanout
+from leadstreams.store.tables import outbox, streams
 from leadstreams.worker import in_background
 from tests.support.receiver import HELD, Receiver
 from tests.support.service import START, make_context, reset
@@ -106,9 +106,7 @@ def test_a_lower_outbox_id_committing_late_is_still_sent(
     with hooks.uow(read_only=True) as uow:
         outbox_ids = dict(
             uow.connection.execute(
-                select(webhook_fanout.c.body, webhook_fanout.c.outbox_id).where(
-                    webhook_fanout.c.deliveries > 0
-                )
+                select(outbox.c.webhook_body, outbox.c.id).where(outbox.c.webhook_body.is_not(None))
             ).all()
         )
     by_change = {'"to":"sql"' in body: outbox_id for body, outbox_id in outbox_ids.items()}

@@ -117,13 +117,15 @@ def fan_out_in(uow: UnitOfWork, prepared: FanOut) -> int:
     still = queue.still_unannounced(uow.connection, ids=prepared.row_ids)
     existing = {listener.id for listener in queue.listeners(uow.connection)}
     new: list[dict[str, Any]] = []
-    counts: dict[int, int] = {}
-    for row_id in (row_id for row_id in prepared.row_ids if row_id in still):  # in order
+    bodies: dict[int, str] = {}
+    taken = [row_id for row_id in prepared.row_ids if row_id in still]  # in order
+    for row_id in taken:
         kept = [d for d in prepared.deliveries.get(row_id, ()) if d["subscription_id"] in existing]
         new.extend(kept)
-        counts[row_id] = len(kept)
+        if kept:
+            bodies[row_id] = prepared.bodies[row_id]
     queue.add_deliveries(uow.connection, new)
-    queue.mark_announced(uow.connection, counts=counts, bodies=prepared.bodies, at=uow.clock.now())
+    queue.mark_announced(uow.connection, ids=taken, bodies=bodies, at=uow.clock.now())
     return len(still)
 
 

@@ -308,6 +308,16 @@ outbox = Table(
     Column("lead_id", Id),
     Column("payload", Json, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    # When the webhook fan-out took the row (None: not yet), in the transaction that wrote its
+    # deliveries. New rows are found as those without it, never as "ids above the last seen":
+    # on PostgreSQL a lower id can commit after a higher one was read.
+    Column("fanned_out_at", UTCDateTime),
+    # The exact bytes its deliveries sign and send, every attempt, to every subscription that
+    # took the row (None: nobody did); kept once, not once per delivery.
+    Column("webhook_body", Text),
+    # The fan-out's queue: only the rows not yet taken, so that finding them costs the backlog,
+    # not every row of the window (a scan of a day's outbox at every poll).
+    _partial("ix_outbox_unannounced", ["created_at", "id"], "fanned_out_at IS NULL", unique=False),
 )
 
 # Delivery to people (product spec, section 4a): a team's assignment policy and e-mail mode.
@@ -501,23 +511,6 @@ webhook_subscriptions = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
 )
-
-# An outbox row is fanned out once: its row here is written in the transaction that writes
-# its deliveries. New rows are the outbox rows without one (never "ids above the last seen":
-# on PostgreSQL a lower id can commit after a higher one was read).
-webhook_fanout = Table(
-    "webhook_fanout",
-    metadata,
-    Column("outbox_id", Id, ForeignKey("outbox.id", ondelete="CASCADE"), primary_key=True),
-    Column("deliveries", Integer, nullable=False),
-    Column("fanned_out_at", UTCDateTime, nullable=False),
-    # The exact bytes signed and sent, every attempt, to every subscription that took the row
-    # (None: nobody did). Kept once here, not per delivery: every delivery of a row carries
-    # the same body, which the fan-out wrote (and PostgreSQL parsed) once per delivery.
-    Column("body", Text),
-)
-# The fan-out reads only the outbox rows of its window (recent ones), by this index.
-Index("ix_outbox_created_at", outbox.c.created_at, outbox.c.id)
 
 webhook_deliveries = Table(
     "webhook_deliveries",

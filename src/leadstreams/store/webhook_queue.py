@@ -13,12 +13,11 @@ from typing import Any
 from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.engine import Connection
 
-from leadstreams.store.sql import insert_many
+from leadstreams.store.sql import Among, insert_many, recordset, recordset_rows
 from leadstreams.store.tables import (
     outbox,
     webhook_attempts,
     webhook_deliveries,
-    webhook_fanout,
     webhook_subscriptions,
 )
 
@@ -64,12 +63,11 @@ def unannounced(
 ) -> list[Announcement]:
     """Outbox rows written since `since` that no fan-out has taken, oldest first (`lock`:
     locked for this transaction, skipping those another one locked). Found by the absence of
-    their fan-out row, never by "ids above the last one seen": a row that commits late with
-    a lower id is found all the same."""
-    fanned = select(webhook_fanout.c.outbox_id).where(webhook_fanout.c.outbox_id == outbox.c.id)
+    their fan-out time (by the partial index of such rows), never by "ids above the last one
+    seen": a row that commits late with a lower id is found all the same."""
     query = (
         select(outbox.c.id, outbox.c.topic, outbox.c.lead_id, outbox.c.payload, outbox.c.created_at)
-        .where(outbox.c.created_at >= since, ~fanned.exists())
+        .where(outbox.c.created_at >= since, _NOT_FANNED)
         .order_by(outbox.c.created_at, outbox.c.id)
         .limit(limit)
     )
@@ -78,10 +76,8 @@ def unannounced(
     return [Announcement(*row) for row in connection.execute(query)]
 
 
-_FANNED = select(webhook_fanout.c.outbox_id).where(webhook_fanout.c.outbox_id == outbox.c.id)
-_STILL_BY = select(outbox.c.id).where(
-    outbox.c.id.in_(bindparam("ids", expanding=True)), ~_FANNED.exists()
-)
+_NOT_FANNED = outbox.c.fanned_out_at.is_(None)
+_STILL_BY = select(outbox.c.id).where(Among(outbox.c.id, "ids"), _NOT_FANNED)
 _STILL = {
     "sqlite": _STILL_BY,  # one writer: nobody fans out between this read and the write
     "postgresql": _STILL_BY.with_for_update(of=outbox, skip_locked=True),
@@ -99,8 +95,7 @@ def still_unannounced(connection: Connection, *, ids: list[int]) -> set[int]:
 
 def any_unannounced(connection: Connection, *, since: datetime) -> bool:
     """A cheap read before the write transaction: an idle sender takes no write lock."""
-    fanned = select(webhook_fanout.c.outbox_id).where(webhook_fanout.c.outbox_id == outbox.c.id)
-    query = select(outbox.c.id).where(outbox.c.created_at >= since, ~fanned.exists()).limit(1)
+    query = select(outbox.c.id).where(outbox.c.created_at >= since, _NOT_FANNED).limit(1)
     return connection.scalar(query) is not None
 
 
@@ -123,15 +118,32 @@ def add_deliveries(connection: Connection, rows: list[dict[str, Any]]) -> None:
 
 
 def mark_announced(
-    connection: Connection, *, counts: dict[int, int], bodies: dict[int, str], at: datetime
+    connection: Connection, *, ids: list[int], bodies: dict[int, str], at: datetime
 ) -> None:
-    """These outbox rows fanned out: how many deliveries each made, and the body they send
-    (by outbox row id; a row without deliveries has none)."""
-    rows = [
-        {"outbox_id": k, "deliveries": n, "fanned_out_at": at, "body": bodies.get(k) if n else None}
-        for k, n in counts.items()
-    ]
-    insert_many(connection, webhook_fanout, rows)
+    """These outbox rows fanned out at `at`, with the body their deliveries send (by outbox
+    row id; a row that made no delivery has none)."""
+    rows = [{"id": k, "fanned_out_at": at, "webhook_body": bodies.get(k)} for k in ids]
+    if not rows:
+        return
+    if connection.dialect.name == "postgresql":  # one statement, the rows one JSON parameter
+        connection.execute(_MARK_BY_RECORDSET, recordset_rows(rows))
+    else:
+        connection.execute(_MARK, [{"b_" + k: v for k, v in row.items()} for row in rows])
+
+
+_MARK = (
+    update(outbox)
+    .where(outbox.c.id == bindparam("b_id"))
+    .values(fanned_out_at=bindparam("b_fanned_out_at"), webhook_body=bindparam("b_webhook_body"))
+)
+
+
+_BATCH = recordset(outbox, ["id", "fanned_out_at", "webhook_body"])
+_MARK_BY_RECORDSET = (
+    update(outbox)
+    .where(outbox.c.id == _BATCH.c.id)
+    .values(fanned_out_at=_BATCH.c.fanned_out_at, webhook_body=_BATCH.c.webhook_body)
+)
 
 
 # Built once: a sender runs these every turn, and building a statement (and its cache key)
@@ -175,9 +187,7 @@ _CLAIM = {
 }
 # A delivery's body is its outbox row's, kept once by the fan-out (read apart from the claim:
 # SQLite's RETURNING cannot name another table, and leaves a subquery's columns unqualified).
-_BODIES = select(webhook_fanout.c.outbox_id, webhook_fanout.c.body).where(
-    webhook_fanout.c.outbox_id.in_(bindparam("ids", expanding=True))
-)
+_BODIES = select(outbox.c.id, outbox.c.webhook_body).where(Among(outbox.c.id, "ids"))
 _SIGNERS = select(
     subs.c.id, subs.c.url, subs.c.secret, subs.c.previous_secret, subs.c.previous_secret_until
 ).where(subs.c.id.in_(bindparam("ids", expanding=True)))
@@ -205,7 +215,7 @@ def claim_due(
     sub_ids = sorted({row.subscription_id for row in claimed})
     signers = {row.id: row[1:] for row in connection.execute(_SIGNERS, {"ids": sub_ids})}
     outbox_ids = sorted({row.outbox_id for row in claimed})
-    bodies = {row.outbox_id: row.body for row in connection.execute(_BODIES, {"ids": outbox_ids})}
+    bodies = {row.id: row.webhook_body for row in connection.execute(_BODIES, {"ids": outbox_ids})}
     in_order = sorted(claimed, key=lambda row: (row.next_attempt_at, row.id))
     return [
         Due(row.id, row.subscription_id, row.message_id, bodies[row.outbox_id],
