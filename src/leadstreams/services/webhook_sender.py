@@ -4,7 +4,7 @@ Two steps, each in short transactions of its own, in a thread beside the job wor
 
 1. **Fan-out**: outbox rows that no fan-out has taken yet become one delivery per matching
    subscription, the body rendered as `GET /leads/{id}` renders the lead (services.leads),
-   once per row and kept with the row's fan-out mark, which all its deliveries send.
+   once per row and kept on the outbox row with its fan-out mark; all its deliveries send it.
 2. **Sending**: due deliveries are claimed with a lease, sent by a pool of at most
    `webhook_concurrency` requests in flight, and their outcome recorded. A sender that dies
    mid-send leaves its lease to expire; the delivery is then claimed again (at least once:
