@@ -1,5 +1,6 @@
 """The lead board at scale (issue #15, item 5): `leads_api_vs_sql`, `board_page_vs_sql`,
-`live_boards_overhead` on SQLite, the same keys ending in `_postgres` on PostgreSQL.
+`live_boards_overhead` and the HTTP floor's `leads_api_floor_vs_sql`, `leads_api_vs_floor`
+on SQLite, the same keys ending in `_postgres` on PostgreSQL.
 
 A copy of the dataset gets 5 teams, 20 active streams (four per team, every fifth shared with
 the next team), a sales user per team, and open leads on a fifth of the contacts (200,000 at
@@ -12,6 +13,12 @@ the benchmark is its client (`http.client`, one keep-alive connection).
   contact's e-mail, each against hand-written SQL that reads the same rows (the keyset
   query, the page's matches with their streams' names, the streams' teams, the last
   assignments): best of `repeats` each, alternating; the figure is the worst of the three.
+- `leads_api_floor_vs_sql`, `leads_api_vs_floor` (no goal): the HTTP floor. A bare endpoint
+  in the same framework and server (`bench._bare_leads`: FastAPI on uvicorn, one process)
+  runs `hand_page` itself for the same three cases and answers its rows as JSON, nothing
+  else; the same client fetches it in the same rounds. The first key is the bare endpoint
+  divided by the SQL (what any HTTP answer adds here), the second ours divided by the bare
+  endpoint (what our endpoint adds over that); each the worst of the three cases.
 - `board_page_vs_sql`: `GET /leads` (the board's HTML) for that sales user against the
   hand-written queries for what it shows: the first page of each stage's column, the
   matches of their leads, the totals by stage and the leads per stream.
@@ -19,8 +26,9 @@ the benchmark is its client (`http.client`, one keep-alive connection).
   1,000, in this process) while 100 boards (`bench._live_boards`) hold the live feed open
   and answer it as `static/board.js` does, divided by the rate with none; phases alternate.
 
-Both sides must read the same leads (ids, e-mails, stages, teams, streams, in order) and the
-board's columns and totals must be the hand-written ones, or the run stops.
+Both sides (and the bare endpoint) must read the same leads (ids, e-mails, stages, teams,
+streams, in order) and the board's columns and totals must be the hand-written ones, or the
+run stops.
 """
 
 from __future__ import annotations
@@ -41,7 +49,7 @@ from psycopg.types.json import Jsonb
 from sqlalchemy import Connection, Engine, bindparam, select, text
 
 from bench import _service
-from bench._report import Figure, Outcome
+from bench._report import Figure, Outcome, best_of
 from bench.data import NOW, TYPES, Size, drop_postgres, postgres_copy, remove_sqlite, sqlite_copy
 from bench.http import (
     ROOT,
@@ -74,6 +82,7 @@ PASSWORD = "bench-password"
 ADMIN = "bench@example.com"
 TEAM = 1  # the sales user measured is team 1's
 PAGE, DEEP = 50, 2_000  # API page size; how deep the later page starts
+HEALTHZ_REPEATS = 50
 EXPLANATION = {  # a typical explanation (the benchmarks' rule), as matches hold them
     "held": True, "text": TEXTS["rule"], "all": [
         {"held": True, "text": TEXTS["score"], "field": "lead_score", "seen": 64},
@@ -291,6 +300,23 @@ def stream_teams(connection: Connection) -> dict[int, list[int]]:
     return found
 
 
+def floor_read(body: bytes) -> Read:
+    """The bare endpoint's answer (`bench._bare_leads`): `hand_page`'s rows, as JSON."""
+    return [tuple(row) for row in json.loads(body)]
+
+
+def floor_path(hand: dict[str, Any]) -> str:
+    """The bare endpoint's request for the arguments of `hand_page`."""
+    query: dict[str, Any] = {"limit": PAGE}
+    if "stage" in hand:
+        query["stage"] = hand["stage"]
+    if "after" in hand:
+        query["at"], query["id"] = hand["after"][0].isoformat(), hand["after"][1]
+    if "q" in hand:
+        query["q"] = hand["q"]
+    return "/floor?" + urllib.parse.urlencode(query)
+
+
 def api_read(body: bytes) -> tuple[Read, str | None]:
     page = json.loads(body)
     items = [(i["id"], i["contact"]["email"], i["stage"], i["team_ids"],
@@ -331,12 +357,14 @@ def page_read(body: bytes) -> dict[str, Any]:
 # --- the figures -----------------------------------------------------------------------------
 
 
-def _race(repeats: int, ours: Callable[[], Any], hand: Callable[[], Any]) -> dict[str, Any]:
-    """Best of `repeats` each, in turn; what each read last."""
-    best = {"ours": float("inf"), "sql": float("inf")}
+def _race(repeats: int, ours: Callable[[], Any], hand: Callable[[], Any],
+          **others: Callable[[], Any]) -> dict[str, Any]:  # fmt: skip
+    """Best of `repeats` each, in turn (ours, the SQL, then any others); what each read last."""
+    contestants = {"ours": ours, "sql": hand} | others
+    best = dict.fromkeys(contestants, float("inf"))
     read: dict[str, Any] = {}
     for _ in range(repeats):
-        for name, run in (("ours", ours), ("sql", hand)):
+        for name, run in contestants.items():
             started = perf_counter()
             read[name] = run()
             best[name] = min(best[name], perf_counter() - started)
@@ -357,8 +385,9 @@ def _search_term(connection: Connection) -> str:
     return f"{name}.{number[: max(1, len(number) - 1)]}"
 
 
-def leads_api(port: int, engine: Engine, repeats: int) -> dict[str, Any]:
+def leads_api(port: int, floor_port: int, engine: Engine, repeats: int) -> dict[str, Any]:
     api = Client(port).log_in_api("sales1@example.com")
+    floor = Client(floor_port)  # the bare endpoint: no token to send
     with engine.connect() as connection:
         teams = stream_teams(connection)
         term = _search_term(connection)
@@ -383,17 +412,32 @@ def leads_api(port: int, engine: Engine, repeats: int) -> dict[str, Any]:
     found: dict[str, Any] = {}
     with engine.connect() as connection:
         for name, (path, hand) in cases.items():
+            bare = floor_path(hand)
             run = _race(repeats, lambda p=path: api_read(api.get(p))[0],
-                        lambda h=hand: hand_page(connection, teams=teams, **h))  # fmt: skip
-            mine, theirs = run.pop("read").values()
+                        lambda h=hand: hand_page(connection, teams=teams, **h),
+                        floor=lambda b=bare: floor_read(floor.get(b)))  # fmt: skip
+            read = run.pop("read")
+            mine, theirs = read["ours"], read["sql"]
             if mine != theirs or not mine:
                 raise SystemExit(f"GET /api/v1/leads ({name}) and the hand-written query read "
                                  f"other leads: {mine[:2]} against {theirs[:2]}")  # fmt: skip
+            # The floor answers the hand-written rows themselves, with no cursor to compare.
+            if read["floor"] != theirs:
+                bare_read = read["floor"]
+                raise SystemExit(f"the bare endpoint ({name}) and the hand-written query read "
+                                 f"other leads: {bare_read[:2]} against {theirs[:2]}")  # fmt: skip
             found[name] = {k: round(v, 4) for k, v in run.items()} | {
                 "ratio": round(run["ours"] / run["sql"], 2),
+                "floor_vs_sql": round(run["floor"] / run["sql"], 2),
+                "ours_vs_floor": round(run["ours"] / run["floor"], 2),
                 "leads": len(mine),
+                "bytes": {"ours": len(api.get(path)), "floor": len(floor.get(bare))},
             }
     found["search_term"] = term
+    # An answer with no database work at all, on the same server and client: what the floor's
+    # answer costs beside its SQL (not a figure, a detail).
+    found["bare_healthz"] = round(best_of(HEALTHZ_REPEATS, lambda: json.loads(floor.get(
+        "/healthz")))[0], 5)  # fmt: skip
     return found
 
 
@@ -470,10 +514,18 @@ def live_boards(
             "ratio": round(rate["boards"] / rate["none"], 3), "boards": boards} | heard  # fmt: skip
 
 
+def _floor_command(port: int) -> list[str]:
+    return [sys.executable, "-m", "uvicorn", "bench._bare_leads:app_from_environment",
+            "--factory", "--host", "127.0.0.1", "--port", str(port),
+            "--log-level", "warning"]  # fmt: skip
+
+
 KEY_ENDS = {"sqlite": "", "postgres": "_postgres"}  # the keys' ends: SQLite's came first
 KEYS = {backend: tuple(f"{key}{end}" for key in ("leads_api_vs_sql", "board_page_vs_sql",
-                                                 "live_boards_overhead"))
+                                                 "live_boards_overhead",
+                                                 "leads_api_floor_vs_sql", "leads_api_vs_floor"))
         for backend, end in KEY_ENDS.items()}  # fmt: skip
+CASES = ("first", "later", "search")
 
 
 def lead_board_benchmarks(
@@ -490,9 +542,13 @@ def lead_board_benchmarks(
         _load(ctx.database.engine, size, open_leads, stream_ids)
         print(f"  board of {open_leads:,} open leads loaded in {perf_counter() - started:.0f}s",
               flush=True)  # fmt: skip
-        port = _free_port()
+        port, floor_port = _free_port(), _free_port()
         server = start_server(url, port)
-        api = leads_api(port, ctx.database.engine, repeats)
+        floor = start_server(url, floor_port, command=_floor_command(floor_port))
+        try:
+            api = leads_api(port, floor_port, ctx.database.engine, repeats)
+        finally:
+            stop_server(floor)  # before the board and the live boards: one server, as before
         print(f"  leads API vs SQL: {api}", flush=True)
         board = board_page(port, ctx.database.engine, repeats)
         print(f"  board page vs SQL: {board}", flush=True)
@@ -503,10 +559,16 @@ def lead_board_benchmarks(
             stop_server(server)
         ctx.database.engine.dispose()
         remove_sqlite(url) if backend == "sqlite" else drop_postgres(url.rsplit("/", 1)[1])
-    worst = max(("first", "later", "search"), key=lambda k: api[k]["ratio"])
+    worst = max(CASES, key=lambda k: api[k]["ratio"])
     where = f"{size.contacts:,} contacts, {open_leads:,} open leads, {backend}"
     api_note = ", ".join(f"{k} {api[k]['ours'] * 1000:.1f} vs {api[k]['sql'] * 1000:.1f} ms"
-                         for k in ("first", "later", "search"))  # fmt: skip
+                         for k in CASES)  # fmt: skip
+    floor_worst = max(api[k]["floor_vs_sql"] for k in CASES)
+    floor_note = ", ".join(f"{k} {api[k]['floor'] * 1000:.1f} vs {api[k]['sql'] * 1000:.1f} ms "
+                           f"({api[k]['floor_vs_sql']})" for k in CASES)  # fmt: skip
+    over_worst = max(api[k]["ours_vs_floor"] for k in CASES)
+    over_note = ", ".join(f"{k} {api[k]['ours'] * 1000:.1f} vs {api[k]['floor'] * 1000:.1f} ms "
+                          f"({api[k]['ours_vs_floor']})" for k in CASES)  # fmt: skip
     board_note = (
         f"{board['ours'] * 1000:.0f} vs {board['sql'] * 1000:.0f} ms, {board['cards']} cards"
     )
@@ -516,7 +578,9 @@ def lead_board_benchmarks(
     return Outcome(
         [Figure(f"leads_api_vs_sql{end}", api[worst]["ratio"], "<= 1.5", f"{api_note}; {where}"),
          Figure(f"board_page_vs_sql{end}", board["ratio"], "<= 3", f"{board_note}; {where}"),
-         Figure(f"live_boards_overhead{end}", live["ratio"], ">= 0.8", f"{live_note}; {where}")],
+         Figure(f"live_boards_overhead{end}", live["ratio"], ">= 0.8", f"{live_note}; {where}"),
+         Figure(f"leads_api_floor_vs_sql{end}", floor_worst, "report", f"{floor_note}; {where}"),
+         Figure(f"leads_api_vs_floor{end}", over_worst, "report", f"{over_note}; {where}")],
         {f"lead_board{end}": {"contacts": size.contacts, "open_leads": open_leads,
                               "backend": backend, "api": api, "board": board, "live": live,
                               "server": "leadstreams serve (uvicorn), one process, loopback"}},
