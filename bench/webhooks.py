@@ -60,7 +60,7 @@ from leadstreams.services.context import Context
 from leadstreams.services.webhook_sender import fan_out, running
 from leadstreams.store.database import Database
 from leadstreams.store.migrate import upgrade
-from leadstreams.store.tables import webhook_attempts, webhook_deliveries
+from leadstreams.store.tables import outbox, webhook_attempts, webhook_deliveries
 
 SECRET = "bench-secret-key-bench-secret-key"
 ANY_FORM = {"all": [{"event": "form_submitted"}]}
@@ -207,7 +207,10 @@ def delivery_vs_bare(count: int, rounds: int) -> Outcome:
         while fan_out(ctx):
             pass
         with ctx.uow(read_only=True) as uow:
-            bodies = list(uow.connection.scalars(select(webhook_deliveries.c.body)))
+            sent = select(outbox.c.webhook_body).join(  # each delivery's body: its outbox row's
+                webhook_deliveries, webhook_deliveries.c.outbox_id == outbox.c.id
+            )
+            bodies = list(uow.connection.scalars(sent))
         assert len(bodies) == count
         sender, bare = float("inf"), float("inf")
         for _ in range(rounds):
