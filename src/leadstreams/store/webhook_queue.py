@@ -131,13 +131,12 @@ def mark_announced(
         connection.execute(_MARK, [{"b_" + k: v for k, v in row.items()} for row in rows])
 
 
+# Parameters named apart from the columns: SQLAlchemy keeps a column's own name for its SET.
 _MARK = (
     update(outbox)
     .where(outbox.c.id == bindparam("b_id"))
     .values(fanned_out_at=bindparam("b_fanned_out_at"), webhook_body=bindparam("b_webhook_body"))
 )
-
-
 _BATCH = recordset(outbox, ["id", "fanned_out_at", "webhook_body"])
 _MARK_BY_RECORDSET = (
     update(outbox)
