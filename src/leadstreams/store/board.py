@@ -15,6 +15,7 @@ from leadstreams.rules.compile_sql import to_sql
 from leadstreams.store import contacts as contacts_store
 from leadstreams.store import fields as fields_store
 from leadstreams.store.contacts import Contact
+from leadstreams.store.leads import SHOWN_MATCH
 from leadstreams.store.leads import team_ids_of_leads as team_ids_of_leads  # re-exported
 from leadstreams.store.rule_columns import sql_columns
 from leadstreams.store.sql import Among
@@ -75,7 +76,7 @@ def _delivered_to(team_ids: tuple[int, ...]) -> ColumnElement[bool]:
         .join(stream_teams, stream_teams.c.stream_id == matches.c.stream_id)
         .where(
             matches.c.lead_id == leads.c.id,
-            matches.c.cleared_at.is_(None),
+            SHOWN_MATCH,
             stream_teams.c.team_id.in_(team_ids),
         )
         .exists()
@@ -100,7 +101,7 @@ def _conditions(f: LeadFilter) -> list[ColumnElement[bool]]:
         in_stream = select(matches.c.id).where(
             matches.c.lead_id == leads.c.id,
             matches.c.stream_id == f.stream_id,
-            matches.c.cleared_at.is_(None),
+            SHOWN_MATCH,
         )
         where.append(in_stream.exists())
     if f.stage is not None:
@@ -207,20 +208,14 @@ _MATCH = (
 
 def matches_of(connection: Connection, *, lead_ids: list[int]) -> list[Match]:
     """The uncleared matches of these leads, oldest first."""
-    query = (
-        select(*_MATCH)
-        .join(streams, streams.c.id == matches.c.stream_id)
-        .where(matches.c.lead_id.in_(lead_ids), matches.c.cleared_at.is_(None))
-        .order_by(matches.c.id)
-    )
-    return [Match(*row) for row in connection.execute(query)]
+    return matches_and_teams(connection, lead_ids=lead_ids)[0]
 
 
 _MATCH_AND_TEAM = (
     select(matches.c.id, *_MATCH, stream_teams.c.team_id)
     .join(streams, streams.c.id == matches.c.stream_id)
     .outerjoin(stream_teams, stream_teams.c.stream_id == matches.c.stream_id)
-    .where(Among(matches.c.lead_id, "ids"), matches.c.cleared_at.is_(None))
+    .where(Among(matches.c.lead_id, "ids"), SHOWN_MATCH)
     .order_by(matches.c.id)
 )
 

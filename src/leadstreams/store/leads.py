@@ -15,6 +15,9 @@ from leadstreams.store.tables import leads, matches, outbox, stream_teams
 
 OPEN_LEAD = and_(leads.c.closed_at.is_(None), leads.c.cleared_at.is_(None))
 CURRENT_MATCH = and_(matches.c.cleared_at.is_(None), matches.c.superseded_at.is_(None))
+# A lead is shown with, and delivered to the teams of, the streams of its uncleared matches
+# (a superseded match still holds: the lead was made for it). Every reader says it this way.
+SHOWN_MATCH = matches.c.cleared_at.is_(None)
 
 
 def open_lead_id(connection: Connection, *, contact_id: int) -> int | None:
@@ -78,9 +81,7 @@ def clear_stream(connection: Connection, *, stream_id: int, at: datetime) -> Cle
         .values(cleared_at=at)
     ).rowcount
     still_matched = (
-        select(matches.c.id)
-        .where(matches.c.lead_id == leads.c.id, matches.c.cleared_at.is_(None))
-        .exists()
+        select(matches.c.id).where(matches.c.lead_id == leads.c.id, SHOWN_MATCH).exists()
     )
     left: set[int] = set()
     for chunk in _chunks(lead_ids):
@@ -105,7 +106,7 @@ def team_ids_of_leads(connection: Connection, *, lead_ids: list[int]) -> dict[in
     query = (
         select(matches.c.lead_id, stream_teams.c.team_id)
         .join(stream_teams, stream_teams.c.stream_id == matches.c.stream_id)
-        .where(matches.c.lead_id.in_(lead_ids), matches.c.cleared_at.is_(None))
+        .where(matches.c.lead_id.in_(lead_ids), SHOWN_MATCH)
         .distinct()
     )
     out: dict[int, list[int]] = {}
